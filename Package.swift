@@ -1,0 +1,39 @@
+// swift-tools-version:6.0
+// vshare: share a running machine through a relay. No package dependencies:
+// Foundation, Dispatch, Glibc and Debian's C libraries only (see README).
+import PackageDescription
+
+let package = Package(
+    name: "vshare",
+    products: [
+        .executable(name: "vshare", targets: ["vshare"]),
+    ],
+    targets: [
+        // System libraries and the C shims Swift cannot call directly (variadic ioctl, OpenSSL macros, epoll).
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        .target(name: "CShims", dependencies: ["COpenSSL"]),
+
+        // Pure, I/O-free protocol cores: tunnel frames and multiplexing, HTTP/1.1, TLS ClientHello.
+        .target(name: "Wire"),
+        // The I/O shell the roles share: epoll event loops, sockets, TLS, certificates.
+        .target(name: "Transport", dependencies: ["Wire", "CShims", "COpenSSL"]),
+
+        // The roles.
+        .target(name: "Relay", dependencies: ["Wire", "Transport"]),
+        .target(name: "Share", dependencies: ["Wire", "Transport", "PacketStack"]),
+        .target(name: "Connect", dependencies: ["Wire", "Transport", "TunDevice"]),
+        .target(name: "PacketStack"),
+        .target(name: "TunDevice", dependencies: ["CShims"]),
+
+        .executableTarget(name: "vshare", dependencies: ["Relay", "Share", "Connect", "Transport", "Wire"]),
+
+        // libFuzzer targets: `scripts/fuzz` builds them with --sanitize=fuzzer.
+        .executableTarget(name: "FuzzTunnelFrames", dependencies: ["Wire"]),
+        .executableTarget(name: "FuzzHTTP", dependencies: ["Wire"]),
+
+        .testTarget(name: "WireTests", dependencies: ["Wire"]),
+        .testTarget(name: "TransportTests", dependencies: ["Transport", "Wire"]),
+        .testTarget(name: "RelayTests", dependencies: ["Relay", "Share", "Transport", "Wire"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,32 @@
+#define _GNU_SOURCE
+#include "SystemShims.h"
+#include <sys/ioctl.h>
+#include <fcntl.h>
+
+int vshare_epoll_create(void) { return epoll_create1(EPOLL_CLOEXEC); }
+
+int vshare_epoll_ctl(int epfd, int op, int fd, uint32_t events, uint64_t data) {
+    struct epoll_event ev = { .events = events, .data = { .u64 = data } };
+    return epoll_ctl(epfd, op, fd, &ev);
+}
+
+int vshare_epoll_wait(int epfd, uint32_t *events, uint64_t *data, int max, int timeout_ms) {
+    struct epoll_event evs[256];
+    if (max > 256) max = 256;
+    int n = epoll_wait(epfd, evs, max, timeout_ms);
+    for (int i = 0; i < n; i++) { events[i] = evs[i].events; data[i] = evs[i].data.u64; }
+    return n;
+}
+
+int vshare_eventfd(void) { return eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC); }
+
+int vshare_accept4(int fd, struct sockaddr *addr, socklen_t *len) {
+    return accept4(fd, addr, len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+}
+
+int vshare_socket_nonblocking(int domain, int type) {
+    return socket(domain, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+}
+
+int vshare_ioctl_ptr(int fd, unsigned long request, void *arg) { return ioctl(fd, request, arg); }
+int vshare_ioctl_int(int fd, unsigned long request, int arg) { return ioctl(fd, request, arg); }

@@ -1,0 +1,3 @@
+// Umbrella header of the C shims: one header per system area.
+#include "SystemShims.h"
+#include "OpenSSLShims.h"

@@ -1,0 +1,2 @@
+import CShims
+public enum TransportPlaceholder {}
