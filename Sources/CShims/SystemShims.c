@@ -30,3 +30,31 @@ int vshare_socket_nonblocking(int domain, int type) {
 
 int vshare_ioctl_ptr(int fd, unsigned long request, void *arg) { return ioctl(fd, request, arg); }
 int vshare_ioctl_int(int fd, unsigned long request, int arg) { return ioctl(fd, request, arg); }
+
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+static void termination_set(sigset_t *set) {
+    sigemptyset(set);
+    sigaddset(set, SIGINT);
+    sigaddset(set, SIGTERM);
+}
+
+void vshare_block_termination_signals(void) {
+    sigset_t set;
+    termination_set(&set);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+int vshare_termination_signalfd(void) {
+    sigset_t set;
+    termination_set(&set);
+    return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+}
+
+int vshare_read_signalfd(int fd) {
+    struct signalfd_siginfo info;
+    ssize_t n = read(fd, &info, sizeof info);
+    return n == (ssize_t)sizeof info ? (int)info.ssi_signo : 0;
+}

@@ -10,6 +10,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
+#include <pthread.h>
 
 int vshare_epoll_create(void);
 int vshare_epoll_ctl(int epfd, int op, int fd, uint32_t events, uint64_t data);
@@ -28,3 +29,9 @@ static const uint32_t VSHARE_EPOLLERR = EPOLLERR;
 static const uint32_t VSHARE_EPOLLHUP = EPOLLHUP;
 static const uint32_t VSHARE_EPOLLRDHUP = EPOLLRDHUP;
 #endif
+
+// Termination signals (SIGINT, SIGTERM) delivered through a signalfd; SIGPIPE ignored.
+void vshare_block_termination_signals(void);
+int vshare_termination_signalfd(void);
+/// Reads one signal; returns its number, or 0 when none was pending.
+int vshare_read_signalfd(int fd);

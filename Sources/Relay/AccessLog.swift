@@ -1,0 +1,33 @@
+import Glibc
+import Transport
+
+/// One line per proxied HTTP request:
+/// `<ISO 8601 UTC time> <share> <client ip> "<METHOD> <path>" <status> <bytes> <ms>ms`
+enum AccessLog {
+    static func record(share: String, client: String, method: String, path: String, status: Int, bytes: Int, seconds: Double) {
+        let ms = Int((seconds * 1000).rounded())
+        Console.out("\(timestamp()) \(share) \(client) \"\(method) \(sanitize(path))\" \(status) \(bytes) \(ms)ms")
+    }
+
+    static func timestamp() -> String {
+        var now = time(nil)
+        var parts = tm()
+        gmtime_r(&now, &parts)
+        var buffer = [CChar](repeating: 0, count: 32)
+        strftime(&buffer, buffer.count, "%Y-%m-%dT%H:%M:%SZ", &parts)
+        return String(cString: buffer)
+    }
+
+    /// Keeps a log line one line: control characters and spaces in paths are escaped, long paths cut.
+    static func sanitize(_ path: String) -> String {
+        var out = ""
+        for scalar in path.unicodeScalars.prefix(512) {
+            if scalar.value < 0x21 || scalar.value == 0x7F || scalar == "\"" {
+                out += "%" + String(scalar.value, radix: 16, uppercase: true).leftPadded(2)
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
+    }
+}

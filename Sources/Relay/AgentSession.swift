@@ -1,0 +1,141 @@
+import Transport
+import Wire
+
+/// The relay's side of one agent's control connection: authenticates the share agent, creates or
+/// resumes its share, and ends it. Public connections for the share open streams on `tunnel`.
+final class AgentSession: TunnelConnectionDelegate {
+    let tunnel: TunnelConnection
+    let peer: SocketAddress?
+    private unowned let relay: RelayServer
+    private(set) var share: ShareEntry?
+    private var helloTimer: UInt64?
+    private var greeted = false
+
+    private init(tunnel: TunnelConnection, peer: SocketAddress?, relay: RelayServer) {
+        self.tunnel = tunnel
+        self.peer = peer
+        self.relay = relay
+    }
+
+    static func accept(socket: Socket, peer: SocketAddress?, relay: RelayServer, loop: EventLoop) {
+        do {
+            let tls = try TLSConnection(socket: socket, context: relay.tlsContext, loop: loop, peerAddress: peer)
+            let tunnel = TunnelConnection(tls: tls, role: .listener, config: relay.config.mux)
+            let session = AgentSession(tunnel: tunnel, peer: peer, relay: relay)
+            tunnel.delegate = session
+            tunnel.context = session   // the connection keeps its session alive
+            try tunnel.start()
+        } catch {
+            Console.error("==> relay: dropped a control connection from \(peer?.description ?? "?"): \(error)")
+        }
+    }
+
+    var loop: EventLoop { tunnel.loop }
+
+    // MARK: TunnelConnectionDelegate
+
+    func tunnelDidConnect(_ tunnel: TunnelConnection) {
+        tunnel.sendHello(HelloBody(role: .relay).encoded())
+        // An agent that completes TLS but never says hello is dropped.
+        helloTimer = loop.schedule(after: 10) { [weak self] in
+            guard let self, !self.greeted else { return }
+            self.tunnel.close()
+        }
+    }
+
+    func tunnel(_ tunnel: TunnelConnection, didReceiveHello version: UInt16, body: [UInt8]) {
+        greeted = true
+        if let helloTimer { loop.cancelTimer(helloTimer) }
+        guard version == TunnelProtocol.version else {
+            refuse(.unsupportedVersion, "this relay speaks tunnel protocol \(TunnelProtocol.version), the agent \(version): use matching vshare versions")
+            return
+        }
+        guard let hello = HelloBody.decode(body), hello.role == .share else {
+            refuse(.badRequest, "this relay port serves share agents")
+            return
+        }
+    }
+
+    func tunnel(_ tunnel: TunnelConnection, didReceiveControl payload: [UInt8]) {
+        guard greeted, let message = ControlMessage.decode(payload) else {
+            return refuse(.badRequest, "malformed control message")
+        }
+        switch message.kind {
+        case .createShare: createShare(message)
+        case .endShare: endShare()
+        default: refuse(.badRequest, "unexpected \(message.kind.rawValue) message from an agent")
+        }
+    }
+
+    func tunnel(_ tunnel: TunnelConnection, didOpen stream: UInt32, metadata: [UInt8]) {
+        // Share agents never open streams towards the relay.
+        tunnel.reset(stream: stream, code: .refused, reason: "agents may not open streams")
+    }
+
+    func tunnelDidClose(_ tunnel: TunnelConnection, error: Error?) {
+        tunnel.context = nil
+        if let share {
+            relay.registry.detach(share, agent: self)
+            if relay.registry.lookup(share.name) != nil {
+                Console.headline("relay", "Agent of share \(share.name) disconnected; holding the share for \(Int(relay.config.reconnectGrace)) s.")
+            }
+        }
+    }
+
+    // MARK: Share lifecycle
+
+    private func createShare(_ message: ControlMessage) {
+        guard share == nil else { return refuse(.badRequest, "this connection already has a share") }
+        guard let token = message.token, constantTimeEqual(token, relay.ownerToken) else {
+            Console.headline("relay", "Refused a share from \(peer?.host ?? "?"): wrong or missing owner token.")
+            return refuse(.unauthorized, "the relay refused the owner token. Pass the token from the relay's data directory (DIR/token) with --token or VSHARE_TOKEN.")
+        }
+        if let name = message.name, let secret = message.resumeSecret {
+            if let entry = relay.registry.resume(name: name, secret: secret, loop: loop, agent: self) {
+                share = entry
+                Console.headline("relay", "Share \(name) resumed by its agent from \(peer?.host ?? "?").")
+                return confirm(entry)
+            }
+        }
+        let httpEnabled = message.httpEnabled ?? true
+        let entry = relay.registry.create(httpEnabled: httpEnabled, httpsEnabled: message.httpsEnabled ?? false,
+                                          ttl: relay.config.shareTTL, loop: loop, agent: self)
+        share = entry
+        Console.headline("relay", "Share \(entry.name) created by \(peer?.host ?? "?"); expires in \(DurationSyntax.format(seconds: relay.config.shareTTL)).")
+        confirm(entry)
+    }
+
+    private func confirm(_ entry: ShareEntry) {
+        var reply = ControlMessage(kind: .shareCreated)
+        reply.name = entry.name
+        reply.resumeSecret = entry.resumeSecret
+        if entry.httpEnabled { reply.url = relay.config.publicURL(for: entry.name) }
+        if entry.httpsEnabled {
+            let port = relay.config.https.port
+            reply.httpsAddress = "https://\(entry.name).\(relay.config.domain)\(port == 443 ? "" : ":\(port)")"
+        }
+        reply.expiresIn = max(0, Int(entry.expiresAt - MonotonicClock.now()))
+        tunnel.sendControl(reply.encoded())
+    }
+
+    private func endShare() {
+        guard let share else { return refuse(.badRequest, "there is no share to end") }
+        relay.registry.remove(share)
+        Console.headline("relay", "Share \(share.name) ended by its agent.")
+        shareWasEnded(reason: "ended")
+    }
+
+    /// The share is over (ended, expired, abandoned): tell the agent and hang up.
+    func shareWasEnded(reason: String) {
+        share = nil
+        var message = ControlMessage(kind: .shareEnded)
+        message.reason = reason
+        tunnel.sendControl(message.encoded())
+        tunnel.goaway(code: 0, reason: reason)
+    }
+
+    private func refuse(_ code: ControlMessage.ErrorCode, _ reason: String) {
+        tunnel.sendControl(ControlMessage.error(code, reason).encoded())
+        tunnel.goaway(code: 1, reason: reason)
+    }
+}

@@ -1,0 +1,454 @@
+import Transport
+import Wire
+
+/// One browser connection on the public HTTP port, proxied onto one stream of a share's tunnel.
+///
+/// Requests are parsed (Host → share; X-Forwarded-* added) and bodies streamed through raw;
+/// responses are parsed only to log them and to notice upgrades, and pass through unchanged.
+/// Backpressure: the browser is read only while the stream has credit, and the stream's data is
+/// acknowledged only once the browser has taken it. Confined to its loop; it moves to the share's
+/// loop once the first request names the share.
+final class HTTPProxyConnection: IOHandler, TunnelStreamHandler {
+    private unowned let relay: RelayServer
+    private let loop: EventLoop
+    private let socket: Socket
+    private let clientIP: String
+    private var requests: HTTPRequestParser
+    private var responses = HTTPResponseParser()
+
+    // The share and the stream, once routed.
+    private var share: ShareEntry?
+    private var tunnel: TunnelConnection?
+    private var stream: UInt32?
+
+    private var toStream = ByteQueue()   // request bytes waiting for stream credit
+    private var toClient = ByteQueue()   // response bytes waiting for the browser
+    private let readBuffer: UnsafeMutableRawBufferPointer
+
+    /// Requests forwarded and not yet answered, in order (for the access log and 502 pages).
+    private struct Exchange { var method: String; var path: String; var start: Double; var status = 0; var bytes = 0 }
+    private var exchanges: [Exchange] = []
+    private var responseStarted = false  // some bytes of the current response reached the browser
+
+    private var requestRaw = false       // after an Upgrade request: client bytes pass through unparsed
+    private var responseRaw = false
+    private var clientEOF = false
+    private var streamFinished = false
+    private var closeAfterFlush = false
+    private var closed = false
+    private var readPaused = false
+    private var timer: UInt64?
+
+    static let headTimeout = 10.0
+    static let idleTimeout = 75.0
+
+    private init(relay: RelayServer, loop: EventLoop, socket: Socket, clientIP: String, parser: HTTPRequestParser) {
+        self.relay = relay
+        self.loop = loop
+        self.socket = socket
+        self.clientIP = clientIP
+        self.requests = parser
+        readBuffer = .allocate(byteCount: 64 * 1024, alignment: 16)
+    }
+
+    deinit { readBuffer.deallocate() }
+
+    static func accept(socket: Socket, peer: SocketAddress?, relay: RelayServer, loop: EventLoop) {
+        let clientIP = peer?.host ?? "unknown"
+        let connection = HTTPProxyConnection(relay: relay, loop: loop, socket: socket, clientIP: clientIP,
+                                             parser: HTTPRequestParser())
+        if relay.limiter.isRefused(clientIP) {
+            Console.headline("relay", "Refused \(clientIP): too many requests for unknown shares.")
+            connection.start(registered: false)
+            connection.respondAndClose(status: 429, title: "Too Many Requests",
+                                       message: "Too many requests for unknown addresses. Try again later.")
+            return
+        }
+        connection.start(registered: false)
+    }
+
+    private func start(registered: Bool) {
+        socket.setNoDelay()
+        if !registered {
+            do { try loop.register(fd: socket.fd, interest: IOInterest.read, handler: self) } catch { socket.close(); closed = true; return }
+        }
+        armTimer(seconds: HTTPProxyConnection.idleTimeout)
+    }
+
+    // MARK: Browser → stream
+
+    func handleIO(events: UInt32) {
+        guard !closed else { return }
+        if events & IOInterest.write != 0 { writeToClient() }
+        if !closed && events & (IOInterest.read | IOInterest.error) != 0 { readFromClient() }
+    }
+
+    private func readFromClient() {
+        while !closed && !clientEOF && !closeAfterFlush {
+            guard toStream.isEmpty else { pauseReading(); return }
+            var limit = readBuffer.count
+            if let stream, let tunnel {
+                limit = min(limit, tunnel.sendCapacity(stream: stream))
+                if limit == 0 { pauseReading(); return }
+            }
+            let result: Socket.IOResult
+            do {
+                result = try socket.read(into: UnsafeMutableRawBufferPointer(rebasing: readBuffer[0..<limit]))
+            } catch {
+                return abort()
+            }
+            switch result {
+            case .wouldBlock:
+                return
+            case .eof:
+                clientEOF = true
+                clientFinished()
+                return
+            case .bytes(let n):
+                let bytes = UnsafeRawBufferPointer(rebasing: readBuffer[0..<n])
+                if requestRaw {
+                    sendToStream(bytes)
+                } else {
+                    requests.feed(bytes)
+                    if !processRequests() { return }
+                }
+            }
+        }
+    }
+
+    /// Runs the parser over what has arrived. Returns false when this object handed the
+    /// connection to another loop or closed it.
+    @discardableResult
+    private func processRequests() -> Bool {
+        while !closed {
+            let event: HTTPRequestEvent?
+            do {
+                event = try requests.next()
+            } catch {
+                respondToBadRequest(error)
+                return false
+            }
+            guard let event else { break }
+            switch event {
+            case .head(let head):
+                if !forward(head) { return false }
+            case .body(let bytes):
+                bytes.withUnsafeBytes { sendToStream($0) }
+            case .end:
+                break
+            case .upgraded(let rest):
+                requestRaw = true
+                rest.withUnsafeBytes { sendToStream($0) }
+            }
+        }
+        if requests.hasPartialHead && exchanges.isEmpty {
+            armTimer(seconds: HTTPProxyConnection.headTimeout, slowHead: true)
+        }
+        return !closed
+    }
+
+    /// Routes (first request) and forwards one request head. False when the connection moved or closed.
+    private func forward(_ head: HTTPRequestHead) -> Bool {
+        if share == nil {
+            switch relay.route(host: head.host) {
+            case .unknown:
+                answerUnknown()
+                return false
+            case .share(let entry, let shareLoop):
+                if shareLoop !== loop {
+                    moveTo(shareLoop, head: head)
+                    return false
+                }
+                guard entry.httpEnabled, let agent = entry.agent, agent.loop === loop, agent.tunnel.isOpen else {
+                    if !entry.httpEnabled { answerUnknown(); return false }
+                    respondAndClose(status: 502, title: "Bad Gateway",
+                                    message: "The shared machine is reconnecting to the relay. Try again in a moment.")
+                    return false
+                }
+                let request = OpenRequest(service: .http, client: clientIP)
+                guard let opened = agent.tunnel.open(metadata: request.encoded(), handler: self) else {
+                    respondAndClose(status: 503, title: "Service Unavailable", message: "The share is busy. Try again in a moment.")
+                    return false
+                }
+                share = entry
+                tunnel = agent.tunnel
+                stream = opened
+            }
+        } else if relay.shareName(fromHost: head.host) != share?.name {
+            // One connection serves one share; a browser never mixes hosts on one connection.
+            closeAfterFlush = true
+            finishWhenQuiet()
+            return false
+        }
+        var forwarded = head
+        let prior = forwarded.headers["X-Forwarded-For"]
+        forwarded.headers.remove(named: "X-Forwarded-For")
+        forwarded.headers.add(name: "X-Forwarded-For", value: prior.map { "\($0), \(clientIP)" } ?? clientIP)
+        forwarded.headers.remove(named: "X-Forwarded-Proto")
+        forwarded.headers.add(name: "X-Forwarded-Proto", value: "http")
+        forwarded.headers.remove(named: "X-Forwarded-Host")
+        if let host = head.host { forwarded.headers.add(name: "X-Forwarded-Host", value: host) }
+        exchanges.append(Exchange(method: head.method, path: head.target, start: MonotonicClock.now()))
+        responses.expectResponse(toMethod: head.method)
+        cancelTimer()
+        forwarded.serialized().withUnsafeBytes { sendToStream($0) }
+        return true
+    }
+
+    private func sendToStream(_ bytes: UnsafeRawBufferPointer) {
+        guard let stream, let tunnel, bytes.count > 0 else { return }
+        if toStream.isEmpty {
+            let sent = tunnel.send(stream: stream, bytes)
+            if sent < bytes.count { toStream.append(UnsafeRawBufferPointer(rebasing: bytes[sent...])) }
+        } else {
+            toStream.append(bytes)
+        }
+    }
+
+    private func pauseReading() {
+        readPaused = true
+        updateInterest()
+    }
+
+    private func clientFinished() {
+        if let stream, let tunnel {
+            // Half-close towards the machine; responses still on their way are delivered.
+            if toStream.isEmpty { tunnel.finish(stream: stream) }
+            updateInterest()
+        } else {
+            close()
+        }
+    }
+
+    // MARK: Stream → browser
+
+    func tunnelStream(_ stream: UInt32, didReceive bytes: [UInt8]) {
+        guard !closed else { return }
+        if !responseRaw {
+            responses.feed(bytes)
+            do {
+                while let event = try responses.next() { observe(event) }
+            } catch {
+                Console.headline("relay", "Share \(share?.name ?? "?"): malformed response from the machine (\(error)); closing the connection.")
+                return abort()
+            }
+        }
+        responseStarted = true
+        toClient.append(bytes)
+        writeToClient()
+    }
+
+    private func observe(_ event: HTTPResponseEvent) {
+        switch event {
+        case .head(let head, let raw):
+            guard !exchanges.isEmpty else { return }
+            if head.status >= 100 && head.status < 200 && head.status != 101 { return }
+            exchanges[0].status = head.status
+            exchanges[0].bytes += raw.count
+        case .body(let bytes):
+            if !exchanges.isEmpty { exchanges[0].bytes += bytes.count }
+        case .end:
+            logFirstExchange()
+        case .upgraded(let rest):
+            if !exchanges.isEmpty { exchanges[0].bytes += rest.count }
+            logFirstExchange()
+            responseRaw = true
+        }
+    }
+
+    private func logFirstExchange() {
+        guard !exchanges.isEmpty else { return }
+        let done = exchanges.removeFirst()
+        responseStarted = false
+        AccessLog.record(share: share?.name ?? "-", client: clientIP, method: done.method, path: done.path,
+                         status: done.status, bytes: done.bytes, seconds: MonotonicClock.now() - done.start)
+        if exchanges.isEmpty && !requestRaw { armTimer(seconds: HTTPProxyConnection.idleTimeout) }
+    }
+
+    func tunnelStreamDidFinish(_ stream: UInt32) {
+        streamFinished = true
+        if !responseRaw, let event = try? responses.finishAtEOF() { observe(event) }
+        // The machine closed its side: nothing more can be asked on this connection.
+        closeAfterFlush = true
+        finishWhenQuiet()
+    }
+
+    func tunnelStream(_ stream: UInt32, didReset code: ResetCode, reason: String) {
+        self.stream = nil
+        tunnel = nil
+        guard !closed else { return }
+        if !responseStarted && !exchanges.isEmpty && toClient.isEmpty {
+            let unreachable = code == .refused || code == .unreachable || code == .timeout
+            let message = unreachable
+                ? "The shared machine did not accept the connection. Is its web server running?"
+                : "The connection to the shared machine was lost."
+            exchanges[0].status = 502
+            let body = HTTPErrorPage.response(status: 502, title: "Bad Gateway", message: message, close: true)
+            exchanges[0].bytes = body.count
+            logFirstExchange()
+            exchanges.removeAll()
+            toClient.append(body)
+            closeAfterFlush = true
+            writeToClient()
+        } else {
+            abort()
+        }
+    }
+
+    func tunnelStreamIsWritable(_ stream: UInt32) {
+        guard !closed, let tunnel else { return }
+        while !toStream.isEmpty {
+            let sent = toStream.consume { tunnel.send(stream: stream, $0) }
+            if sent == 0 { return }
+        }
+        if clientEOF { tunnel.finish(stream: stream); return }
+        if readPaused {
+            readPaused = false
+            updateInterest()
+            readFromClient()
+        }
+    }
+
+    private func writeToClient() {
+        var written = 0
+        while !toClient.isEmpty && !closed {
+            var blocked = false
+            var failed = false
+            written += toClient.consume { bytes in
+                do {
+                    switch try socket.write(bytes) {
+                    case .bytes(let n): return n
+                    default: blocked = true; return 0
+                    }
+                } catch { failed = true; return 0 }
+            }
+            if failed { return abort() }
+            if blocked { break }
+        }
+        if written > 0, let stream, let tunnel { tunnel.consumed(stream: stream, count: written) }
+        updateInterest()
+        finishWhenQuiet()
+    }
+
+    private func updateInterest() {
+        guard !closed else { return }
+        var interest: UInt32 = 0
+        if !clientEOF && !readPaused && !closeAfterFlush { interest |= IOInterest.read }
+        if !toClient.isEmpty { interest |= IOInterest.write }
+        loop.modify(fd: socket.fd, interest: interest)
+    }
+
+    // MARK: Answers from the relay itself
+
+    private func answerUnknown() {
+        // Same page for unknown, ended and expired names; a guessing client is slowed, then refused.
+        switch relay.limiter.recordMiss(clientIP) {
+        case .allow:
+            respondAndClose(status: 404, title: "Not Found", message: "There is no share at this address.")
+        case .delay(let seconds):
+            pauseReading()
+            cancelTimer()
+            timer = loop.schedule(after: seconds) { [weak self] in
+                self?.respondAndClose(status: 404, title: "Not Found", message: "There is no share at this address.")
+            }
+        case .refuse:
+            Console.headline("relay", "Refused \(clientIP): too many requests for unknown shares.")
+            respondAndClose(status: 429, title: "Too Many Requests",
+                            message: "Too many requests for unknown addresses. Try again later.")
+        }
+    }
+
+    private func respondToBadRequest(_ error: HTTPParseError) {
+        let status = error.suggestedStatus
+        let title = status == 431 ? "Request Header Fields Too Large" : status == 501 ? "Not Implemented" : "Bad Request"
+        if exchanges.isEmpty && stream == nil {
+            respondAndClose(status: status, title: title, message: "The relay could not read this request: \(error).")
+        } else {
+            // Mid-conversation with the machine: a clean answer is no longer possible.
+            abort()
+        }
+    }
+
+    private func respondAndClose(status: Int, title: String, message: String) {
+        guard !closed else { return }
+        cancelTimer()
+        toClient.append(HTTPErrorPage.response(status: status, title: title, message: message, close: true))
+        closeAfterFlush = true
+        readPaused = true
+        writeToClient()
+    }
+
+    // MARK: Timers
+
+    private func armTimer(seconds: Double, slowHead: Bool = false) {
+        cancelTimer()
+        timer = loop.schedule(after: seconds) { [weak self] in
+            guard let self, !self.closed else { return }
+            self.timer = nil
+            if slowHead {
+                self.respondAndClose(status: 408, title: "Request Timeout", message: "The request head did not arrive in time.")
+            } else if self.exchanges.isEmpty && !self.requestRaw {
+                self.close()
+            }
+        }
+    }
+
+    private func cancelTimer() {
+        if let timer { loop.cancelTimer(timer) }
+        timer = nil
+    }
+
+    // MARK: Moving and ending
+
+    /// Hands the browser socket to the share's loop, with the parser state and the head in hand.
+    private func moveTo(_ target: EventLoop, head: HTTPRequestHead) {
+        cancelTimer()
+        loop.deregister(fd: socket.fd)
+        closed = true
+        let fd = socket.release()
+        let parser = requests
+        let relay = self.relay
+        let clientIP = self.clientIP
+        target.execute {
+            let moved = HTTPProxyConnection(relay: relay, loop: target, socket: Socket(adopting: fd), clientIP: clientIP, parser: parser)
+            moved.start(registered: false)
+            if moved.forward(head) { moved.processRequests() }
+            if !moved.closed { moved.readFromClient() }
+        }
+    }
+
+    private func finishWhenQuiet() {
+        guard closeAfterFlush, toClient.isEmpty, !closed else { return }
+        close()
+    }
+
+    private func abort() {
+        guard !closed else { return }
+        if let stream, let tunnel { tunnel.reset(stream: stream, code: .cancelled, reason: "browser connection closed") }
+        stream = nil
+        teardown()
+        socket.abort()
+    }
+
+    private func close() {
+        guard !closed else { return }
+        // A reset of a stream both sides already finished is ignored by the peer; otherwise it frees it.
+        if let stream, let tunnel { tunnel.reset(stream: stream, code: .cancelled, reason: "connection closed") }
+        stream = nil
+        teardown()
+        socket.close()
+    }
+
+    private func teardown() {
+        closed = true
+        cancelTimer()
+        loop.deregister(fd: socket.fd)
+        if !exchanges.isEmpty, share != nil {
+            for exchange in exchanges where exchange.status != 0 {
+                AccessLog.record(share: share?.name ?? "-", client: clientIP, method: exchange.method, path: exchange.path,
+                                 status: exchange.status, bytes: exchange.bytes, seconds: MonotonicClock.now() - exchange.start)
+            }
+            exchanges.removeAll()
+        }
+    }
+}

@@ -1,0 +1,40 @@
+import Transport
+import Wire
+
+/// Everything `vshare relay` needs, parsed from the command line by the CLI.
+public struct RelayConfig: Sendable {
+    public var control: SocketAddress
+    public var http: SocketAddress
+    public var https: SocketAddress
+    /// Public URLs are `http://NAME.DOMAIN:PORT`.
+    public var domain: String
+    public var dataDir: String
+    public var hostnames: [String]
+    /// A real certificate instead of the relay's own CA (`--cert`, `--key`).
+    public var certificatePath: String?
+    public var keyPath: String?
+    public var shareTTL: Int
+    /// How long a share waits for its agent to reconnect before it ends.
+    public var reconnectGrace: Double = 120
+    public var mux = MuxConfig()
+    public var loops = EventLoopGroup.coreCount
+    public var limits = GuessLimiter.Limits()
+
+    public init(control: SocketAddress, http: SocketAddress, https: SocketAddress, domain: String,
+                dataDir: String, hostnames: [String], certificatePath: String?, keyPath: String?, shareTTL: Int) {
+        self.control = control
+        self.http = http
+        self.https = https
+        self.domain = domain
+        self.dataDir = dataDir
+        self.hostnames = hostnames
+        self.certificatePath = certificatePath
+        self.keyPath = keyPath
+        self.shareTTL = shareTTL
+    }
+
+    /// The port shown in public URLs (left out when it is 80).
+    var publicHTTPSuffix: String { http.port == 80 ? "" : ":\(http.port)" }
+
+    func publicURL(for name: String) -> String { "http://\(name).\(domain)\(publicHTTPSuffix)" }
+}

@@ -1,0 +1,146 @@
+import Glibc
+import Transport
+import Wire
+
+public enum RelayError: Error, CustomStringConvertible {
+    case identity(String)
+    case listen(String, SystemError)
+    case tls(TLSError)
+
+    public var description: String {
+        switch self {
+        case .identity(let why): return "cannot set up the relay's certificates: \(why)"
+        case .listen(let what, let error):
+            return "cannot listen on the \(what): \(error). Is another relay running? Choose another address with --\(what.split(separator: " ").first ?? "")."
+        case .tls(let error): return "cannot set up TLS: \(error)"
+        }
+    }
+}
+
+/// `vshare relay`: the control port for agents, the public HTTP port, and the HTTPS (SNI) port.
+/// One event loop per core; each share lives on the loop of its agent's connection, and public
+/// connections move to that loop once they know which share they are for.
+public final class RelayServer: @unchecked Sendable {
+    public let config: RelayConfig
+    let registry = ShareRegistry()
+    let limiter: GuessLimiter
+    let group: EventLoopGroup
+    let tlsContext: TLSContext
+    let ownerToken: String
+    let identity: RelayIdentity?
+    private var listeners: [Listener] = []
+
+    public init(config: RelayConfig) throws(RelayError) {
+        self.config = config
+        limiter = GuessLimiter(limits: config.limits)
+        do {
+            group = try EventLoopGroup(count: config.loops, name: "relay")
+        } catch {
+            throw RelayError.listen("event loops", error)
+        }
+        let identity: RelayIdentity
+        do {
+            identity = try CertificateAuthority.loadOrCreate(dataDir: config.dataDir, hostnames: config.hostnames)
+        } catch {
+            throw RelayError.identity("\(error)")
+        }
+        self.identity = identity
+        ownerToken = identity.token
+        do {
+            tlsContext = try TLSContext.server(certificatePath: config.certificatePath ?? identity.certificatePath,
+                                               keyPath: config.keyPath ?? identity.privateKeyPath)
+        } catch {
+            throw RelayError.tls(error)
+        }
+    }
+
+    /// Starts every listener and loop, and blocks until SIGINT or SIGTERM.
+    public func run() throws(RelayError) -> Never {
+        TerminationSignals.block()
+        let acceptLoop = group.loops[0]
+        let control = try listen("control port", config.control, on: acceptLoop) { [unowned self] socket, peer in
+            let loop = self.group.next()
+            loop.execute { AgentSession.accept(socket: socket, peer: peer, relay: self, loop: loop) }
+        }
+        let http = try listen("http port", config.http, on: acceptLoop) { [unowned self] socket, peer in
+            let loop = self.group.next()
+            loop.execute { HTTPProxyConnection.accept(socket: socket, peer: peer, relay: self, loop: loop) }
+        }
+        let https = try listen("https port", config.https, on: acceptLoop) { [unowned self] socket, peer in
+            let loop = self.group.next()
+            loop.execute { TLSPassthroughConnection.accept(socket: socket, peer: peer, relay: self, loop: loop) }
+        }
+        let signals: TerminationSignals
+        do {
+            signals = try TerminationSignals(loop: acceptLoop) { _ in
+                Console.headline("relay", "Stopping.")
+                exit(0)
+            }
+        } catch {
+            throw RelayError.listen("signals", error)
+        }
+        Console.headline("relay", "vshare relay \(VShareVersion.string) is running.")
+        Console.detail("relay", "Control port: \(control.address)")
+        Console.detail("relay", "Public HTTP: \(http.address) (http://NAME.\(config.domain)\(config.publicHTTPSuffix))")
+        Console.detail("relay", "Public HTTPS (SNI): \(https.address)")
+        if let identity {
+            if config.certificatePath == nil { Console.detail("relay", "CA certificate: \(identity.caCertificatePath)") }
+            Console.detail("relay", "Owner token file: \(config.dataDir)/token")
+        }
+        Console.detail("relay", "Shares expire after \(DurationSyntax.format(seconds: config.shareTTL)).")
+        scheduleSweep(on: acceptLoop)
+        withExtendedLifetime(signals) {
+            for loop in group.loops.dropFirst() { loop.startThread() }
+            acceptLoop.run()
+        }
+        exit(0)
+    }
+
+    private func listen(_ what: String, _ address: SocketAddress, on loop: EventLoop,
+                        accept: @escaping (Socket, SocketAddress?) -> Void) throws(RelayError) -> Listener {
+        do {
+            let listener = try Listener(address: address, loop: loop, onAccept: accept)
+            try listener.start()
+            listeners.append(listener)
+            return listener
+        } catch {
+            throw RelayError.listen(what, error)
+        }
+    }
+
+    /// Twice a second: end shares whose time is up, and shares whose agent did not come back.
+    private func scheduleSweep(on loop: EventLoop) {
+        loop.schedule(after: 0.5) { [unowned self] in
+            let now = MonotonicClock.now()
+            for (entry, reason) in self.registry.sweep(now: now, grace: self.config.reconnectGrace) {
+                Console.headline("relay", "Share \(entry.name) \(reason == "expired" ? "expired" : "ended: its agent did not reconnect").")
+                entry.loop.execute { entry.agent?.shareWasEnded(reason: reason) }
+            }
+            self.scheduleSweep(on: loop)
+        }
+    }
+
+    // MARK: Routing
+
+    public enum Route {
+        case share(ShareEntry, EventLoop)
+        /// Not a live share (unknown, ended or expired: the answer never says which).
+        case unknown
+    }
+
+    /// Finds the share a Host header (`NAME.DOMAIN[:PORT]`) or SNI name points at.
+    func route(host: String?) -> Route {
+        guard let name = shareName(fromHost: host), let found = registry.lookup(name) else { return .unknown }
+        return .share(found.entry, found.loop)
+    }
+
+    func shareName(fromHost host: String?) -> String? {
+        guard var host = host?.lowercased() else { return nil }
+        if let colon = host.lastIndex(of: ":"), !host.hasSuffix("]") { host = String(host[..<colon]) }
+        if host.hasSuffix(".") { host.removeLast() }
+        let suffix = "." + config.domain.lowercased()
+        guard host.hasSuffix(suffix) else { return nil }
+        let name = String(host.dropLast(suffix.count))
+        return ShareNameGenerator.isWellFormed(name) ? name : nil
+    }
+}

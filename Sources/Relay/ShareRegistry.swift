@@ -1,0 +1,101 @@
+import Transport
+import Wire
+
+/// One live share. The immutable facts are readable anywhere; `loop` and `agent` change when the
+/// agent reconnects and are read under the registry's lock, while the agent itself is touched only
+/// on its own loop.
+public final class ShareEntry: @unchecked Sendable {
+    public let name: String
+    let resumeSecret: String
+    let httpEnabled: Bool
+    let httpsEnabled: Bool
+    let expiresAt: Double
+    fileprivate(set) var loop: EventLoop
+    fileprivate(set) weak var agent: AgentSession?
+    fileprivate(set) var detachedSince: Double?
+
+    init(name: String, resumeSecret: String, httpEnabled: Bool, httpsEnabled: Bool, expiresAt: Double,
+         loop: EventLoop, agent: AgentSession) {
+        self.name = name
+        self.resumeSecret = resumeSecret
+        self.httpEnabled = httpEnabled
+        self.httpsEnabled = httpsEnabled
+        self.expiresAt = expiresAt
+        self.loop = loop
+        self.agent = agent
+    }
+}
+
+/// The relay's table of live shares, shared by all loops.
+public final class ShareRegistry: @unchecked Sendable {
+    fileprivate let lock = Lock()
+    fileprivate var shares: [String: ShareEntry] = [:]
+    private let names = ShareNameGenerator()
+
+    public init() {}
+
+    public var count: Int { lock.withLock { shares.count } }
+
+    /// Creates a share under a fresh name that no live share has.
+    func create(httpEnabled: Bool, httpsEnabled: Bool, ttl: Int, loop: EventLoop, agent: AgentSession) -> ShareEntry {
+        lock.withLock {
+            let name = names.next(isTaken: { shares[$0] != nil })
+            let entry = ShareEntry(name: name, resumeSecret: SecretToken.make(), httpEnabled: httpEnabled,
+                                   httpsEnabled: httpsEnabled, expiresAt: MonotonicClock.now() + Double(ttl),
+                                   loop: loop, agent: agent)
+            shares[name] = entry
+            return entry
+        }
+    }
+
+    func lookup(_ name: String) -> (entry: ShareEntry, loop: EventLoop)? {
+        lock.withLock {
+            guard let entry = shares[name] else { return nil }
+            return (entry, entry.loop)
+        }
+    }
+
+    /// Gives a share back to its reconnected agent when the secret matches.
+    func resume(name: String, secret: String, loop: EventLoop, agent: AgentSession) -> ShareEntry? {
+        lock.withLock {
+            guard let entry = shares[name], constantTimeEqual(entry.resumeSecret, secret) else { return nil }
+            entry.loop = loop
+            entry.agent = agent
+            entry.detachedSince = nil
+            return entry
+        }
+    }
+
+    /// Marks the agent gone; the share waits for a reconnect.
+    func detach(_ entry: ShareEntry, agent: AgentSession) {
+        lock.withLock {
+            if entry.agent === agent { entry.agent = nil; entry.detachedSince = MonotonicClock.now() }
+        }
+    }
+
+    func isAttached(_ entry: ShareEntry, to agent: AgentSession) -> Bool {
+        lock.withLock { entry.agent === agent }
+    }
+
+    func remove(_ entry: ShareEntry) {
+        lock.withLock { if shares[entry.name] === entry { shares[entry.name] = nil } }
+    }
+}
+
+extension ShareRegistry {
+    /// Removes shares past their expiry, or detached longer than `grace`; says why for each.
+    func sweep(now: Double, grace: Double) -> [(ShareEntry, String)] {
+        lock.withLock {
+            var ended: [(ShareEntry, String)] = []
+            for entry in shares.values {
+                if entry.expiresAt <= now {
+                    ended.append((entry, "expired"))
+                } else if entry.agent == nil, let since = entry.detachedSince, now - since > grace {
+                    ended.append((entry, "abandoned"))
+                }
+            }
+            for (entry, _) in ended { shares[entry.name] = nil }
+            return ended
+        }
+    }
+}

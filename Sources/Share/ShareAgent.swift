@@ -1,0 +1,222 @@
+import Transport
+import Wire
+
+/// `vshare share`: keeps one TLS connection to the relay, holds the share, and serves each stream the
+/// relay opens by dialing the shared machine on the configured port, and only that machine.
+public final class ShareAgent: TunnelConnectionDelegate {
+    private let config: ShareConfig
+    private let loop: EventLoop
+    private let tls: TLSContext
+    private let relayAddress: SocketAddress
+    private let relayHost: String
+    private var tunnel: TunnelConnection?
+    private var name: String?
+    private var resumeSecret: String?
+    private var live = false
+    private var ending = false
+    private var exitStatus: Int32?
+    private var backoff: Double
+    private var signals: TerminationSignals?
+
+    public init(config: ShareConfig) throws(ShareError) {
+        self.config = config
+        do {
+            loop = try EventLoop(name: "share")
+        } catch {
+            throw ShareError.system(error)
+        }
+        do {
+            let (host, port) = try SocketAddress.split(config.relay)
+            guard let portNumber = UInt16(port) else { throw AddressError.invalid(config.relay, "expected HOST:PORT") }
+            relayHost = host
+            relayAddress = try SocketAddress(host: host, port: portNumber)
+        } catch {
+            throw ShareError.relayAddress("\(error)")
+        }
+        do {
+            tls = try TLSContext.client(caPath: config.relayCA)
+        } catch {
+            throw ShareError.tls(error)
+        }
+        backoff = config.reconnectDelay.first
+    }
+
+    /// Runs until the share ends; returns the process exit status.
+    public func run() -> Int32 {
+        TerminationSignals.block()
+        let machine = config.machineName
+        Console.headline(machine, "Detecting network information for machine...")
+        Console.detail(machine, "Local machine address: \(config.target)")
+        Console.detail(machine, "Local HTTP port: \(config.disableHTTP ? "disabled" : String(config.httpPort))")
+        Console.detail(machine, "Local HTTPS port: \(config.httpsPort.map(String.init) ?? "disabled")")
+        Console.headline(machine, "Checking authentication and authorization...")
+        do {
+            signals = try TerminationSignals(loop: loop) { [unowned self] _ in self.interrupted() }
+        } catch {
+            Console.error("error: \(error)")
+            return 1
+        }
+        connect()
+        loop.run()
+        return exitStatus ?? 0
+    }
+
+    // MARK: Connection to the relay
+
+    private func connect() {
+        do {
+            let socket = try Socket.connect(to: relayAddress)
+            let connection = try TLSConnection(socket: socket, context: tls, loop: loop, peerName: relayHost,
+                                               peerAddress: relayAddress, connecting: true)
+            let tunnel = TunnelConnection(tls: connection, role: .dialer, config: config.mux)
+            tunnel.delegate = self
+            self.tunnel = tunnel
+            try tunnel.start()
+        } catch {
+            connectionLost("\(error)")
+        }
+    }
+
+    public func tunnelDidConnect(_ tunnel: TunnelConnection) {
+        tunnel.sendHello(HelloBody(role: .share).encoded())
+        if name == nil { Console.headline(config.machineName, "Creating vshare session...") }
+        var create = ControlMessage(kind: .createShare)
+        create.token = config.token
+        create.httpEnabled = !config.disableHTTP
+        create.httpsEnabled = config.httpsPort != nil
+        create.name = name
+        create.resumeSecret = resumeSecret
+        tunnel.sendControl(create.encoded())
+    }
+
+    public func tunnel(_ tunnel: TunnelConnection, didReceiveHello version: UInt16, body: [UInt8]) {
+        if version != TunnelProtocol.version {
+            finish(1, error: "the relay speaks tunnel protocol \(version), this vshare \(TunnelProtocol.version): use matching versions.")
+        }
+    }
+
+    public func tunnel(_ tunnel: TunnelConnection, didReceiveControl payload: [UInt8]) {
+        guard let message = ControlMessage.decode(payload) else { return }
+        let machine = config.machineName
+        switch message.kind {
+        case .shareCreated:
+            guard let newName = message.name else { return }
+            backoff = config.reconnectDelay.first
+            if live && newName == name {
+                Console.headline(machine, "Reconnected to the relay; the share \(newName) is still live.")
+            } else {
+                if live { Console.headline(machine, "The relay no longer held the old share; this is a new one.") }
+                Console.detail(machine, "Share will be at: \(newName)")
+                Console.headline(machine, "Your vshare is running! Name: \(newName)")
+                if let url = message.url { Console.headline(machine, "URL: \(url)") }
+                if let https = message.httpsAddress { Console.headline(machine, "HTTPS URL: \(https)") }
+                if let seconds = message.expiresIn {
+                    Console.detail(machine, "The share expires in \(DurationSyntax.format(seconds: max(seconds, 1))). Press Ctrl-C to end it sooner.")
+                }
+            }
+            name = newName
+            resumeSecret = message.resumeSecret
+            live = true
+        case .shareEnded:
+            if message.reason == "expired" {
+                finish(0, notice: "The share \(name ?? "") expired; exiting.")
+            } else {
+                finish(0, notice: "The share \(name ?? "") has ended.")
+            }
+        case .error:
+            let reason = message.reason ?? "the relay refused the request"
+            switch message.errorCode {
+            case .unauthorized?: finish(1, error: "authentication failed: \(reason)")
+            default: finish(1, error: reason)
+            }
+        default:
+            break
+        }
+    }
+
+    public func tunnel(_ tunnel: TunnelConnection, didOpen stream: UInt32, metadata: [UInt8]) {
+        guard let request = OpenRequest.decode(metadata) else {
+            return tunnel.reset(stream: stream, code: .protocolError, reason: "malformed open request")
+        }
+        // Only the configured ports of the configured machine: a share is never an open proxy.
+        let port: UInt16?
+        switch request.service {
+        case .http: port = config.disableHTTP ? nil : config.httpPort
+        case .https: port = config.httpsPort
+        case .tcp: port = nil
+        }
+        guard let port else {
+            return tunnel.reset(stream: stream, code: .refused, reason: "this share does not offer \(request.service.rawValue)")
+        }
+        do {
+            let target = try SocketAddress(host: config.target, port: port)
+            let socket = try Socket.connect(to: target)
+            let bridge = StreamSocketBridge(tunnel: tunnel, stream: stream, socket: socket, connecting: true)
+            bridge.targetDescription = "the machine at \(target)"
+            try bridge.start()
+        } catch {
+            tunnel.reset(stream: stream, code: .unreachable, reason: "cannot reach the machine: \(error)")
+        }
+    }
+
+    public func tunnelDidClose(_ tunnel: TunnelConnection, error: Error?) {
+        guard self.tunnel === tunnel else { return }
+        self.tunnel = nil
+        if exitStatus != nil { return loop.stop() }
+        if ending { return finish(0, notice: "The share \(name ?? "") has ended.") }
+        connectionLost(error.map { "\($0)" } ?? "the relay closed the connection")
+    }
+
+    private func connectionLost(_ why: String) {
+        guard live else {
+            // Nothing to keep alive yet: a wrong address or CA is better reported than retried.
+            if why.contains("certificate") {
+                return finish(1, error: "cannot verify the relay's TLS certificate (\(why)). Pass the relay's CA with --relay-ca (the relay prints its path; usually DATA_DIR/ca.pem).")
+            }
+            return finish(1, error: "cannot connect to the relay at \(config.relay): \(why). Is the relay running, and is --relay right?")
+        }
+        Console.headline(config.machineName, "Lost the connection to the relay (\(why)); reconnecting in \(Int(backoff)) s...")
+        let delay = backoff
+        backoff = min(backoff * 2, config.reconnectDelay.max)
+        loop.schedule(after: delay) { [weak self] in self?.connect() }
+    }
+
+    // MARK: Ending
+
+    private func interrupted() {
+        guard !ending else { return finish(0, notice: "Stopped.") }
+        ending = true
+        guard live, let tunnel, tunnel.isOpen else { return finish(0, notice: "Stopped.") }
+        Console.headline(config.machineName, "Ending the share...")
+        tunnel.sendControl(ControlMessage(kind: .endShare).encoded())
+        // The relay answers at once; don't hang on a relay that doesn't.
+        loop.schedule(after: 3) { [weak self] in self?.finish(0, notice: "The relay did not confirm the end of the share; exiting.") }
+    }
+
+    private func finish(_ status: Int32, notice: String? = nil, error: String? = nil) {
+        guard exitStatus == nil else { return }
+        exitStatus = status
+        if let notice { Console.headline(config.machineName, notice) }
+        if let error { Console.error("error: \(error)") }
+        if let tunnel, tunnel.isOpen {
+            tunnel.tls.closeAfterFlushing()
+            loop.schedule(after: 1) { [weak self] in self?.loop.stop() }
+        } else {
+            loop.stop()
+        }
+    }
+}
+
+public enum ShareError: Error, CustomStringConvertible {
+    case system(SystemError)
+    case relayAddress(String)
+    case tls(TLSError)
+
+    public var description: String {
+        switch self {
+        case .system(let error): return "\(error)"
+        case .relayAddress(let why): return "bad --relay: \(why)"
+        case .tls(let error): return "cannot set up TLS: \(error). Check --relay-ca."
+        }
+    }
+}

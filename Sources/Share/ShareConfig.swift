@@ -1,0 +1,29 @@
+import Transport
+import Wire
+
+/// Everything `vshare share` needs, parsed from the command line by the CLI.
+public struct ShareConfig: Sendable {
+    public var relay: String          // HOST:PORT
+    public var relayCA: String?       // nil: the system trust store
+    public var token: String?
+    public var target: String         // the shared machine's address
+    public var httpPort: UInt16
+    public var httpsPort: UInt16?
+    public var disableHTTP: Bool
+    public var mux = MuxConfig()
+    /// Reconnect back-off: first delay and cap, in seconds.
+    public var reconnectDelay: (first: Double, max: Double) = (1, 30)
+    /// The name shown in output (`==> default: ...`), as Vagrant shows the machine's name.
+    public var machineName = "default"
+
+    public init(relay: String, relayCA: String?, token: String?, target: String, httpPort: UInt16,
+                httpsPort: UInt16?, disableHTTP: Bool) {
+        self.relay = relay
+        self.relayCA = relayCA
+        self.token = token
+        self.target = target
+        self.httpPort = httpPort
+        self.httpsPort = httpsPort
+        self.disableHTTP = disableHTTP
+    }
+}

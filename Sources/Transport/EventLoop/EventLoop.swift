@@ -1,0 +1,164 @@
+import CShims
+import Glibc
+import Synchronization
+
+/// Something that wants to hear when its file descriptor is ready.
+public protocol IOHandler: AnyObject {
+    /// Called on the loop's thread with the epoll event mask.
+    func handleIO(events: UInt32)
+}
+
+public enum IOInterest {
+    public static let read = VSHARE_EPOLLIN | VSHARE_EPOLLRDHUP
+    public static let write = VSHARE_EPOLLOUT
+    public static let none: UInt32 = 0
+    public static let error = VSHARE_EPOLLERR | VSHARE_EPOLLHUP
+}
+
+/// One thread, one epoll instance, timers and a cross-thread task queue.
+///
+/// Everything registered with a loop (sockets, TLS sessions, tunnel connections) is confined to
+/// that loop's thread. Other threads reach it only through `execute`, whose closures must touch
+/// nothing but objects owned by this loop; that rule is what makes the `@unchecked Sendable` safe.
+public final class EventLoop: @unchecked Sendable {
+    public let name: String
+    private let epoll: Int32
+    private let wakeFD: Int32
+    private var registrations: [UInt64: (fd: Int32, handler: IOHandler)] = [:]
+    private var tokensByFD: [Int32: UInt64] = [:]
+    private var nextToken: UInt64 = 1
+    private var timers = TimerHeap()
+    private let inboxLock = Lock()
+    private var inbox: [() -> Void] = []
+    private let stopped = Atomic<Bool>(false)
+    private var threadID: pthread_t?
+
+    public init(name: String) throws(SystemError) {
+        self.name = name
+        epoll = vshare_epoll_create()
+        guard epoll >= 0 else { throw SystemError("epoll_create1") }
+        wakeFD = vshare_eventfd()
+        guard wakeFD >= 0 else { throw SystemError("eventfd") }
+        _ = vshare_epoll_ctl(epoll, EPOLL_CTL_ADD, wakeFD, VSHARE_EPOLLIN, 0)
+    }
+
+    deinit {
+        Glibc.close(epoll)
+        Glibc.close(wakeFD)
+    }
+
+    public var inEventLoop: Bool {
+        guard let threadID else { return false }
+        return pthread_equal(threadID, pthread_self()) != 0
+    }
+
+    // MARK: Registration (loop thread only)
+
+    public func register(fd: Int32, interest: UInt32, handler: IOHandler) throws(SystemError) {
+        let token = nextToken
+        nextToken += 1
+        guard vshare_epoll_ctl(epoll, EPOLL_CTL_ADD, fd, interest, token) == 0 else { throw SystemError("epoll_ctl ADD") }
+        registrations[token] = (fd, handler)
+        tokensByFD[fd] = token
+    }
+
+    public func modify(fd: Int32, interest: UInt32) {
+        guard let token = tokensByFD[fd] else { return }
+        _ = vshare_epoll_ctl(epoll, EPOLL_CTL_MOD, fd, interest, token)
+    }
+
+    /// Stops watching `fd`. Call before closing it; events already fetched for it are dropped.
+    public func deregister(fd: Int32) {
+        guard let token = tokensByFD.removeValue(forKey: fd) else { return }
+        registrations[token] = nil
+        _ = vshare_epoll_ctl(epoll, EPOLL_CTL_DEL, fd, 0, 0)
+    }
+
+    // MARK: Timers (loop thread only)
+
+    @discardableResult
+    public func schedule(after seconds: Double, _ action: @escaping () -> Void) -> UInt64 {
+        timers.add(deadline: MonotonicClock.now() + seconds, action)
+    }
+
+    public func cancelTimer(_ id: UInt64) { timers.cancel(id) }
+
+    // MARK: Cross-thread
+
+    /// Runs `task` on this loop's thread soon. Safe from any thread.
+    public func execute(_ task: @escaping () -> Void) {
+        inboxLock.withLock { inbox.append(task) }
+        var one: UInt64 = 1
+        _ = Glibc.write(wakeFD, &one, 8)
+    }
+
+    public func stop() {
+        stopped.store(true, ordering: .sequentiallyConsistent)
+        var one: UInt64 = 1
+        _ = Glibc.write(wakeFD, &one, 8)
+    }
+
+    // MARK: Running
+
+    /// Runs the loop on the calling thread until `stop()`.
+    public func run() {
+        threadID = pthread_self()
+        var events = [UInt32](repeating: 0, count: 256)
+        var tokens = [UInt64](repeating: 0, count: 256)
+        while !stopped.load(ordering: .relaxed) {
+            var timeout: Int32 = -1
+            if let deadline = timers.nextDeadline {
+                let ms = (deadline - MonotonicClock.now()) * 1000
+                timeout = ms <= 0 ? 0 : Int32(min(ms.rounded(.up), 60_000))
+            }
+            let count = vshare_epoll_wait(epoll, &events, &tokens, 256, timeout)
+            if count < 0 && errno != EINTR { fatalError("\(SystemError("epoll_wait"))") }
+            for i in 0..<Int(max(count, 0)) {
+                if tokens[i] == 0 {
+                    drainWakeups()
+                } else if let registration = registrations[tokens[i]] {
+                    registration.handler.handleIO(events: events[i])
+                }
+            }
+            runInbox()
+            for action in timers.popDue(now: MonotonicClock.now()) { action() }
+        }
+    }
+
+    /// Starts the loop on a new thread.
+    public func startThread() {
+        let thread = LoopThread(loop: self)
+        thread.start()
+    }
+
+    private func drainWakeups() {
+        var value: UInt64 = 0
+        _ = Glibc.read(wakeFD, &value, 8)
+    }
+
+    private func runInbox() {
+        let tasks = inboxLock.withLock { () -> [() -> Void] in
+            let taken = inbox
+            inbox.removeAll(keepingCapacity: true)
+            return taken
+        }
+        for task in tasks { task() }
+    }
+}
+
+/// A pthread running one loop.
+private final class LoopThread: @unchecked Sendable {
+    let loop: EventLoop
+    init(loop: EventLoop) { self.loop = loop }
+
+    func start() {
+        let box = Unmanaged.passRetained(self)
+        var thread = pthread_t()
+        pthread_create(&thread, nil, { raw in
+            let me = Unmanaged<LoopThread>.fromOpaque(raw!).takeRetainedValue()
+            me.loop.run()
+            return nil
+        }, box.toOpaque())
+        pthread_detach(thread)
+    }
+}

@@ -1,2 +1,0 @@
-import CShims
-public enum TransportPlaceholder {}

@@ -1,0 +1,195 @@
+import CShims
+import COpenSSL
+import Glibc
+
+public protocol TLSConnectionDelegate: AnyObject {
+    func tlsDidHandshake(_ connection: TLSConnection)
+    func tls(_ connection: TLSConnection, didReceive bytes: UnsafeRawBufferPointer)
+    /// The queue of bytes waiting to be encrypted fell below `lowWater`: more may be written.
+    func tlsDidDrain(_ connection: TLSConnection)
+    /// The connection is gone (peer closed, error, or `close()`); called once.
+    func tlsDidClose(_ connection: TLSConnection, error: Error?)
+}
+
+/// TLS over a non-blocking socket, driven by its event loop: reads until OpenSSL wants more,
+/// queues writes and flushes them as the socket allows. Confined to `loop`.
+public final class TLSConnection: IOHandler {
+    public let loop: EventLoop
+    public let socket: Socket
+    public let peerAddress: SocketAddress?
+    public weak var delegate: TLSConnectionDelegate?
+    public static let lowWater = 256 * 1024
+
+    private var ssl: OpaquePointer?
+    private var state: State = .connecting
+    private var outbound = ByteQueue()
+    private var readBuffer: UnsafeMutableRawBufferPointer
+    private var handshakeTimer: UInt64?
+    private var wantsWriteForRead = false
+    private var closeWhenFlushed = false
+
+    enum State { case connecting, handshaking, open, closed }
+
+    /// `connecting`: the socket is a client socket whose non-blocking connect is in flight.
+    public init(socket: Socket, context: TLSContext, loop: EventLoop, peerName: String? = nil,
+                peerAddress: SocketAddress? = nil, connecting: Bool = false) throws(TLSError) {
+        self.socket = socket
+        self.loop = loop
+        self.peerAddress = peerAddress
+        ssl = try context.makeSession(fd: socket.fd, peerName: peerName)
+        readBuffer = .allocate(byteCount: 64 * 1024, alignment: 16)
+        state = connecting ? .connecting : .handshaking
+    }
+
+    deinit {
+        if let ssl { SSL_free(ssl) }
+        readBuffer.deallocate()
+    }
+
+    /// Registers with the loop and starts the handshake; it must finish within `timeout` seconds.
+    public func start(handshakeTimeout timeout: Double = 10) throws(SystemError) {
+        socket.setNoDelay()
+        socket.setKeepAlive()
+        try loop.register(fd: socket.fd, interest: IOInterest.read | IOInterest.write, handler: self)
+        handshakeTimer = loop.schedule(after: timeout) { [weak self] in
+            self?.fail(TLSError("the TLS handshake did not finish within \(Int(timeout)) s", detail: ""))
+        }
+    }
+
+    public var isOpen: Bool { state == .open }
+    public var pendingOutbound: Int { outbound.count }
+
+    /// Queues bytes for encryption and sends what the socket takes now.
+    public func write(_ bytes: UnsafeRawBufferPointer) {
+        guard state != .closed else { return }
+        outbound.append(bytes)
+        if state == .open { flush(notify: false) }
+    }
+
+    public func write(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { write($0) }
+    }
+
+    /// Sends what is queued, then a close_notify, then closes.
+    public func closeAfterFlushing() {
+        closeWhenFlushed = true
+        if state == .open { flush(notify: false) } else { close() }
+    }
+
+    public func close() { finish(error: nil) }
+
+    // MARK: IOHandler
+
+    public func handleIO(events: UInt32) {
+        if state == .connecting {
+            let error = socket.connectError()
+            if error != 0 {
+                return fail(SystemError("connect", errno: error))
+            }
+            if events & IOInterest.error != 0 && events & VSHARE_EPOLLOUT == 0 { return }
+            state = .handshaking
+        }
+        if state == .handshaking {
+            handshake()
+            return
+        }
+        guard state == .open else { return }
+        if events & (IOInterest.read | IOInterest.error) != 0 || wantsWriteForRead { readAvailable() }
+        if state == .open && events & IOInterest.write != 0 { flush() }
+    }
+
+    // MARK: Internals
+
+    private func handshake() {
+        guard let ssl else { return }
+        let rc = SSL_do_handshake(ssl)
+        if rc == 1 {
+            state = .open
+            if let handshakeTimer { loop.cancelTimer(handshakeTimer) }
+            updateInterest()
+            delegate?.tlsDidHandshake(self)
+            if state == .open { flush(); readAvailable() }
+            return
+        }
+        switch SSL_get_error(ssl, rc) {
+        case SSL_ERROR_WANT_READ: loop.modify(fd: socket.fd, interest: IOInterest.read)
+        case SSL_ERROR_WANT_WRITE: loop.modify(fd: socket.fd, interest: IOInterest.read | IOInterest.write)
+        default:
+            let verify = SSL_get_verify_result(ssl)
+            if verify != X509_V_OK {
+                fail(TLSError("TLS handshake failed", detail: "certificate verify failed: " + String(cString: X509_verify_cert_error_string(verify))))
+            } else {
+                fail(TLSError("TLS handshake failed"))
+            }
+        }
+    }
+
+    private func readAvailable() {
+        wantsWriteForRead = false
+        while state == .open, let ssl {
+            let n = SSL_read(ssl, readBuffer.baseAddress, Int32(readBuffer.count))
+            if n > 0 {
+                delegate?.tls(self, didReceive: UnsafeRawBufferPointer(rebasing: readBuffer[0..<Int(n)]))
+                continue
+            }
+            switch SSL_get_error(ssl, n) {
+            case SSL_ERROR_WANT_READ: return
+            case SSL_ERROR_WANT_WRITE: wantsWriteForRead = true; updateInterest(); return
+            case SSL_ERROR_ZERO_RETURN: return finish(error: nil)
+            case SSL_ERROR_SYSCALL:
+                let saved = errno
+                return finish(error: n == 0 || saved == 0 ? nil : SystemError("TLS read", errno: saved))
+            default: return fail(TLSError("TLS read failed"))
+            }
+        }
+    }
+
+    /// `notify`: tell the delegate about drained space (not when the delegate itself is writing).
+    private func flush(notify: Bool = true) {
+        guard let ssl else { return }
+        let before = outbound.count
+        while state == .open && !outbound.isEmpty {
+            var failure: Int32 = 0
+            let written = outbound.consume { bytes in
+                let n = SSL_write(ssl, bytes.baseAddress, Int32(min(bytes.count, 1 << 20)))
+                if n > 0 { return Int(n) }
+                failure = SSL_get_error(ssl, n)
+                return 0
+            }
+            if written > 0 { continue }
+            switch failure {
+            case SSL_ERROR_WANT_WRITE, SSL_ERROR_WANT_READ:
+                updateInterest()
+                return
+            default:
+                return fail(TLSError("TLS write failed"))
+            }
+        }
+        updateInterest()
+        if outbound.isEmpty && closeWhenFlushed {
+            SSL_shutdown(ssl)
+            return finish(error: nil)
+        }
+        if notify && before > outbound.count && outbound.count < TLSConnection.lowWater {
+            delegate?.tlsDidDrain(self)
+        }
+    }
+
+    private func updateInterest() {
+        guard state == .open else { return }
+        let wantWrite = !outbound.isEmpty || wantsWriteForRead
+        loop.modify(fd: socket.fd, interest: IOInterest.read | (wantWrite ? IOInterest.write : 0))
+    }
+
+    private func fail(_ error: Error) { finish(error: error) }
+
+    private func finish(error: Error?) {
+        guard state != .closed else { return }
+        state = .closed
+        if let handshakeTimer { loop.cancelTimer(handshakeTimer) }
+        loop.deregister(fd: socket.fd)
+        socket.close()
+        outbound.removeAll()
+        delegate?.tlsDidClose(self, error: error)
+    }
+}

@@ -1,0 +1,75 @@
+import CShims
+import COpenSSL
+import Glibc
+
+/// A configured `SSL_CTX`: TLS 1.3, or 1.2 with AEAD suites only. Shared read-only by all loops.
+public final class TLSContext: @unchecked Sendable {
+    let context: OpaquePointer
+    public let isServer: Bool
+
+    private init(isServer: Bool) throws(TLSError) {
+        guard let ctx = SSL_CTX_new(isServer ? TLS_server_method() : TLS_client_method()) else {
+            throw TLSError("cannot create a TLS context")
+        }
+        context = ctx
+        self.isServer = isServer
+        _ = vshare_SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION)
+        // TLS 1.2 only with forward-secret AEAD suites; TLS 1.3 suites are all AEAD.
+        SSL_CTX_set_cipher_list(ctx, "ECDHE+AESGCM:ECDHE+CHACHA20")
+        _ = vshare_SSL_CTX_set_mode(ctx, Int(SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS))
+    }
+
+    deinit { SSL_CTX_free(context) }
+
+    /// A server context presenting `certificatePath` (PEM chain) with `keyPath`.
+    public static func server(certificatePath: String, keyPath: String) throws(TLSError) -> TLSContext {
+        let tls = try TLSContext(isServer: true)
+        guard SSL_CTX_use_certificate_chain_file(tls.context, certificatePath) == 1 else {
+            throw TLSError("cannot load the certificate \(certificatePath)")
+        }
+        guard SSL_CTX_use_PrivateKey_file(tls.context, keyPath, SSL_FILETYPE_PEM) == 1 else {
+            throw TLSError("cannot load the private key \(keyPath)")
+        }
+        guard SSL_CTX_check_private_key(tls.context) == 1 else {
+            throw TLSError("the private key \(keyPath) does not match the certificate \(certificatePath)")
+        }
+        return tls
+    }
+
+    /// A client context that verifies the server against `caPath`, or the system trust store when nil.
+    public static func client(caPath: String?) throws(TLSError) -> TLSContext {
+        let tls = try TLSContext(isServer: false)
+        if let caPath {
+            guard SSL_CTX_load_verify_locations(tls.context, caPath, nil) == 1 else {
+                throw TLSError("cannot load the relay CA certificate \(caPath)")
+            }
+        } else {
+            guard SSL_CTX_set_default_verify_paths(tls.context) == 1 else {
+                throw TLSError("cannot load the system trust store")
+            }
+        }
+        SSL_CTX_set_verify(tls.context, SSL_VERIFY_PEER, nil)
+        return tls
+    }
+
+    /// A new `SSL` for one connection. Clients check the server's name (DNS or IP) against `peerName`.
+    func makeSession(fd: Int32, peerName: String?) throws(TLSError) -> OpaquePointer {
+        guard let ssl = SSL_new(context) else { throw TLSError("cannot create a TLS session") }
+        SSL_set_fd(ssl, fd)
+        if isServer {
+            SSL_set_accept_state(ssl)
+        } else {
+            if let peerName {
+                var v4 = in_addr(), v6 = in6_addr()
+                if inet_pton(AF_INET, peerName, &v4) == 1 || inet_pton(AF_INET6, peerName, &v6) == 1 {
+                    X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), peerName)
+                } else {
+                    SSL_set1_host(ssl, peerName)
+                    _ = vshare_SSL_set_tlsext_host_name(ssl, peerName)
+                }
+            }
+            SSL_set_connect_state(ssl)
+        }
+        return ssl
+    }
+}

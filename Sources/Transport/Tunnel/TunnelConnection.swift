@@ -1,0 +1,216 @@
+import Wire
+
+/// One end of a stream carried by a tunnel connection.
+public protocol TunnelStreamHandler: AnyObject {
+    /// Bytes from the peer. The handler calls `consumed(stream:count:)` once it has delivered them.
+    func tunnelStream(_ stream: UInt32, didReceive bytes: [UInt8])
+    func tunnelStreamDidFinish(_ stream: UInt32)
+    func tunnelStream(_ stream: UInt32, didReset code: ResetCode, reason: String)
+    /// Send credit or TLS buffer space became available after `send` took less than offered.
+    func tunnelStreamIsWritable(_ stream: UInt32)
+}
+
+public protocol TunnelConnectionDelegate: AnyObject {
+    func tunnelDidConnect(_ tunnel: TunnelConnection)
+    func tunnel(_ tunnel: TunnelConnection, didReceiveHello version: UInt16, body: [UInt8])
+    func tunnel(_ tunnel: TunnelConnection, didReceiveControl payload: [UInt8])
+    /// The peer opened a stream: attach a handler with `attach`, or `reset` it.
+    func tunnel(_ tunnel: TunnelConnection, didOpen stream: UInt32, metadata: [UInt8])
+    func tunnel(_ tunnel: TunnelConnection, didReceiveDatagram bytes: [UInt8], channel: UInt32)
+    func tunnelDidClose(_ tunnel: TunnelConnection, error: Error?)
+}
+
+public extension TunnelConnectionDelegate {
+    func tunnel(_ tunnel: TunnelConnection, didReceiveDatagram bytes: [UInt8], channel: UInt32) {}
+}
+
+/// The I/O shell around `StreamMux`: TLS bytes in, events to stream handlers; frames out through TLS.
+/// Sends keepalive pings and closes a connection whose peer has gone silent. Confined to its loop.
+public final class TunnelConnection: TLSConnectionDelegate {
+    public struct Keepalive: Sendable {
+        public var interval: Double = 15
+        public var timeout: Double = 45
+        public init(interval: Double = 15, timeout: Double = 45) { self.interval = interval; self.timeout = timeout }
+    }
+
+    public let tls: TLSConnection
+    public var loop: EventLoop { tls.loop }
+    public weak var delegate: TunnelConnectionDelegate?
+    /// Free for the owner (the role) to hang its per-connection state on.
+    public var context: AnyObject?
+
+    private var mux: StreamMux
+    private var handlers: [UInt32: TunnelStreamHandler] = [:]
+    private var blockedOnTLS = Set<UInt32>()
+    private var keepalive: Keepalive
+    private var keepaliveTimer: UInt64?
+    private var lastReceive = MonotonicClock.now()
+    private var closed = false
+
+    public init(tls: TLSConnection, role: MuxRole, config: MuxConfig = MuxConfig(), keepalive: Keepalive = Keepalive()) {
+        self.tls = tls
+        self.mux = StreamMux(role: role, config: config)
+        self.keepalive = keepalive
+        tls.delegate = self
+    }
+
+    public var isOpen: Bool { !closed && tls.isOpen }
+    public var streamCount: Int { mux.openStreamCount }
+    public var droppedDatagrams: Int { mux.droppedDatagrams }
+
+    public func start() throws(SystemError) {
+        try tls.start()
+    }
+
+    // MARK: Sending
+
+    public func sendHello(_ body: [UInt8]) { mux.sendHello(body: body); flush() }
+    public func sendControl(_ payload: [UInt8]) { mux.sendControl(payload); flush() }
+
+    /// Opens a stream; a nil handler means one attaches itself (`attach`) before the loop turns.
+    public func open(metadata: [UInt8], handler: TunnelStreamHandler?) -> UInt32? {
+        guard let stream = mux.open(metadata: metadata) else { return nil }
+        if let handler { handlers[stream] = handler }
+        flush()
+        return stream
+    }
+
+    public func attach(stream: UInt32, handler: TunnelStreamHandler) { handlers[stream] = handler }
+
+    /// How many bytes `send` would take now: the stream's credit, limited by the TLS backlog.
+    public func sendCapacity(stream: UInt32) -> Int {
+        guard isOpen else { return 0 }
+        let room = TLSConnection.lowWater - tls.pendingOutbound
+        return room <= 0 ? 0 : min(mux.sendCredit(stream: stream), max(room, 16 * 1024))
+    }
+
+    /// Sends what fits; when short, the handler hears `tunnelStreamIsWritable` later.
+    @discardableResult
+    public func send(stream: UInt32, _ bytes: UnsafeRawBufferPointer) -> Int {
+        let capacity = sendCapacity(stream: stream)
+        if capacity < bytes.count && tls.pendingOutbound >= TLSConnection.lowWater { blockedOnTLS.insert(stream) }
+        guard capacity > 0 else { return 0 }
+        let taken = mux.send(stream: stream, UnsafeRawBufferPointer(rebasing: bytes[0..<min(capacity, bytes.count)]))
+        flush()
+        return taken
+    }
+
+    public func finish(stream: UInt32) { mux.finish(stream: stream); flush() }
+
+    public func reset(stream: UInt32, code: ResetCode, reason: String) {
+        handlers[stream] = nil
+        blockedOnTLS.remove(stream)
+        mux.reset(stream: stream, code: code, reason: reason)
+        flush()
+    }
+
+    public func consumed(stream: UInt32, count: Int) { mux.consumed(stream: stream, count: count); flush() }
+
+    /// Forgets the handler of a finished stream (both directions done).
+    public func detach(stream: UInt32) { handlers[stream] = nil; blockedOnTLS.remove(stream) }
+
+    @discardableResult
+    public func sendDatagram(channel: UInt32, _ bytes: UnsafeRawBufferPointer) -> Bool {
+        let queued = mux.sendDatagram(channel: channel, bytes)
+        flush()
+        return queued
+    }
+
+    public func goaway(code: UInt32, reason: String) {
+        mux.goaway(code: code, reason: reason)
+        flush()
+        tls.closeAfterFlushing()
+    }
+
+    public func close() { tls.close() }
+
+    private func flush() {
+        guard mux.outboundCount > 0 else { return }
+        let bytes = mux.takeOutbound()
+        tls.write(bytes)
+    }
+
+    // MARK: TLSConnectionDelegate
+
+    public func tlsDidHandshake(_ connection: TLSConnection) {
+        scheduleKeepalive()
+        delegate?.tunnelDidConnect(self)
+    }
+
+    public func tls(_ connection: TLSConnection, didReceive bytes: UnsafeRawBufferPointer) {
+        lastReceive = MonotonicClock.now()
+        let events: [MuxEvent]
+        do {
+            events = try mux.receive(bytes)
+        } catch {
+            // A malformed frame ends this one connection, never the process.
+            closed = true
+            tls.close()
+            return
+        }
+        for event in events { dispatch(event) }
+        flush()
+    }
+
+    private func dispatch(_ event: MuxEvent) {
+        switch event {
+        case .hello(let version, let body):
+            delegate?.tunnel(self, didReceiveHello: version, body: body)
+        case .control(let payload):
+            delegate?.tunnel(self, didReceiveControl: payload)
+        case .opened(let stream, let metadata):
+            delegate?.tunnel(self, didOpen: stream, metadata: metadata)
+        case .data(let stream, let bytes):
+            if let handler = handlers[stream] {
+                handler.tunnelStream(stream, didReceive: bytes)
+            } else {
+                mux.consumed(stream: stream, count: bytes.count)
+            }
+        case .finished(let stream):
+            handlers[stream]?.tunnelStreamDidFinish(stream)
+        case .reset(let stream, let code, let reason):
+            let handler = handlers.removeValue(forKey: stream)
+            blockedOnTLS.remove(stream)
+            handler?.tunnelStream(stream, didReset: code, reason: reason)
+        case .writable(let stream):
+            handlers[stream]?.tunnelStreamIsWritable(stream)
+        case .datagram(let channel, let bytes):
+            delegate?.tunnel(self, didReceiveDatagram: bytes, channel: channel)
+        case .pong:
+            break
+        case .goaway:
+            tls.closeAfterFlushing()
+        }
+    }
+
+    public func tlsDidDrain(_ connection: TLSConnection) {
+        guard !blockedOnTLS.isEmpty else { return }
+        let waiting = blockedOnTLS
+        blockedOnTLS.removeAll()
+        for stream in waiting { handlers[stream]?.tunnelStreamIsWritable(stream) }
+    }
+
+    public func tlsDidClose(_ connection: TLSConnection, error: Error?) {
+        closed = true
+        if let keepaliveTimer { loop.cancelTimer(keepaliveTimer) }
+        let all = handlers
+        handlers.removeAll()
+        for (stream, handler) in all { handler.tunnelStream(stream, didReset: .cancelled, reason: "tunnel connection closed") }
+        delegate?.tunnelDidClose(self, error: error)
+    }
+
+    // MARK: Keepalive
+
+    private func scheduleKeepalive() {
+        keepaliveTimer = loop.schedule(after: keepalive.interval) { [weak self] in
+            guard let self, !self.closed else { return }
+            if MonotonicClock.now() - self.lastReceive > self.keepalive.timeout {
+                self.tls.close()
+                return
+            }
+            self.mux.ping(UInt64(MonotonicClock.now() * 1e6))
+            self.flush()
+            self.scheduleKeepalive()
+        }
+    }
+}

@@ -1,0 +1,97 @@
+import Foundation
+
+/// The JSON body of a HELLO frame: who is speaking. The protocol version travels in the frame itself.
+public struct HelloBody: Codable, Equatable, Sendable {
+    public enum Role: String, Codable, Sendable { case relay, share, connect }
+    public var role: Role
+    public var software: String
+
+    public init(role: Role, software: String = "vshare/\(VShareVersion.string)") {
+        self.role = role
+        self.software = software
+    }
+}
+
+public enum VShareVersion {
+    public static let string = "0.1.0"
+}
+
+/// A CONTROL frame's JSON body. One flat shape with a `kind` and the fields that kind uses,
+/// so a newer peer can add fields without breaking an older one.
+public struct ControlMessage: Codable, Equatable, Sendable {
+    public enum Kind: String, Codable, Sendable {
+        /// share → relay: create a share (token), or resume one after a reconnect (name + resumeSecret).
+        case createShare
+        /// relay → share: the share is live.
+        case shareCreated
+        /// share → relay: end my share now.
+        case endShare
+        /// relay → share: the share is over (`reason`: "expired" or "ended").
+        case shareEnded
+        /// relay → agent: a request failed; `errorCode` says which way.
+        case error
+    }
+
+    public var kind: Kind
+    public var token: String?
+    public var name: String?
+    public var resumeSecret: String?
+    public var httpEnabled: Bool?
+    public var httpsEnabled: Bool?
+    public var url: String?
+    public var httpsAddress: String?
+    public var expiresIn: Int?
+    public var reason: String?
+    public var errorCode: ErrorCode?
+
+    public enum ErrorCode: String, Codable, Sendable {
+        case unauthorized, unknownShare, badRequest, unsupportedVersion, overloaded
+    }
+
+    public init(kind: Kind) { self.kind = kind }
+
+    public static func error(_ code: ErrorCode, _ reason: String) -> ControlMessage {
+        var message = ControlMessage(kind: .error)
+        message.errorCode = code
+        message.reason = reason
+        return message
+    }
+
+    public func encoded() -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return (try? [UInt8](encoder.encode(self))) ?? []
+    }
+
+    public static func decode(_ bytes: [UInt8]) -> ControlMessage? {
+        try? JSONDecoder().decode(ControlMessage.self, from: Data(bytes))
+    }
+}
+
+/// An OPEN frame's JSON body: which service of the shared machine the new stream is for.
+/// The share agent maps services to its own configured ports; it never takes an address from the peer.
+public struct OpenRequest: Codable, Equatable, Sendable {
+    public enum Service: String, Codable, Sendable { case http, https, tcp }
+    public var service: Service
+    /// Only for `.tcp`: the port on the shared machine.
+    public var port: UInt16?
+    /// The original client, for logs and X-Forwarded-For.
+    public var client: String?
+
+    public init(service: Service, port: UInt16? = nil, client: String? = nil) {
+        self.service = service
+        self.port = port
+        self.client = client
+    }
+
+    public func encoded() -> [UInt8] { (try? [UInt8](JSONEncoder().encode(self))) ?? [] }
+
+    public static func decode(_ bytes: [UInt8]) -> OpenRequest? {
+        try? JSONDecoder().decode(OpenRequest.self, from: Data(bytes))
+    }
+}
+
+public extension HelloBody {
+    func encoded() -> [UInt8] { (try? [UInt8](JSONEncoder().encode(self))) ?? [] }
+    static func decode(_ bytes: [UInt8]) -> HelloBody? { try? JSONDecoder().decode(HelloBody.self, from: Data(bytes)) }
+}

@@ -1,0 +1,61 @@
+import Relay
+import Transport
+import Wire
+
+enum RelayCommand {
+    static let usage = """
+    usage: vshare relay [options]
+      --control ADDR:PORT   TLS port agents dial (default 0.0.0.0:7443)
+      --http ADDR:PORT      public HTTP port (default 0.0.0.0:8080)
+      --https ADDR:PORT     public HTTPS port, routed by SNI (default 0.0.0.0:8443)
+      --domain DOMAIN       shares are NAME.DOMAIN (default share.localhost)
+      --data-dir DIR        CA, certificate and owner token (default ~/.vshare/relay)
+      --hostname NAME|IP    add a name to the relay certificate (repeatable)
+      --cert FILE --key FILE  use this certificate instead of the relay's own CA
+      --share-ttl DURATION  shares end after this long (default 8h; e.g. 30s, 10m, 8h)
+    """
+
+    static func config(_ arguments: [String]) throws(ArgumentScanner.UsageError) -> RelayConfig {
+        var scanner = ArgumentScanner(arguments)
+        let parsed = try scanner.parse(flags: [], options: ["control", "http", "https", "domain", "data-dir", "hostname", "cert", "key", "share-ttl"])
+        guard parsed.positionals.isEmpty else { throw .init("unexpected argument '\(parsed.positionals[0])'") }
+        let ttlText = parsed.last("share-ttl") ?? "8h"
+        guard let ttl = DurationSyntax.parse(ttlText) else {
+            throw .init("--share-ttl '\(ttlText)' is not a duration: use a number with s, m, h or d, like 30s, 10m or 8h")
+        }
+        let cert = parsed.last("cert"), key = parsed.last("key")
+        guard (cert == nil) == (key == nil) else { throw .init("--cert and --key go together") }
+        return RelayConfig(
+            control: try address(parsed.last("control") ?? "0.0.0.0:7443", "control"),
+            http: try address(parsed.last("http") ?? "0.0.0.0:8080", "http"),
+            https: try address(parsed.last("https") ?? "0.0.0.0:8443", "https"),
+            domain: (parsed.last("domain") ?? "share.localhost").lowercased(),
+            dataDir: parsed.last("data-dir") ?? Environment.defaultRelayDataDir,
+            hostnames: parsed.all("hostname"),
+            certificatePath: cert, keyPath: key, shareTTL: ttl)
+    }
+
+    static func address(_ text: String, _ option: String) throws(ArgumentScanner.UsageError) -> SocketAddress {
+        do {
+            return try SocketAddress(parsing: text)
+        } catch {
+            throw .init("--\(option): \(error)")
+        }
+    }
+
+    static func run(_ arguments: [String]) -> Int32 {
+        let config: RelayConfig
+        do {
+            config = try self.config(arguments)
+        } catch {
+            return CLI.usageError(error, usage)
+        }
+        do {
+            let server = try RelayServer(config: config)
+            try server.run()
+        } catch {
+            Console.error("error: \(error)")
+            return 1
+        }
+    }
+}

@@ -1,0 +1,61 @@
+import Share
+import Transport
+
+enum ShareCommand {
+    static let usage = """
+    usage: vshare share [options]
+      --relay HOST:PORT   the relay's control port (env VSHARE_RELAY; default 127.0.0.1:7443)
+      --relay-ca FILE     CA that signed the relay's certificate (env VSHARE_RELAY_CA;
+                          default ~/.vshare/relay/ca.pem when present, else the system trust store)
+      --token TOKEN       the relay's owner token (env VSHARE_TOKEN; default ~/.vshare/relay/token)
+      --target HOST       the shared machine's address (default 127.0.0.1)
+      --http PORT         its HTTP port (default 80)
+      --https PORT        its HTTPS port (optional; routed by SNI, never decrypted)
+      --disable-http      no public URL
+    """
+
+    static func config(_ arguments: [String]) throws(ArgumentScanner.UsageError) -> ShareConfig {
+        var scanner = ArgumentScanner(arguments)
+        let parsed = try scanner.parse(flags: ["disable-http"], options: ["relay", "relay-ca", "token", "target", "http", "https"])
+        guard parsed.positionals.isEmpty else { throw .init("unexpected argument '\(parsed.positionals[0])'") }
+        let defaultDir = Environment.defaultRelayDataDir
+        let defaultCA = defaultDir + "/ca.pem"
+        let relayCA = parsed.last("relay-ca") ?? Environment.value("VSHARE_RELAY_CA")
+            ?? (Environment.fileExists(defaultCA) ? defaultCA : nil)
+        if let relayCA, !Environment.fileExists(relayCA) {
+            throw .init("the relay CA file \(relayCA) does not exist")
+        }
+        let token = parsed.last("token") ?? Environment.value("VSHARE_TOKEN") ?? Environment.readTrimmed(defaultDir + "/token")
+        return ShareConfig(
+            relay: parsed.last("relay") ?? Environment.value("VSHARE_RELAY") ?? "127.0.0.1:7443",
+            relayCA: relayCA,
+            token: token,
+            target: parsed.last("target") ?? "127.0.0.1",
+            httpPort: try parsed.port("http") ?? 80,
+            httpsPort: try parsed.port("https"),
+            disableHTTP: parsed.has("disable-http"))
+    }
+
+    static func run(_ arguments: [String]) -> Int32 {
+        let config: ShareConfig
+        do {
+            config = try self.config(arguments)
+        } catch {
+            return CLI.usageError(error, usage)
+        }
+        if config.token == nil {
+            Console.error("error: no owner token. Pass the relay's token with --token or VSHARE_TOKEN (it is in the relay's data directory, DIR/token).")
+            return 1
+        }
+        if config.disableHTTP && config.httpsPort == nil {
+            Console.error("error: with --disable-http and no --https there is nothing to share. Add --https PORT (or --ssh, once available).")
+            return 1
+        }
+        do {
+            return try ShareAgent(config: config).run()
+        } catch {
+            Console.error("error: \(error)")
+            return 1
+        }
+    }
+}
