@@ -1,0 +1,411 @@
+// Sans-I/O stream multiplexer over one tunnel connection: bytes in, events out.
+// Frames to send accumulate in an outbound buffer the I/O shell drains with takeOutbound().
+// Rules (stream id parity, lifecycle, flow control) are specified in docs/PROTOCOL.md.
+
+public struct MuxConfig: Sendable, Equatable {
+    /// Receive window each side grants per stream at OPEN, and therefore also the initial send
+    /// credit each side assumes. Both ends of a connection must use the same value.
+    public var initialWindow: UInt32
+    /// Largest DATA payload this side sends (bulk data is split into frames of at most this size).
+    public var maxDataFrame: Int
+    /// Largest payload of any frame this side accepts (decoder limit) and sends. Both ends must agree.
+    public var maxFramePayload: Int
+    /// Most streams open at once; local open() returns nil beyond it, peer OPENs are refused with RESET(refused).
+    public var maxStreams: Int
+    /// sendDatagram() drops datagrams while the outbound buffer holds more than this many bytes.
+    public var datagramQueueLimit: Int
+
+    public init(initialWindow: UInt32 = 4 << 20,
+                maxDataFrame: Int = 32 << 10,
+                maxFramePayload: Int = 1 << 20,
+                maxStreams: Int = 4096,
+                datagramQueueLimit: Int = 512 << 10) {
+        self.initialWindow = initialWindow
+        self.maxDataFrame = maxDataFrame
+        self.maxFramePayload = maxFramePayload
+        self.maxStreams = maxStreams
+        self.datagramQueueLimit = datagramQueueLimit
+    }
+}
+
+public enum MuxRole: Sendable, Equatable {
+    /// The side that dialed the connection; opens odd stream ids (1, 3, 5, ...).
+    case dialer
+    /// The side that accepted the connection; opens even stream ids (2, 4, 6, ...).
+    case listener
+}
+
+public enum MuxEvent: Equatable, Sendable {
+    /// The peer's HELLO. The version is not checked here: the roles decide what to accept.
+    case hello(version: UInt16, body: [UInt8])
+    case control([UInt8])
+    /// The peer opened a stream.
+    case opened(stream: UInt32, metadata: [UInt8])
+    /// Stream data; counts against our receive window until reported with consumed(stream:count:).
+    case data(stream: UInt32, [UInt8])
+    /// The peer half-closed the stream (FIN): no more data will arrive on it.
+    case finished(stream: UInt32)
+    /// The peer reset the stream; it is forgotten.
+    case reset(stream: UInt32, code: ResetCode, reason: String)
+    /// Send credit came back after a send() that accepted less than offered.
+    case writable(stream: UInt32)
+    case datagram(channel: UInt32, [UInt8])
+    /// Answer to our ping(token).
+    case pong(UInt64)
+    /// The peer is going away: it accepts no new streams; open() now returns nil.
+    case goaway(code: UInt32, reason: String)
+}
+
+public enum MuxError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The byte stream could not be framed (see FrameError).
+    case frame(FrameError)
+    /// The peer broke a protocol rule; the connection cannot continue.
+    case protocolViolation(String)
+    /// The peer sent more DATA on a stream than the window we granted.
+    case windowExceeded(stream: UInt32)
+    /// Reserved: this implementation refuses excess incoming streams with RESET(refused)
+    /// instead of failing the connection, so it does not currently throw this.
+    case tooManyStreams
+
+    public var description: String {
+        switch self {
+        case .frame(let e):
+            "tunnel connection failed: \(e)"
+        case .protocolViolation(let why):
+            "tunnel peer violated the protocol: \(why); closing the connection (check that both sides run the same vshare version)"
+        case .windowExceeded(let s):
+            "tunnel peer sent more data on stream \(s) than its flow-control window allows; closing the connection"
+        case .tooManyStreams:
+            "too many tunnel streams open on one connection"
+        }
+    }
+}
+
+public struct StreamMux: Sendable {
+    public let role: MuxRole
+    public let config: MuxConfig
+
+    private struct StreamState: Sendable {
+        /// Bytes we may still send (the peer's remaining receive window as we see it).
+        var sendCredit: Int
+        /// Bytes the peer may still send before it must wait for WINDOW.
+        var recvWindow: Int
+        /// Received but not yet reported by consumed().
+        var unconsumed = 0
+        /// Consumed but not yet returned to the peer with WINDOW.
+        var unannounced = 0
+        var sentFin = false
+        var receivedFin = false
+        /// A send() was cut short; announce .writable when credit returns.
+        var wantsWritable = false
+    }
+
+    private var decoder: FrameDecoder
+    private var streams: [UInt32: StreamState] = [:]
+    /// Next id open() hands out. UInt64 so exhaustion of the 32-bit space is detectable.
+    private var nextLocalStream: UInt64
+    /// Highest id the peer has opened; peer ids must increase (so old ids are never reused).
+    private var highestPeerStream: UInt32 = 0
+    private var outbound: [UInt8] = []
+    private var failure: MuxError?
+    public private(set) var helloReceived = false
+    public private(set) var goawayReceived = false
+    public private(set) var goawaySent = false
+    /// Datagrams sendDatagram() dropped because the outbound buffer was over datagramQueueLimit.
+    public private(set) var droppedDatagrams = 0
+
+    public init(role: MuxRole, config: MuxConfig = .init()) {
+        precondition(config.initialWindow > 0, "MuxConfig.initialWindow must be > 0")
+        precondition(config.maxDataFrame > 0 && config.maxFramePayload > 0, "MuxConfig frame sizes must be > 0")
+        self.role = role
+        self.config = config
+        self.decoder = FrameDecoder(maxPayload: config.maxFramePayload)
+        self.nextLocalStream = role == .dialer ? 1 : 2
+    }
+
+    // MARK: Introspection
+
+    public var outboundCount: Int { outbound.count }
+    public var openStreamCount: Int { streams.count }
+    /// Streams currently known (open in at least one direction), unordered.
+    public var openStreams: [UInt32] { Array(streams.keys) }
+
+    /// Everything queued for the wire, in order; the buffer is then empty.
+    public mutating func takeOutbound() -> [UInt8] {
+        defer { outbound = [] }
+        return outbound
+    }
+
+    /// Allocation-free variant of takeOutbound(): `buffer` is cleared (keeping its capacity)
+    /// and swapped with the outbound buffer, so two buffers can be recycled forever.
+    public mutating func swapOutbound(_ buffer: inout [UInt8]) {
+        buffer.removeAll(keepingCapacity: true)
+        swap(&buffer, &outbound)
+    }
+
+    /// Bytes send() would accept now on `stream`; 0 for unknown streams and after finish().
+    public func sendCredit(stream: UInt32) -> Int {
+        guard let s = streams[stream], !s.sentFin else { return 0 }
+        return s.sendCredit
+    }
+
+    public func isOpen(stream: UInt32) -> Bool { streams[stream] != nil }
+
+    // MARK: Receiving
+
+    /// Feeds bytes read from the connection; returns the events they complete.
+    /// A throw means the connection is broken and must be closed; later calls throw the same error.
+    public mutating func receive(_ bytes: UnsafeRawBufferPointer) throws(MuxError) -> [MuxEvent] {
+        if let failure { throw failure }
+        decoder.feed(bytes)
+        var events: [MuxEvent] = []
+        do throws(MuxError) {
+            while true {
+                let frame: Frame?
+                do { frame = try decoder.next() } catch { throw MuxError.frame(error) }
+                guard let frame else { break }
+                try handle(frame, into: &events)
+            }
+        } catch {
+            failure = error
+            throw error
+        }
+        return events
+    }
+
+    public mutating func receive(_ bytes: [UInt8]) throws(MuxError) -> [MuxEvent] {
+        let result = bytes.withUnsafeBytes { b in Result { () throws(MuxError) -> [MuxEvent] in try receive(b) } }
+        return try result.get()
+    }
+
+    private func isLocalParity(_ id: UInt32) -> Bool {
+        (id & 1 == 1) == (role == .dialer)
+    }
+
+    /// True if the id belongs to a stream that existed at some point (now closed or reset).
+    private func wasEverOpened(_ id: UInt32) -> Bool {
+        isLocalParity(id) ? UInt64(id) < nextLocalStream : id <= highestPeerStream
+    }
+
+    /// A stream frame for a stream not in the table: ignore it if the stream existed
+    /// (a race with a reset or close), otherwise the peer invented the id.
+    private func checkUnknown(_ frame: Frame) throws(MuxError) {
+        if !wasEverOpened(frame.stream) {
+            throw .protocolViolation("\(frame.type) for stream \(frame.stream), which was never opened")
+        }
+    }
+
+    private mutating func handle(_ frame: Frame, into events: inout [MuxEvent]) throws(MuxError) {
+        guard helloReceived || frame.type == .hello else {
+            throw .protocolViolation("first frame must be HELLO, got \(frame.type)")
+        }
+        let id = frame.stream
+        switch frame.type {
+        case .hello:
+            guard !helloReceived else { throw .protocolViolation("second HELLO on the connection") }
+            helloReceived = true
+            let (version, body) = frame.helloFields! // validated by the decoder
+            events.append(.hello(version: version, body: body))
+
+        case .control:
+            events.append(.control(frame.payload))
+
+        case .open:
+            guard !isLocalParity(id) else {
+                throw .protocolViolation("peer opened stream \(id), an id of our parity (\(role == .dialer ? "odd" : "even"))")
+            }
+            guard id > highestPeerStream else {
+                throw .protocolViolation("peer reused or went back to stream id \(id) (highest so far \(highestPeerStream))")
+            }
+            highestPeerStream = id
+            if streams.count >= config.maxStreams || goawaySent {
+                queue(.reset(stream: id, code: .refused,
+                             reason: goawaySent ? "going away" : "too many streams (limit \(config.maxStreams))"))
+                return
+            }
+            let w = Int(config.initialWindow)
+            streams[id] = StreamState(sendCredit: w, recvWindow: w)
+            events.append(.opened(stream: id, metadata: frame.payload))
+
+        case .data:
+            guard var s = streams[id] else { return try checkUnknown(frame) }
+            guard !s.receivedFin else { throw .protocolViolation("DATA on stream \(id) after its FIN") }
+            let n = frame.payload.count
+            guard n <= s.recvWindow else { throw .windowExceeded(stream: id) }
+            s.recvWindow -= n
+            s.unconsumed += n
+            if n > 0 { events.append(.data(stream: id, frame.payload)) }
+            if frame.isFin {
+                s.receivedFin = true
+                events.append(.finished(stream: id))
+                if s.sentFin { streams[id] = nil; return }
+            }
+            streams[id] = s
+
+        case .window:
+            guard var s = streams[id] else { return try checkUnknown(frame) }
+            let credit = s.sendCredit + Int(frame.windowIncrement!)
+            guard credit <= Int(UInt32.max) else {
+                throw .protocolViolation("WINDOW on stream \(id) raises the send credit to \(credit), beyond 2^32-1")
+            }
+            s.sendCredit = credit
+            if s.wantsWritable && !s.sentFin {
+                s.wantsWritable = false
+                events.append(.writable(stream: id))
+            }
+            streams[id] = s
+
+        case .reset:
+            guard streams.removeValue(forKey: id) != nil else { return try checkUnknown(frame) }
+            let (code, reason) = frame.codeAndReason!
+            events.append(.reset(stream: id, code: ResetCode(rawValue: code), reason: reason))
+
+        case .ping:
+            if frame.isAck {
+                events.append(.pong(frame.pingToken!))
+            } else {
+                queue(.ping(frame.pingToken!, ack: true))
+            }
+
+        case .datagram:
+            events.append(.datagram(channel: id, frame.payload))
+
+        case .goaway:
+            goawayReceived = true
+            let (code, reason) = frame.codeAndReason!
+            events.append(.goaway(code: code, reason: reason))
+        }
+    }
+
+    // MARK: Sending
+
+    private mutating func queue(_ frame: Frame) {
+        FrameEncoder.append(frame, to: &outbound)
+    }
+
+    private func checkedPayload(_ what: String, _ count: Int) {
+        precondition(count <= config.maxFramePayload,
+                     "\(what) payload of \(count) bytes exceeds maxFramePayload \(config.maxFramePayload)")
+    }
+
+    /// Queues HELLO with TunnelProtocol.version and the roles' body (JSON). Send it first.
+    public mutating func sendHello(body: [UInt8]) {
+        checkedPayload("HELLO", body.count + 6)
+        queue(.hello(body: body))
+    }
+
+    public mutating func sendControl(_ payload: [UInt8]) {
+        checkedPayload("CONTROL", payload.count)
+        queue(.control(payload))
+    }
+
+    /// Opens a stream; returns its id, or nil when maxStreams streams are open, the peer sent
+    /// GOAWAY, the id space is exhausted, or the metadata does not fit one frame.
+    public mutating func open(metadata: [UInt8]) -> UInt32? {
+        guard streams.count < config.maxStreams, !goawayReceived,
+              nextLocalStream <= UInt64(UInt32.max),
+              metadata.count <= config.maxFramePayload else { return nil }
+        let id = UInt32(nextLocalStream)
+        nextLocalStream += 2
+        let w = Int(config.initialWindow)
+        streams[id] = StreamState(sendCredit: w, recvWindow: w)
+        queue(.open(stream: id, metadata: metadata))
+        return id
+    }
+
+    /// Queues up to sendCredit(stream:) bytes as DATA frames of at most maxDataFrame bytes.
+    /// Returns the bytes accepted; if fewer than offered, a later .writable(stream) announces credit.
+    public mutating func send(stream: UInt32, _ bytes: UnsafeRawBufferPointer) -> Int {
+        guard var s = streams[stream], !s.sentFin, !bytes.isEmpty else { return 0 }
+        let n = min(bytes.count, s.sendCredit)
+        let chunk = max(1, min(config.maxDataFrame, config.maxFramePayload))
+        var offset = 0
+        while offset < n {
+            let len = min(chunk, n - offset)
+            FrameEncoder.appendHeader(type: .data, flags: 0, stream: stream, length: len, to: &outbound)
+            outbound.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[offset ..< offset + len]))
+            offset += len
+        }
+        s.sendCredit -= n
+        if n < bytes.count { s.wantsWritable = true }
+        streams[stream] = s
+        return n
+    }
+
+    public mutating func send(stream: UInt32, _ bytes: [UInt8]) -> Int {
+        bytes.withUnsafeBytes { send(stream: stream, $0) }
+    }
+
+    /// Half-closes our direction (empty DATA with FIN). The stream is forgotten once both directions finished.
+    public mutating func finish(stream: UInt32) {
+        guard var s = streams[stream], !s.sentFin else { return }
+        queue(.data(stream: stream, [], fin: true))
+        s.sentFin = true
+        s.wantsWritable = false
+        streams[stream] = s.receivedFin ? nil : s
+    }
+
+    /// Aborts the stream in both directions and forgets it; late frames for it are ignored.
+    public mutating func reset(stream: UInt32, code: ResetCode, reason: String) {
+        guard streams.removeValue(forKey: stream) != nil else { return }
+        var r = Array(reason.utf8)
+        if r.count > config.maxFramePayload - 4 { r.removeLast(r.count - max(0, config.maxFramePayload - 4)) }
+        var payload: [UInt8] = []
+        payload.appendUInt32(code.rawValue)
+        payload.append(contentsOf: r)
+        queue(Frame(type: .reset, stream: stream, payload: payload))
+    }
+
+    /// Reports that the application delivered `count` received bytes of `stream`. Once the
+    /// consumed-but-unannounced amount reaches initialWindow/4 a WINDOW update is queued.
+    /// Counts beyond what was received are clamped (the window never grows past initialWindow).
+    public mutating func consumed(stream: UInt32, count: Int) {
+        guard count > 0, var s = streams[stream] else { return }
+        let c = min(count, s.unconsumed)
+        s.unconsumed -= c
+        s.unannounced += c
+        let threshold = max(1, Int(config.initialWindow) / 4)
+        if s.unannounced >= threshold && !s.receivedFin {
+            queue(.window(stream: stream, increment: UInt32(s.unannounced)))
+            s.recvWindow += s.unannounced
+            s.unannounced = 0
+        }
+        streams[stream] = s
+    }
+
+    /// Queues one datagram on `channel`. Returns false (and counts it in droppedDatagrams) when
+    /// the outbound buffer would exceed datagramQueueLimit or the datagram exceeds maxFramePayload:
+    /// datagrams are unreliable, and dropping beats queueing behind bulk stream data.
+    @discardableResult
+    public mutating func sendDatagram(channel: UInt32, _ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard bytes.count <= config.maxFramePayload,
+              outbound.count + TunnelProtocol.headerSize + bytes.count <= config.datagramQueueLimit else {
+            droppedDatagrams += 1
+            return false
+        }
+        FrameEncoder.appendHeader(type: .datagram, flags: 0, stream: channel, length: bytes.count, to: &outbound)
+        outbound.append(contentsOf: bytes)
+        return true
+    }
+
+    @discardableResult
+    public mutating func sendDatagram(channel: UInt32, _ bytes: [UInt8]) -> Bool {
+        bytes.withUnsafeBytes { sendDatagram(channel: channel, $0) }
+    }
+
+    /// Queues a PING; the peer's answer arrives as .pong(token).
+    public mutating func ping(_ token: UInt64) {
+        queue(.ping(token))
+    }
+
+    /// Tells the peer we are going away: from now on its OPENs are refused with RESET(refused).
+    public mutating func goaway(code: UInt32, reason: String) {
+        goawaySent = true
+        var r = Array(reason.utf8)
+        if r.count > config.maxFramePayload - 4 { r.removeLast(r.count - max(0, config.maxFramePayload - 4)) }
+        var payload: [UInt8] = []
+        payload.appendUInt32(code)
+        payload.append(contentsOf: r)
+        queue(Frame(type: .goaway, payload: payload))
+    }
+}
