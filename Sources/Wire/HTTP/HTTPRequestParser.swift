@@ -1,0 +1,171 @@
+// Sans-I/O HTTP/1.1 request parser for the relay's public side. Feed it bytes from the
+// client connection, pull events with `next()`. Body events carry the raw wire bytes
+// (chunk framing included) so the proxy forwards them unchanged; the parser only tracks
+// where each message ends. Nothing is accumulated beyond the bytes not yet consumed.
+
+public enum HTTPRequestEvent: Equatable, Sendable {
+    case head(HTTPRequestHead)
+    /// Raw body bytes as they arrived, chunk framing included: forward them verbatim.
+    case body([UInt8])
+    /// The message is complete.
+    case end
+    /// After an upgrade request (Upgrade/CONNECT) has ended: every further byte is opaque.
+    /// Emitted once right after `.end` (possibly empty), then whenever bytes are buffered.
+    case upgraded([UInt8])
+}
+
+/// Event order per message: `.head`, zero or more `.body`, `.end`; after an upgrade
+/// request's `.end`, `.upgraded(...)` events only. Leading empty lines before a request
+/// line are skipped (RFC 9112 §2.2). After an error the parser stays failed and `next()`
+/// rethrows the same error; answer with `error.suggestedStatus` and close.
+public struct HTTPRequestParser: Sendable {
+    private enum State: Sendable {
+        case head
+        case body
+        case endPending
+        case upgradedFirst
+        case upgraded
+        case failed(HTTPParseError)
+    }
+
+    public let maxHeadBytes: Int
+    public let maxHeaders: Int
+
+    private var buffer = HTTPInputBuffer()
+    private var state: State = .head
+    private var scanned = 0
+    private var tracker = HTTPBodyTracker(framing: .none)
+    private var upgradeAfterMessage = false
+
+    public init(maxHeadBytes: Int = 32 * 1024, maxHeaders: Int = 100) {
+        self.maxHeadBytes = maxHeadBytes
+        self.maxHeaders = maxHeaders
+    }
+
+    public mutating func feed(_ bytes: UnsafeRawBufferPointer) { buffer.append(bytes) }
+    public mutating func feed(_ bytes: [UInt8]) { buffer.append(bytes) }
+
+    /// Framing of the message being parsed (or the last one).
+    public var framing: HTTPBodyFraming { tracker.framing }
+
+    /// Between messages with nothing buffered (for keep-alive idle timeouts).
+    public var isIdle: Bool {
+        if case .head = state { return buffer.isEmpty }
+        return false
+    }
+
+    /// Some bytes of a head are buffered but the head is not complete (slow-head / 408 timer).
+    public var hasPartialHead: Bool {
+        if case .head = state { return !buffer.isEmpty }
+        return false
+    }
+
+    /// True once the connection has switched to raw bytes.
+    public var isUpgraded: Bool {
+        switch state {
+        case .upgraded, .upgradedFirst: return true
+        default: return false
+        }
+    }
+
+    /// Bytes fed but not yet returned in an event.
+    public var bufferedByteCount: Int { buffer.readableCount }
+
+    public mutating func next() throws(HTTPParseError) -> HTTPRequestEvent? {
+        do throws(HTTPParseError) {
+            return try step()
+        } catch {
+            state = .failed(error)
+            throw error
+        }
+    }
+
+    private mutating func step() throws(HTTPParseError) -> HTTPRequestEvent? {
+        switch state {
+        case .failed(let error):
+            throw error
+        case .head:
+            return try parseHead()
+        case .body:
+            if buffer.isEmpty { return nil }
+            var t = tracker
+            let n = try buffer.withReadable { (bytes) throws(HTTPParseError) in try t.consume(bytes) }
+            tracker = t
+            if tracker.isComplete { state = .endPending }
+            if n > 0 { return .body(buffer.take(n)) }
+            return try step()
+        case .endPending:
+            state = upgradeAfterMessage ? .upgradedFirst : .head
+            scanned = 0
+            return .end
+        case .upgradedFirst:
+            state = .upgraded
+            return .upgraded(buffer.takeAll())
+        case .upgraded:
+            if buffer.isEmpty { return nil }
+            return .upgraded(buffer.takeAll())
+        }
+    }
+
+    private mutating func parseHead() throws(HTTPParseError) -> HTTPRequestEvent? {
+        // Skip empty lines before the request line.
+        let skip = try buffer.withReadable { bytes -> Int in
+            var i = 0
+            while i < bytes.count {
+                if bytes[i] == 0x0A { i += 1 }
+                else if bytes[i] == 0x0D && i + 1 < bytes.count && bytes[i + 1] == 0x0A { i += 2 }
+                else { break }
+            }
+            return i
+        }
+        if skip > 0 { buffer.skip(skip); scanned = 0 }
+        if buffer.isEmpty { return nil }
+
+        var scannedLocal = scanned
+        let maxHead = maxHeadBytes, maxFields = maxHeaders
+        let parsed: (HTTPRequestHead, Int)? = try buffer.withReadable { (bytes) throws(HTTPParseError) in
+            guard let end = findHeadEnd(bytes, scanned: &scannedLocal) else {
+                if bytes.count >= maxHead { throw .headTooLarge }
+                return nil
+            }
+            if end > maxHead { throw .headTooLarge }
+            let head = UnsafeBufferPointer(rebasing: bytes[0..<end])
+            return (try parseRequestHead(head, maxHeaders: maxFields), end)
+        }
+        scanned = scannedLocal
+        guard let (head, length) = parsed else { return nil }
+        buffer.skip(length)
+        scanned = 0
+        tracker = HTTPBodyTracker(framing: try requestFraming(head))
+        upgradeAfterMessage = head.isUpgrade
+        state = tracker.isComplete ? .endPending : .body
+        return .head(head)
+    }
+}
+
+func parseRequestHead(_ head: UnsafeBufferPointer<UInt8>, maxHeaders: Int) throws(HTTPParseError) -> HTTPRequestHead {
+    let lines = try headLines(head)
+    guard let requestLine = lines.first else { throw .malformed("empty request") }
+    let line = UnsafeBufferPointer(rebasing: head[requestLine])
+
+    // method SP request-target SP HTTP-version, single spaces.
+    var sp1 = -1, sp2 = -1
+    for j in 0..<line.count where line[j] == 0x20 {
+        if sp1 < 0 { sp1 = j } else if sp2 < 0 { sp2 = j } else { throw .malformed("extra space in request line") }
+    }
+    guard sp1 > 0, sp2 > sp1 + 1, sp2 < line.count - 1 else { throw .malformed("request line is not 'METHOD target HTTP/x.y'") }
+    for j in 0..<sp1 where !isTchar(line[j]) { throw .malformed("invalid character in method") }
+    for j in (sp1 + 1)..<sp2 {
+        let b = line[j]
+        if b <= 0x20 || b == 0x7F { throw .malformed("invalid character in request target") }
+    }
+    let version = try parseVersion(UnsafeBufferPointer(rebasing: line[(sp2 + 1)...]))
+    let method = String(decoding: UnsafeBufferPointer(rebasing: line[0..<sp1]), as: UTF8.self)
+    let target = try decodeString(UnsafeBufferPointer(rebasing: line[(sp1 + 1)..<sp2]), strict: true, what: "request target")
+    let headers = try parseHeaderFields(head, lines: lines.dropFirst(), maxHeaders: maxHeaders, strictUTF8: true)
+
+    let hosts = headers.values(named: "Host")
+    if hosts.count > 1 { throw .malformed("more than one Host header") }
+    if hosts.isEmpty && version.minor >= 1 { throw .malformed("HTTP/1.1 request without Host header") }
+    return HTTPRequestHead(method: method, target: target, version: version, headers: headers)
+}
