@@ -78,20 +78,36 @@ public final class TunnelConnection: TLSConnectionDelegate {
     public func attach(stream: UInt32, handler: TunnelStreamHandler) { handlers[stream] = handler }
 
     /// How many bytes `send` would take now: the stream's credit, limited by the TLS backlog.
+    /// When that is 0, the stream's handler hears `tunnelStreamIsWritable` once it is not.
     public func sendCapacity(stream: UInt32) -> Int {
         guard isOpen else { return 0 }
-        let room = TLSConnection.lowWater - tls.pendingOutbound
-        return room <= 0 ? 0 : min(mux.sendCredit(stream: stream), max(room, 16 * 1024))
+        if tls.pendingOutbound >= TLSConnection.lowWater {
+            blockedOnTLS.insert(stream)
+            return 0
+        }
+        let credit = mux.sendCredit(stream: stream)
+        if credit == 0 { mux.notifyWhenWritable(stream: stream) }
+        return min(credit, TLSConnection.lowWater - tls.pendingOutbound)
     }
 
     /// Sends what fits; when short, the handler hears `tunnelStreamIsWritable` later.
     @discardableResult
     public func send(stream: UInt32, _ bytes: UnsafeRawBufferPointer) -> Int {
         let capacity = sendCapacity(stream: stream)
-        if capacity < bytes.count && tls.pendingOutbound >= TLSConnection.lowWater { blockedOnTLS.insert(stream) }
         guard capacity > 0 else { return 0 }
         let taken = mux.send(stream: stream, UnsafeRawBufferPointer(rebasing: bytes[0..<min(capacity, bytes.count)]))
         flush()
+        if taken < bytes.count {
+            if mux.sendCredit(stream: stream) == 0 {
+                mux.notifyWhenWritable(stream: stream)
+            } else {
+                // Cut short by the TLS backlog; if that already drained, say so on the next turn.
+                blockedOnTLS.insert(stream)
+                if tls.pendingOutbound < TLSConnection.lowWater {
+                    loop.execute { [weak self] in self.map { $0.tlsDidDrain($0.tls) } }
+                }
+            }
+        }
         return taken
     }
 

@@ -332,6 +332,14 @@ public struct StreamMux: Sendable {
         return n
     }
 
+    /// Asks for a .writable(stream) event when credit next arrives (for a sender that found none
+    /// and did not call send()).
+    public mutating func notifyWhenWritable(stream: UInt32) {
+        guard var s = streams[stream], !s.sentFin else { return }
+        s.wantsWritable = true
+        streams[stream] = s
+    }
+
     public mutating func send(stream: UInt32, _ bytes: [UInt8]) -> Int {
         bytes.withUnsafeBytes { send(stream: stream, $0) }
     }
