@@ -152,7 +152,7 @@ final class HTTPProxyConnection: IOHandler, TunnelStreamHandler {
         if share == nil {
             switch relay.route(host: head.host) {
             case .unknown:
-                answerUnknown()
+                answerUnknown(head)
                 return false
             case .share(let entry, let shareLoop):
                 if shareLoop !== loop {
@@ -160,7 +160,7 @@ final class HTTPProxyConnection: IOHandler, TunnelStreamHandler {
                     return false
                 }
                 guard entry.httpEnabled, let agent = entry.agent, agent.loop === loop, agent.tunnel.isOpen else {
-                    if !entry.httpEnabled { answerUnknown(); return false }
+                    if !entry.httpEnabled { answerUnknown(head); return false }
                     respondAndClose(status: 502, title: "Bad Gateway",
                                     message: "The shared machine is reconnecting to the relay. Try again in a moment.")
                     return false
@@ -340,9 +340,12 @@ final class HTTPProxyConnection: IOHandler, TunnelStreamHandler {
 
     // MARK: Answers from the relay itself
 
-    private func answerUnknown() {
+    private func answerUnknown(_ head: HTTPRequestHead) {
         // Same page for unknown, ended and expired names; a guessing client is slowed, then refused.
-        switch relay.limiter.recordMiss(clientIP) {
+        let verdict = relay.limiter.recordMiss(clientIP)
+        let status = verdict == .refuse ? 429 : 404
+        AccessLog.record(share: "-", client: clientIP, method: head.method, path: head.target, status: status, bytes: 0, seconds: 0)
+        switch verdict {
         case .allow:
             respondAndClose(status: 404, title: "Not Found", message: "There is no share at this address.")
         case .delay(let seconds):
