@@ -169,6 +169,26 @@ final class FrameCodecTests: XCTestCase {
         XCTAssertEqual(dec.bufferedByteCount, 0)
     }
 
+    /// The fuzz seed corpus must stay valid as the format evolves.
+    func testFuzzSeedCorpusDecodes() throws {
+        let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../Fuzz/corpus/tunnel-frames").standardized
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".bin") }
+        XCTAssertGreaterThanOrEqual(files.count, 8)
+        for name in files {
+            let bytes = try [UInt8](Data(contentsOf: dir.appendingPathComponent(name)))
+            var dec = FrameDecoder()
+            dec.feed(bytes)
+            var frames: [Frame] = []
+            while let f = try dec.next() { frames.append(f) }
+            XCTAssertFalse(frames.isEmpty, name)
+            XCTAssertEqual(dec.bufferedByteCount, 0, name)
+            var again: [UInt8] = []
+            for f in frames { FrameEncoder.append(f, to: &again) }
+            XCTAssertEqual(again, bytes, name)
+        }
+    }
+
     func testErrorDescriptionsSayWhatHappened() {
         XCTAssertTrue(FrameError.frameTooLarge(5_000_000).description.contains("5000000"))
         XCTAssertTrue(FrameError.unknownType(0x2a).description.contains("0x2a"))

@@ -350,6 +350,56 @@ final class StreamMuxTests: XCTestCase {
         XCTAssertEqual(ev, [])
         XCTAssertEqual(try decodeAll(p.listener.takeOutbound()).first?.codeAndReason?.code, ResetCode.refused.rawValue)
         XCTAssertEqual(p.listener.openStreamCount, 2)
+        // DATA the peer sent before seeing the refusal is ignored, not fatal.
+        XCTAssertEqual(try p.listener.receive(FrameEncoder.encode(.data(stream: 5, [1, 2]))), [])
+        XCTAssertEqual(p.listener.openStreamCount, 2)
+    }
+
+    func testNoSpuriousWritableAfterFullSend() throws {
+        var cfg = MuxConfig()
+        cfg.initialWindow = 100
+        var p = try MuxPair(config: cfg)
+        let s = try XCTUnwrap(p.dialer.open(metadata: []))
+        _ = try p.pump()
+        XCTAssertEqual(p.dialer.send(stream: s, bytes(60)), 60)
+        XCTAssertEqual(p.dialer.send(stream: s, bytes(60)), 40, "cut short")
+        var (d, _) = try p.pump()
+        p.listener.consumed(stream: s, count: 100)
+        (d, _) = try p.pump()
+        XCTAssertEqual(d, [.writable(stream: s)])
+        XCTAssertEqual(p.dialer.send(stream: s, bytes(30)), 30, "accepted in full")
+        (d, _) = try p.pump()
+        p.listener.consumed(stream: s, count: 100)
+        (d, _) = try p.pump()
+        XCTAssertEqual(d, [], "no .writable: the last send was not cut short")
+        XCTAssertEqual(p.dialer.sendCredit(stream: s), 100)
+    }
+
+    func testReceiveIsIndependentOfReadBoundaries() throws {
+        var sender = StreamMux(role: .dialer, config: MuxConfig(initialWindow: 10_000, maxDataFrame: 333))
+        sender.sendHello(body: [1, 2, 3])
+        sender.sendControl([4])
+        for k in 0 ..< 5 {
+            let s = try XCTUnwrap(sender.open(metadata: [UInt8(k)]))
+            _ = sender.send(stream: s, bytes(1000 + k * 17, seed: UInt8(k)))
+            sender.sendDatagram(channel: UInt32(k), bytes(k * 10))
+            if k % 2 == 0 { sender.finish(stream: s) }
+        }
+        sender.ping(99)
+        let wire = sender.takeOutbound()
+
+        var whole = StreamMux(role: .listener, config: MuxConfig(initialWindow: 10_000))
+        let expected = try whole.receive(wire)
+        var byByte = StreamMux(role: .listener, config: MuxConfig(initialWindow: 10_000))
+        var got: [MuxEvent] = []
+        for b in wire { got += try byByte.receive([b]) }
+        XCTAssertEqual(got, expected)
+        XCTAssertEqual(byByte.takeOutbound(), whole.takeOutbound()) // the PING ACK
+        var dataEvents = 0
+        for case .data in expected { dataEvents += 1 }
+        var frames = 0
+        for k in 0 ..< 5 { frames += (1000 + k * 17 + 332) / 333 }
+        XCTAssertEqual(dataEvents, frames)
     }
 
     func testGoawayAndControl() throws {

@@ -327,7 +327,8 @@ public struct StreamMux: Sendable {
             offset += len
         }
         s.sendCredit -= n
-        if n < bytes.count { s.wantsWritable = true }
+        // Only the latest call matters: if it took everything, nothing is waiting for credit.
+        s.wantsWritable = n < bytes.count
         streams[stream] = s
         return n
     }
