@@ -34,6 +34,8 @@ public final class TunnelConnection: TLSConnectionDelegate {
     }
 
     public let tls: TLSConnection
+    /// Unsent bytes beyond which a peer that does not read is disconnected.
+    static let maxBacklog = 32 << 20
     public var loop: EventLoop { tls.loop }
     public weak var delegate: TunnelConnectionDelegate?
     /// Free for the owner (the role) to hang its per-connection state on.
@@ -155,6 +157,13 @@ public final class TunnelConnection: TLSConnectionDelegate {
 
     public func tls(_ connection: TLSConnection, didReceive bytes: UnsafeRawBufferPointer) {
         lastReceive = MonotonicClock.now()
+        // Pings and refusals are answered automatically; a peer that sends but never reads would
+        // grow our queue without bound, so it loses its connection instead.
+        if tls.pendingOutbound > TunnelConnection.maxBacklog {
+            closed = true
+            tls.close()
+            return
+        }
         let events: [MuxEvent]
         do {
             events = try mux.receive(bytes)
