@@ -91,6 +91,10 @@ public enum CertificateAuthority {
                 try PEMFiles.writePrivateKey(caKey, path: caKeyPath)
                 try PEMFiles.writeCertificate(caCert, path: caCertPath)
             } catch {
+                // Neither file existed before: remove whatever was written so the next start is not
+                // stuck with half a CA (which it would refuse to replace).
+                unlink(caKeyPath)
+                unlink(caCertPath)
                 EVP_PKEY_free(caKey)
                 X509_free(caCert)
                 throw error
@@ -117,14 +121,8 @@ public enum CertificateAuthority {
         }
 
         // Server key and certificate: reuse while valid, issued by this CA and covering every requested name.
-        var serverKey: OpaquePointer
-        var keyIsNew = false
-        if PEMFiles.exists(serverKeyPath) {
-            serverKey = try PEMFiles.readPrivateKey(path: serverKeyPath)
-        } else {
-            serverKey = try generateKey()
-            keyIsNew = true
-        }
+        let keyIsNew = !PEMFiles.exists(serverKeyPath)
+        let serverKey = keyIsNew ? try generateKey() : try PEMFiles.readPrivateKey(path: serverKeyPath)
         defer { EVP_PKEY_free(serverKey) }
 
         var reissue = keyIsNew || !PEMFiles.exists(serverCertPath)
