@@ -63,7 +63,8 @@ public enum CertificateAuthorityError: Error, CustomStringConvertible {
 
 /// Creates on first start, and reuses afterwards, the relay's private CA, server certificate and owner token.
 ///
-/// Layout of `dataDir` (0700): `ca-key.pem` (0600), `ca.pem`, `server-key.pem` (0600), `server.pem`, `token` (0600).
+/// Layout of `dataDir` (0700): `ca-key.pem` (0600), `ca.pem`, `server-key.pem` (0600), `server.pem`, `token` (0600),
+/// and an empty `.lock` (0600) that serializes concurrent starts.
 /// All keys are EC P-256; certificates are signed with SHA-256.
 public enum CertificateAuthority {
     static let caValidityDays = 3_650
@@ -76,6 +77,10 @@ public enum CertificateAuthority {
     public static func loadOrCreate(dataDir: String, hostnames: [String]) throws -> RelayIdentity {
         let names = try SubjectAltNames(requested: hostnames)
         try PEMFiles.makeDirectory(dataDir)
+        // Serialize concurrent starts on one data directory (two relays, or threads in tests), so
+        // they cannot each create half of a CA. flock is released when the descriptor is closed.
+        let lock = try PEMFiles.lockDirectory(dataDir)
+        defer { close(lock) }
         let caCertPath = dataDir + "/ca.pem"
         let caKeyPath = dataDir + "/ca-key.pem"
         let serverCertPath = dataDir + "/server.pem"
