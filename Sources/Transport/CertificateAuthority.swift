@@ -130,23 +130,19 @@ public enum CertificateAuthority {
         let serverKey = keyIsNew ? try generateKey() : try PEMFiles.readPrivateKey(path: serverKeyPath)
         defer { EVP_PKEY_free(serverKey) }
 
-        var reissue = keyIsNew || !PEMFiles.exists(serverCertPath)
-        if !reissue {
-            let cert = try PEMFiles.readCertificate(path: serverCertPath)
-            defer { X509_free(cert) }
-            reissue = !serverCertificateIsUsable(cert, key: serverKey, caCert: caCert, caKey: caKey, names: names)
-        }
+        // server.pem is derived data (clients pin the CA, not it): an unreadable one is simply reissued.
+        let oldCert = PEMFiles.exists(serverCertPath) ? try? PEMFiles.readCertificate(path: serverCertPath) : nil
+        defer { if let oldCert { X509_free(oldCert) } }
+        ERR_clear_error()
+        let reissue = keyIsNew || oldCert.map { !serverCertificateIsUsable($0, key: serverKey, caCert: caCert, names: names) } ?? true
         if reissue {
-            // Keep names the old certificate covered, so adding a hostname never drops one that clients use.
+            // Keep names the old certificate (if issued by this CA) covered, so adding a hostname
+            // never drops one that clients use.
             var covering = names
-            if !keyIsNew, PEMFiles.exists(serverCertPath),
-               let old = try? PEMFiles.readCertificate(path: serverCertPath) {
-                defer { X509_free(old) }
-                if X509_verify(old, X509_get0_pubkey(caCert)) == 1 {
-                    covering.merge(subjectAltNames(of: old))
-                }
-                ERR_clear_error()
+            if let oldCert, X509_verify(oldCert, X509_get0_pubkey(caCert)) == 1 {
+                covering.merge(subjectAltNames(of: oldCert))
             }
+            ERR_clear_error()
             if keyIsNew { try PEMFiles.writePrivateKey(serverKey, path: serverKeyPath) }
             let cert = try issueServerCertificate(key: serverKey, names: covering, caCert: caCert, caKey: caKey)
             defer { X509_free(cert) }
@@ -333,7 +329,7 @@ public enum CertificateAuthority {
 
     /// True when `cert` belongs to `key`, was signed by the CA, is not near expiry and covers every requested name.
     static func serverCertificateIsUsable(_ cert: OpaquePointer, key: OpaquePointer, caCert: OpaquePointer,
-                                          caKey: OpaquePointer, names: SubjectAltNames) -> Bool {
+                                          names: SubjectAltNames) -> Bool {
         defer { ERR_clear_error() }
         guard X509_check_private_key(cert, key) == 1,
               X509_verify(cert, X509_get0_pubkey(caCert)) == 1,

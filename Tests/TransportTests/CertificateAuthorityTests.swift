@@ -230,6 +230,17 @@ final class CertificateAuthorityTests: XCTestCase {
         XCTAssertEqual(keyPub, certPub)
     }
 
+    func testCorruptServerCertificateIsReissued() throws {
+        let first = try CertificateAuthority.loadOrCreate(dataDir: dir, hostnames: ["relay.example.com"])
+        let ca = try bytes(first.caCertificatePath)
+        let key = try bytes(first.privateKeyPath)
+        try Data("garbage".utf8).write(to: URL(fileURLWithPath: first.certificatePath))
+        let second = try CertificateAuthority.loadOrCreate(dataDir: dir, hostnames: ["relay.example.com"])
+        XCTAssertEqual(try bytes(second.caCertificatePath), ca)
+        XCTAssertEqual(try bytes(second.privateKeyPath), key, "the server key is kept")
+        XCTAssertTrue(try verify(ca: second.caCertificatePath, cert: second.certificatePath, host: "relay.example.com"))
+    }
+
     func testErrors() throws {
         XCTAssertThrowsError(try CertificateAuthority.loadOrCreate(dataDir: dir, hostnames: ["bad host"])) { error in
             guard case CertificateAuthorityError.invalidHostname("bad host") = error else { return XCTFail("\(error)") }
