@@ -63,7 +63,8 @@ public enum CertificateAuthorityError: Error, CustomStringConvertible {
 
 /// Creates on first start, and reuses afterwards, the relay's private CA, server certificate and owner token.
 ///
-/// Layout of `dataDir` (0700): `ca-key.pem` (0600), `ca.pem`, `server-key.pem` (0600), `server.pem`, `token` (0600).
+/// Layout of `dataDir` (0700): `ca-key.pem` (0600), `ca.pem`, `server-key.pem` (0600), `server.pem`, `token` (0600),
+/// and an empty `.lock` (0600) that serializes concurrent starts.
 /// All keys are EC P-256; certificates are signed with SHA-256.
 public enum CertificateAuthority {
     static let caValidityDays = 3_650
@@ -76,6 +77,10 @@ public enum CertificateAuthority {
     public static func loadOrCreate(dataDir: String, hostnames: [String]) throws -> RelayIdentity {
         let names = try SubjectAltNames(requested: hostnames)
         try PEMFiles.makeDirectory(dataDir)
+        // Serialize concurrent starts on one data directory (two relays, or threads in tests), so
+        // they cannot each create half of a CA. flock is released when the descriptor is closed.
+        let lock = try PEMFiles.lockDirectory(dataDir)
+        defer { close(lock) }
         let caCertPath = dataDir + "/ca.pem"
         let caKeyPath = dataDir + "/ca-key.pem"
         let serverCertPath = dataDir + "/server.pem"
@@ -91,6 +96,10 @@ public enum CertificateAuthority {
                 try PEMFiles.writePrivateKey(caKey, path: caKeyPath)
                 try PEMFiles.writeCertificate(caCert, path: caCertPath)
             } catch {
+                // Neither file existed before: remove whatever was written so the next start is not
+                // stuck with half a CA (which it would refuse to replace).
+                unlink(caKeyPath)
+                unlink(caCertPath)
                 EVP_PKEY_free(caKey)
                 X509_free(caCert)
                 throw error
@@ -117,33 +126,23 @@ public enum CertificateAuthority {
         }
 
         // Server key and certificate: reuse while valid, issued by this CA and covering every requested name.
-        var serverKey: OpaquePointer
-        var keyIsNew = false
-        if PEMFiles.exists(serverKeyPath) {
-            serverKey = try PEMFiles.readPrivateKey(path: serverKeyPath)
-        } else {
-            serverKey = try generateKey()
-            keyIsNew = true
-        }
+        let keyIsNew = !PEMFiles.exists(serverKeyPath)
+        let serverKey = keyIsNew ? try generateKey() : try PEMFiles.readPrivateKey(path: serverKeyPath)
         defer { EVP_PKEY_free(serverKey) }
 
-        var reissue = keyIsNew || !PEMFiles.exists(serverCertPath)
-        if !reissue {
-            let cert = try PEMFiles.readCertificate(path: serverCertPath)
-            defer { X509_free(cert) }
-            reissue = !serverCertificateIsUsable(cert, key: serverKey, caCert: caCert, caKey: caKey, names: names)
-        }
+        // server.pem is derived data (clients pin the CA, not it): an unreadable one is simply reissued.
+        let oldCert = PEMFiles.exists(serverCertPath) ? try? PEMFiles.readCertificate(path: serverCertPath) : nil
+        defer { if let oldCert { X509_free(oldCert) } }
+        ERR_clear_error()
+        let reissue = keyIsNew || oldCert.map { !serverCertificateIsUsable($0, key: serverKey, caCert: caCert, names: names) } ?? true
         if reissue {
-            // Keep names the old certificate covered, so adding a hostname never drops one that clients use.
+            // Keep names the old certificate (if issued by this CA) covered, so adding a hostname
+            // never drops one that clients use.
             var covering = names
-            if !keyIsNew, PEMFiles.exists(serverCertPath),
-               let old = try? PEMFiles.readCertificate(path: serverCertPath) {
-                defer { X509_free(old) }
-                if X509_verify(old, X509_get0_pubkey(caCert)) == 1 {
-                    covering.merge(subjectAltNames(of: old))
-                }
-                ERR_clear_error()
+            if let oldCert, X509_verify(oldCert, X509_get0_pubkey(caCert)) == 1 {
+                covering.merge(subjectAltNames(of: oldCert))
             }
+            ERR_clear_error()
             if keyIsNew { try PEMFiles.writePrivateKey(serverKey, path: serverKeyPath) }
             let cert = try issueServerCertificate(key: serverKey, names: covering, caCert: caCert, caKey: caKey)
             defer { X509_free(cert) }
@@ -330,7 +329,7 @@ public enum CertificateAuthority {
 
     /// True when `cert` belongs to `key`, was signed by the CA, is not near expiry and covers every requested name.
     static func serverCertificateIsUsable(_ cert: OpaquePointer, key: OpaquePointer, caCert: OpaquePointer,
-                                          caKey: OpaquePointer, names: SubjectAltNames) -> Bool {
+                                          names: SubjectAltNames) -> Bool {
         defer { ERR_clear_error() }
         guard X509_check_private_key(cert, key) == 1,
               X509_verify(cert, X509_get0_pubkey(caCert)) == 1,

@@ -79,6 +79,20 @@ enum PEMFiles {
         }
     }
 
+    /// Opens `dir/.lock` and takes an exclusive flock on it; close the returned descriptor to release.
+    static func lockDirectory(_ dir: String) throws -> Int32 {
+        let path = dir + "/.lock"
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        guard fd >= 0 else { throw CertificateAuthorityError.fileSystem(operation: "open lock file", path: path, errno: errno) }
+        while flock(fd, LOCK_EX) != 0 {
+            if errno == EINTR { continue }
+            let code = errno
+            close(fd)
+            throw CertificateAuthorityError.fileSystem(operation: "lock", path: path, errno: code)
+        }
+        return fd
+    }
+
     // MARK: PEM encoding
 
     /// Runs `encode` into a memory BIO and writes its contents atomically to `path`.

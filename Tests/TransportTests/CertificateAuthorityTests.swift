@@ -75,9 +75,9 @@ final class CertificateAuthorityTests: XCTestCase {
         XCTAssertTrue(id.token.allSatisfy { $0.isHexDigit && !$0.isUppercase })
         XCTAssertEqual(try CertificateAuthority.readToken(path: data + "/token"), id.token)
 
-        // No temporary files left behind.
+        // No temporary files left behind; only the lock file besides the five.
         let listing = try FileManager.default.contentsOfDirectory(atPath: data).sorted()
-        XCTAssertEqual(listing, ["ca-key.pem", "ca.pem", "server-key.pem", "server.pem", "token"])
+        XCTAssertEqual(listing, [".lock", "ca-key.pem", "ca.pem", "server-key.pem", "server.pem", "token"])
 
         // Keys are PEM private keys.
         XCTAssertTrue(String(decoding: try bytes(data + "/ca-key.pem"), as: UTF8.self).hasPrefix("-----BEGIN PRIVATE KEY-----"))
@@ -198,6 +198,25 @@ final class CertificateAuthorityTests: XCTestCase {
         XCTAssertEqual(mode(third.certificatePath) & 0o077 & ~0o044, 0)
     }
 
+    func testConcurrentFirstStartsAgree() throws {
+        let data = dir + "/concurrent"
+        let results = ResultBox()
+        DispatchQueue.concurrentPerform(iterations: 6) { i in
+            do {
+                results.append(try CertificateAuthority.loadOrCreate(dataDir: data, hostnames: ["host\(i % 2).example"]))
+            } catch {
+                results.fail("\(error)")
+            }
+        }
+        let identities = results.identities
+        XCTAssertEqual(results.errors, [])
+        XCTAssertEqual(identities.count, 6)
+        XCTAssertEqual(Set(identities.map(\.token)).count, 1, "every start sees the same token")
+        let final = try CertificateAuthority.loadOrCreate(dataDir: data, hostnames: ["host0.example", "host1.example"])
+        XCTAssertTrue(try verify(ca: final.caCertificatePath, cert: final.certificatePath, host: "host0.example"))
+        XCTAssertTrue(try verify(ca: final.caCertificatePath, cert: final.certificatePath, host: "host1.example"))
+    }
+
     func testMissingServerKeyIsRegenerated() throws {
         let first = try CertificateAuthority.loadOrCreate(dataDir: dir, hostnames: [])
         let ca = try bytes(first.caCertificatePath)
@@ -209,6 +228,17 @@ final class CertificateAuthorityTests: XCTestCase {
         let (_, keyPub) = try openssl(["pkey", "-in", second.privateKeyPath, "-pubout"])
         let (_, certPub) = try openssl(["x509", "-in", second.certificatePath, "-noout", "-pubkey"])
         XCTAssertEqual(keyPub, certPub)
+    }
+
+    func testCorruptServerCertificateIsReissued() throws {
+        let first = try CertificateAuthority.loadOrCreate(dataDir: dir, hostnames: ["relay.example.com"])
+        let ca = try bytes(first.caCertificatePath)
+        let key = try bytes(first.privateKeyPath)
+        try Data("garbage".utf8).write(to: URL(fileURLWithPath: first.certificatePath))
+        let second = try CertificateAuthority.loadOrCreate(dataDir: dir, hostnames: ["relay.example.com"])
+        XCTAssertEqual(try bytes(second.caCertificatePath), ca)
+        XCTAssertEqual(try bytes(second.privateKeyPath), key, "the server key is kept")
+        XCTAssertTrue(try verify(ca: second.caCertificatePath, cert: second.certificatePath, host: "relay.example.com"))
     }
 
     func testErrors() throws {
@@ -248,4 +278,14 @@ final class CertificateAuthorityTests: XCTestCase {
         XCTAssertThrowsError(try CertificateAuthority.readToken(path: path))
         XCTAssertThrowsError(try CertificateAuthority.readToken(path: dir + "/missing"))
     }
+}
+
+private final class ResultBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var _identities: [RelayIdentity] = []
+    private var _errors: [String] = []
+    func append(_ identity: RelayIdentity) { lock.withLock { _identities.append(identity) } }
+    func fail(_ message: String) { lock.withLock { _errors.append(message) } }
+    var identities: [RelayIdentity] { lock.withLock { _identities } }
+    var errors: [String] { lock.withLock { _errors } }
 }
