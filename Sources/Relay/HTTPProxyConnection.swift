@@ -112,6 +112,7 @@ final class HTTPProxyConnection: IOHandler, TunnelStreamHandler {
                     requests.feed(bytes)
                     if !processRequests() { return }
                 }
+                if n < limit { return }  // drained; epoll says when more comes
             }
         }
     }

@@ -25,6 +25,7 @@ public final class EventLoop: @unchecked Sendable {
     private let epoll: Int32
     private let wakeFD: Int32
     private var registrations: [UInt64: (fd: Int32, handler: IOHandler)] = [:]
+    private var interests: [Int32: UInt32] = [:]
     private var tokensByFD: [Int32: UInt64] = [:]
     private var nextToken: UInt64 = 1
     private var timers = TimerHeap()
@@ -60,10 +61,13 @@ public final class EventLoop: @unchecked Sendable {
         guard vshare_epoll_ctl(epoll, EPOLL_CTL_ADD, fd, interest, token) == 0 else { throw SystemError("epoll_ctl ADD") }
         registrations[token] = (fd, handler)
         tokensByFD[fd] = token
+        interests[fd] = interest
     }
 
+    /// Changes what `fd` waits for; a no-op (no system call) when nothing changes.
     public func modify(fd: Int32, interest: UInt32) {
-        guard let token = tokensByFD[fd] else { return }
+        guard let token = tokensByFD[fd], interests[fd] != interest else { return }
+        interests[fd] = interest
         _ = vshare_epoll_ctl(epoll, EPOLL_CTL_MOD, fd, interest, token)
     }
 
@@ -71,6 +75,7 @@ public final class EventLoop: @unchecked Sendable {
     public func deregister(fd: Int32) {
         guard let token = tokensByFD.removeValue(forKey: fd) else { return }
         registrations[token] = nil
+        interests[fd] = nil
         _ = vshare_epoll_ctl(epoll, EPOLL_CTL_DEL, fd, 0, 0)
     }
 

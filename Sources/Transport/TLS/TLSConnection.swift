@@ -130,6 +130,9 @@ public final class TLSConnection: IOHandler {
             let n = SSL_read(ssl, readBuffer.baseAddress, Int32(readBuffer.count))
             if n > 0 {
                 delegate?.tls(self, didReceive: UnsafeRawBufferPointer(rebasing: readBuffer[0..<Int(n)]))
+                // A short read with nothing decrypted left over means the socket is likely empty:
+                // level-triggered epoll will call again if not, which saves a read that says EAGAIN.
+                if Int(n) < readBuffer.count && SSL_pending(ssl) == 0 && SSL_has_pending(ssl) == 0 { return }
                 continue
             }
             switch SSL_get_error(ssl, n) {

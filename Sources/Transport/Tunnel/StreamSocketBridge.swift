@@ -88,6 +88,7 @@ public final class StreamSocketBridge: IOHandler, TunnelStreamHandler {
             switch result {
             case .bytes(let n):
                 tunnel.send(stream: stream, UnsafeRawBufferPointer(rebasing: readBuffer[0..<n]))
+                if n < min(capacity, readBuffer.count) { return }  // drained; epoll says when more comes
             case .wouldBlock:
                 return
             case .eof:
