@@ -50,7 +50,12 @@ private func fuzzRequests(_ input: [UInt8], seed: UInt8) {
             switch event {
             case .head(let head):
                 precondition(!upgraded, "head after upgrade")
-                _ = head.serialized(); _ = head.keepAlive; _ = head.isUpgrade; _ = head.host
+                _ = head.keepAlive; _ = head.isUpgrade; _ = head.host
+                // What the proxy forwards upstream must parse back to the same head.
+                var again = HTTPRequestParser(maxHeadBytes: 1 << 20, maxHeaders: 1000)
+                again.feed(head.serialized())
+                let reparsed = try? again.next()
+                precondition(reparsed == .head(head), "serialized() does not round-trip: \(head)")
             case .body(let b):
                 precondition(!b.isEmpty, "empty body event")
                 bodyBytes += b.count
