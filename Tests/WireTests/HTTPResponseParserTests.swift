@@ -217,4 +217,19 @@ final class HTTPResponseParserTests: XCTestCase {
         XCTAssertEqual(events, 16, "one body event per fed chunk")
         XCTAssertTrue(p.isIdle)
     }
+
+    func testChunkedSplitAtEveryOffsetThenNextResponse() throws {
+        let s = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + "a;ext=\"q\"\r\n0123456789\r\n0\r\nT: v\r\n\r\n"
+            + "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nZ"
+        let all = bytes(s)
+        for split in 0...all.count {
+            var c = ResponseCollector(expecting: ["GET", "GET"])
+            try c.feed(Array(all[0..<split]))
+            try c.feed(Array(all[split...]))
+            XCTAssertEqual(c.statuses, [200, 200], "split \(split)")
+            XCTAssertEqual(c.events.count, 6, "split \(split)")
+            XCTAssertEqual(c.events[4], .body(bytes("Z")))
+            XCTAssertEqual(c.forwarded, all)
+        }
+    }
 }
