@@ -268,7 +268,14 @@ final class HTTPProxyConnection: IOHandler, TunnelStreamHandler {
 
     func tunnelStreamDidFinish(_ stream: UInt32) {
         streamFinished = true
-        if !responseRaw, let event = try? responses.finishAtEOF() { observe(event) }
+        if !responseRaw {
+            do {
+                if let event = try responses.finishAtEOF() { observe(event) }
+                while let event = try responses.next() { observe(event) }
+            } catch {
+                // Cut off mid-response: the browser sees the connection close, as it would directly.
+            }
+        }
         // The machine closed its side: nothing more can be asked on this connection.
         closeAfterFlush = true
         finishWhenQuiet()
