@@ -199,7 +199,7 @@ public final class ShareAgent: TunnelConnectionDelegate {
         if let notice { Console.headline(config.machineName, notice) }
         if let error { Console.error("error: \(error)") }
         if let tunnel, tunnel.isOpen {
-            tunnel.tls.closeAfterFlushing()
+            tunnel.closeAfterFlushing()
             loop.schedule(after: 1) { [weak self] in self?.loop.stop() }
         } else {
             loop.stop()

@@ -29,6 +29,7 @@ public final class EventLoop: @unchecked Sendable {
     private var tokensByFD: [Int32: UInt64] = [:]
     private var nextToken: UInt64 = 1
     private var timers = TimerHeap()
+    private var endOfTurn: [() -> Void] = []
     private let inboxLock = Lock()
     private var inbox: [() -> Void] = []
     private let stopped = Atomic<Bool>(false)
@@ -88,6 +89,10 @@ public final class EventLoop: @unchecked Sendable {
 
     public func cancelTimer(_ id: UInt64) { timers.cancel(id) }
 
+    /// Runs `action` once the events of the current turn are handled (loop thread only). Writers use
+    /// it to coalesce what many ready sockets produced into one system call.
+    public func atEndOfTurn(_ action: @escaping () -> Void) { endOfTurn.append(action) }
+
     // MARK: Cross-thread
 
     /// Runs `task` on this loop's thread soon. Safe from any thread.
@@ -127,6 +132,11 @@ public final class EventLoop: @unchecked Sendable {
             }
             runInbox()
             for action in timers.popDue(now: MonotonicClock.now()) { action() }
+            while !endOfTurn.isEmpty {
+                let actions = endOfTurn
+                endOfTurn.removeAll(keepingCapacity: true)
+                for action in actions { action() }
+            }
         }
     }
 

@@ -48,6 +48,8 @@ public final class TunnelConnection: TLSConnectionDelegate {
     private var keepaliveTimer: UInt64?
     private var lastReceive = MonotonicClock.now()
     private var closed = false
+    private var flushScheduled = false
+    private var outboundScratch: [UInt8] = []
 
     public init(tls: TLSConnection, role: MuxRole, config: MuxConfig = MuxConfig(), keepalive: Keepalive = Keepalive()) {
         self.tls = tls
@@ -83,13 +85,13 @@ public final class TunnelConnection: TLSConnectionDelegate {
     /// When that is 0, the stream's handler hears `tunnelStreamIsWritable` once it is not.
     public func sendCapacity(stream: UInt32) -> Int {
         guard isOpen else { return 0 }
-        if tls.pendingOutbound >= TLSConnection.lowWater {
+        if backlog >= TLSConnection.lowWater {
             blockedOnTLS.insert(stream)
             return 0
         }
         let credit = mux.sendCredit(stream: stream)
         if credit == 0 { mux.notifyWhenWritable(stream: stream) }
-        return min(credit, TLSConnection.lowWater - tls.pendingOutbound)
+        return min(credit, TLSConnection.lowWater - backlog)
     }
 
     /// Sends what fits; when short, the handler hears `tunnelStreamIsWritable` later.
@@ -105,8 +107,8 @@ public final class TunnelConnection: TLSConnectionDelegate {
             } else {
                 // Cut short by the TLS backlog; if that already drained, say so on the next turn.
                 blockedOnTLS.insert(stream)
-                if tls.pendingOutbound < TLSConnection.lowWater {
-                    loop.execute { [weak self] in self.map { $0.tlsDidDrain($0.tls) } }
+                if backlog < TLSConnection.lowWater {
+                    loop.atEndOfTurn { [weak self] in self.map { $0.tlsDidDrain($0.tls) } }
                 }
             }
         }
@@ -136,17 +138,35 @@ public final class TunnelConnection: TLSConnectionDelegate {
 
     public func goaway(code: UInt32, reason: String) {
         mux.goaway(code: code, reason: reason)
-        flush()
-        tls.closeAfterFlushing()
+        closeAfterFlushing()
     }
 
     public func close() { tls.close() }
 
-    private func flush() {
-        guard mux.outboundCount > 0 else { return }
-        let bytes = mux.takeOutbound()
-        tls.write(bytes)
+    /// Sends everything queued, then closes.
+    public func closeAfterFlushing() {
+        flushNow()
+        tls.closeAfterFlushing()
     }
+
+    /// Frames queued during one loop turn go out together at its end: one TLS write (and one
+    /// system call) for what many streams produced, instead of one each.
+    private func flush() {
+        guard !flushScheduled, mux.outboundCount > 0 else { return }
+        flushScheduled = true
+        loop.atEndOfTurn { [weak self] in self?.flushNow() }
+    }
+
+    private func flushNow() {
+        flushScheduled = false
+        guard mux.outboundCount > 0, !closed else { return }
+        mux.swapOutbound(&outboundScratch)
+        tls.write(outboundScratch)
+        outboundScratch.removeAll(keepingCapacity: true)
+    }
+
+    /// Bytes waiting to be encrypted: in the mux's queue and in the TLS connection's.
+    private var backlog: Int { mux.outboundCount + tls.pendingOutbound }
 
     // MARK: TLSConnectionDelegate
 
@@ -204,7 +224,7 @@ public final class TunnelConnection: TLSConnectionDelegate {
         case .pong:
             break
         case .goaway:
-            tls.closeAfterFlushing()
+            closeAfterFlushing()
         }
     }
 
