@@ -114,10 +114,19 @@ def relay(topo, tmp_path_factory, vm_server):
 
 
 @pytest.fixture(scope="module")
-def share(topo, relay, vm_server):
+def module_share(topo, relay, vm_server):
     s = V.start_share(topo, relay)
     yield s
     s.proc.stop()
+
+
+@pytest.fixture
+def share(module_share, relay):
+    """The module's share, checked alive before each test (so one crash is reported as such)."""
+    for p in (relay.proc, module_share.proc):
+        if p.poll() is not None:
+            pytest.fail("%s exited (status %d) during an earlier test\n%s" % (p.name, p.poll(), p.describe()))
+    return module_share
 
 
 @pytest.fixture

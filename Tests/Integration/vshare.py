@@ -174,10 +174,13 @@ def wait_status(topo: T.Topology, host: str, port: int, want: int, within: float
     t0 = time.monotonic()
     seen = []
     while True:
+        # Short per-request timeouts: a request that raced the change may hang;
+        # the next poll on a fresh connection must still see the new state in time.
+        left = within - (time.monotonic() - t0)
         try:
-            status, _, _ = client_get(topo, host, port, path, timeout=max(0.5, within))
+            status, _, _ = client_get(topo, host, port, path, timeout=min(max(left, 0.2), 0.5))
         except (OSError, http.client.HTTPException) as e:
-            status = type(e).__name__
+            status = "timeout" if isinstance(e, TimeoutError) else type(e).__name__
         seen.append(status)
         elapsed = time.monotonic() - t0
         if status == want:
