@@ -247,10 +247,10 @@ def test_sigint_ends_share(topo, new_share):
     t0 = time.monotonic()
     s.proc.signal(signal.SIGINT)
     took, seen = V.wait_status(topo, s.host, s.port, 404, within=1.0, poll=0.02)
-    rc = s.proc.wait(timeout=max(0.5, 1.0 - (time.monotonic() - t0)) + 2)
+    # Exited (status 0) within the same second.
+    rc = s.proc.wait(timeout=max(0.05, 1.0 - (time.monotonic() - t0)))
     assert rc == 0, "share exited %d after SIGINT\n%s" % (rc, s.proc.describe())
-    exited = time.monotonic() - t0
-    print("404 after %.3fs (%s), exit after <= %.3fs" % (took, V._squash(seen), exited))
+    print("404 after %.3fs (%s); exited by %.3fs" % (took, V._squash(seen), time.monotonic() - t0))
     # and it stays gone
     status, body, _ = V.client_get(topo, s.host, s.port)
     assert status == 404 and s.name.encode() not in body
@@ -387,3 +387,18 @@ def test_garbage_on_control_port(topo, relay, share, new_share):
                 s.close()
             except OSError:
                 pass
+
+
+# contract: VSHARE_RELAY / VSHARE_RELAY_CA / VSHARE_TOKEN stand in for the flags --------
+
+def test_share_config_from_environment(topo, relay, vm_server):
+    env = V.clean_env()
+    env.update(VSHARE_RELAY=relay.control_addr, VSHARE_RELAY_CA=relay.ca, VSHARE_TOKEN=relay.token)
+    proc = topo.share_host.popen(V.share_argv(None, token=None), name="share-env", env=env)
+    try:
+        m = proc.wait_line(V.URL_RE, V.START_TIMEOUT)
+        s = V.Share(proc, proc.wait_line(V.SHARE_AT_RE, 1).group(1), m.group(1))
+        status, body, _ = V.client_get(topo, s.host, s.port)
+        assert status == 200 and b"vm-index-ok" in body
+    finally:
+        proc.stop()
