@@ -1,0 +1,209 @@
+"""Starting the vshare roles inside a Topology, per the CLI contract, and
+talking to a share's public URL from the client namespace."""
+from __future__ import annotations
+
+import http.client
+import os
+import re
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+import topology as T
+
+DOMAIN = "share.test"
+NAME_RE = re.compile(r"^[a-z]+-[a-z]+-[0-9]{4}$")
+SHARE_AT_RE = re.compile(r"Share will be at: (\S+)")
+URL_RE = re.compile(r"URL: (\S+)")
+# <ISO8601 time> <share-name> <client-ip> "<METHOD> <path>" <status> <bytes> <ms>ms
+ACCESS_LOG_RE = r'^(?P<time>\d{4}-\d\d-\d\dT\S+) (?P<name>\S+) (?P<ip>\S+) "(?P<method>[A-Z]+) (?P<path>\S+)" (?P<status>\d{3}) (?P<bytes>\d+) (?P<ms>\d+(?:\.\d+)?)ms$'
+
+START_TIMEOUT = 15.0
+
+
+def vshare_bin() -> str:
+    b = os.environ.get("VSHARE_BIN", "")
+    if not b:
+        raise AssertionError("VSHARE_BIN is not set (scripts/test sets it to .build/release/vshare)")
+    if not (os.path.isfile(b) and os.access(b, os.X_OK)):
+        raise AssertionError("VSHARE_BIN=%s is not an executable file" % b)
+    return b
+
+
+def clean_env() -> dict:
+    """The environment without any VSHARE_* variables (tests pass everything explicitly)."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("VSHARE_")}
+
+
+@dataclass
+class Relay:
+    proc: T.Proc
+    data_dir: str
+    control_port: int
+    http_port: int
+    https_port: int
+
+    @property
+    def ca(self) -> str:
+        return os.path.join(self.data_dir, "ca.pem")
+
+    @property
+    def token(self) -> str:
+        with open(os.path.join(self.data_dir, "token")) as f:
+            return f.read().strip()
+
+    @property
+    def control_addr(self) -> str:
+        return "%s:%d" % (T.RELAY_SHARE_SIDE_IP, self.control_port)
+
+
+def start_relay(topo: T.Topology, data_dir: str, control_port: int = 7443, http_port: int = 8080,
+                https_port: int = 8443, extra: list[str] | None = None, name: str = "relay") -> Relay:
+    os.makedirs(data_dir, exist_ok=True)
+    argv = [vshare_bin(), "relay", "--data-dir", data_dir,
+            "--control", "0.0.0.0:%d" % control_port,
+            "--http", "0.0.0.0:%d" % http_port,
+            "--https", "0.0.0.0:%d" % https_port,
+            "--domain", DOMAIN,
+            "--hostname", T.RELAY_SHARE_SIDE_IP, "--hostname", T.RELAY_CLIENT_SIDE_IP,
+            *(extra or [])]
+    proc = topo.relay.popen(argv, name=name, env=clean_env())
+    topo.share_host.wait_tcp((T.RELAY_SHARE_SIDE_IP, control_port), timeout=10, proc=proc)
+    topo.client.wait_tcp((T.RELAY_CLIENT_SIDE_IP, http_port), timeout=10, proc=proc)
+    relay = Relay(proc, data_dir, control_port, http_port, https_port)
+    for f in ("ca.pem", "token"):
+        path = os.path.join(data_dir, f)
+        deadline = time.monotonic() + 5
+        while not (os.path.exists(path) and os.path.getsize(path) > 0):
+            if time.monotonic() > deadline:
+                raise AssertionError("relay did not create %s\n%s" % (path, proc.describe()))
+            time.sleep(0.05)
+    return relay
+
+
+@dataclass
+class Share:
+    proc: T.Proc
+    name: str
+    url: str
+    host: str = field(init=False)
+    port: int = field(init=False)
+
+    def __post_init__(self):
+        u = urlsplit(self.url)
+        self.host = u.hostname or ""
+        self.port = u.port or 80
+
+    @property
+    def host_header(self) -> str:
+        return "%s:%d" % (self.host, self.port)
+
+
+def share_argv(relay: Relay | None, token: str | None = None, ca: str | None = None,
+               target: str = T.VM_IP, http_port: int | None = 8000, extra: list[str] | None = None) -> list[str]:
+    argv = [vshare_bin(), "share"]
+    if relay is not None:
+        argv += ["--relay", relay.control_addr, "--relay-ca", ca or relay.ca]
+    if token is not None:
+        argv += ["--token", token]
+    argv += ["--target", target]
+    if http_port is not None:
+        argv += ["--http", str(http_port)]
+    return argv + list(extra or [])
+
+
+def start_share(topo: T.Topology, relay: Relay, name: str = "share", timeout: float = START_TIMEOUT,
+                **kw) -> Share:
+    """Start `vshare share` in share-host and wait until it prints its URL (= live)."""
+    kw.setdefault("token", relay.token)
+    proc = topo.share_host.popen(share_argv(relay, **kw), name=name, env=clean_env())
+    hint = "(the share must print its URL, line-buffered, once live)"
+    m_name = proc.wait_line(SHARE_AT_RE, timeout, hint=hint)
+    m_url = proc.wait_line(URL_RE, timeout, hint=hint)
+    share = Share(proc, m_name.group(1), m_url.group(1))
+    assert NAME_RE.match(share.name), "share name %r does not match %s" % (share.name, NAME_RE.pattern)
+    assert share.host == "%s.%s" % (share.name, DOMAIN), "URL %s is not for %s.%s" % (share.url, share.name, DOMAIN)
+    assert share.port == relay.http_port, "URL %s is not on the relay's HTTP port %d" % (share.url, relay.http_port)
+    assert urlsplit(share.url).scheme == "http", share.url
+    return share
+
+
+def stop(proc: T.Proc, sig: int = signal.SIGINT, timeout: float = 5.0) -> int:
+    proc.signal(sig)
+    return proc.wait(timeout)
+
+
+# --- the client side ---------------------------------------------------------
+
+class ClientHTTPConnection(http.client.HTTPConnection):
+    """HTTPConnection whose socket is opened from the client netns to the relay's
+    client-side address, while Host (and the URL) stay NAME.share.test:PORT
+    (like curl --resolve)."""
+
+    def __init__(self, topo: T.Topology, host: str, port: int, timeout: float = 30):
+        super().__init__(host, port, timeout=timeout)
+        self._topo = topo
+        self.connects = 0
+
+    def connect(self):
+        self.sock = self._topo.client.create_connection((T.RELAY_CLIENT_SIDE_IP, self.port), timeout=self.timeout)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.connects += 1
+
+
+def client_get(topo: T.Topology, host: str, port: int, path: str = "/", timeout: float = 15,
+               method: str = "GET") -> tuple[int, bytes, http.client.HTTPResponse]:
+    """One request on a fresh connection from the client netns; returns (status, body, response)."""
+    conn = ClientHTTPConnection(topo, host, port, timeout=timeout)
+    try:
+        conn.request(method, path)
+        resp = conn.getresponse()
+        body = resp.read()
+        return resp.status, body, resp
+    finally:
+        conn.close()
+
+
+def wait_status(topo: T.Topology, host: str, port: int, want: int, within: float,
+                path: str = "/", poll: float = 0.05) -> tuple[float, list]:
+    """Poll until a GET answers `want`; return (seconds it took, statuses seen).
+    Connection errors count as 'not yet'. Fails after `within` seconds."""
+    t0 = time.monotonic()
+    seen = []
+    while True:
+        # Short per-request timeouts: a request that raced the change may hang;
+        # the next poll on a fresh connection must still see the new state in time.
+        left = within - (time.monotonic() - t0)
+        try:
+            status, _, _ = client_get(topo, host, port, path, timeout=min(max(left, 0.2), 0.5))
+        except (OSError, http.client.HTTPException) as e:
+            status = "timeout" if isinstance(e, TimeoutError) else type(e).__name__
+        seen.append(status)
+        elapsed = time.monotonic() - t0
+        if status == want:
+            return elapsed, seen
+        if elapsed > within:
+            raise AssertionError("http://%s:%d%s did not answer %d within %.1fs; saw %s"
+                                 % (host, port, path, want, within, _squash(seen)))
+        time.sleep(poll)
+
+
+def _squash(seq: list) -> str:
+    out = []
+    for s in seq:
+        if out and out[-1][0] == s:
+            out[-1][1] += 1
+        else:
+            out.append([s, 1])
+    return ", ".join("%s x%d" % (s, n) if n > 1 else str(s) for s, n in out)
+
+
+def curl_args(share_or_host, port: int | None = None) -> list[str]:
+    if isinstance(share_or_host, Share):
+        host, port = share_or_host.host, share_or_host.port
+    else:
+        host = share_or_host
+    return ["--resolve", "%s:%d:%s" % (host, port, T.RELAY_CLIENT_SIDE_IP)]
