@@ -163,6 +163,8 @@ public final class TunnelConnection: TLSConnectionDelegate {
         mux.swapOutbound(&outboundScratch)
         tls.write(outboundScratch)
         outboundScratch.removeAll(keepingCapacity: true)
+        // Streams that found the backlog full may go on if the socket took it all at once.
+        if !blockedOnTLS.isEmpty && backlog < TLSConnection.lowWater { tlsDidDrain(tls) }
     }
 
     /// Bytes waiting to be encrypted: in the mux's queue and in the TLS connection's.
