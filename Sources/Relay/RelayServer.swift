@@ -135,12 +135,6 @@ public final class RelayServer: @unchecked Sendable {
     }
 
     func shareName(fromHost host: String?) -> String? {
-        guard var host = host?.lowercased() else { return nil }
-        if let colon = host.lastIndex(of: ":"), !host.hasSuffix("]") { host = String(host[..<colon]) }
-        if host.hasSuffix(".") { host.removeLast() }
-        let suffix = "." + config.domain.lowercased()
-        guard host.hasSuffix(suffix) else { return nil }
-        let name = String(host.dropLast(suffix.count))
-        return ShareNameGenerator.isWellFormed(name) ? name : nil
+        ShareHost.name(fromHost: host, domain: config.domain)
     }
 }

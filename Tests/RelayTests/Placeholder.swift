@@ -1,2 +1,0 @@
-import XCTest
-final class RelayTestsPlaceholder: XCTestCase { func testNothing() {} }

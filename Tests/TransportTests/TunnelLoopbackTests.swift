@@ -1,0 +1,194 @@
+import Dispatch
+import Foundation
+import Transport
+import Wire
+import XCTest
+
+/// A real TLS tunnel on loopback, driven by a real event loop: a client streams more than one
+/// window of data through an echo stream on the server, with flow control both ways.
+final class TunnelLoopbackTests: XCTestCase {
+    private var directory: String!
+
+    override func setUp() {
+        directory = NSTemporaryDirectory() + "vshare-tunnel-\(UUID().uuidString)"
+    }
+
+    override func tearDown() {
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    func testEchoStreamLargerThanWindowArrivesIntact() throws {
+        let identity = try CertificateAuthority.loadOrCreate(dataDir: directory, hostnames: [])
+        let serverTLS = try TLSContext.server(certificatePath: identity.certificatePath, keyPath: identity.privateKeyPath)
+        let clientTLS = try TLSContext.client(caPath: identity.caCertificatePath)
+        var config = MuxConfig()
+        config.initialWindow = 256 * 1024   // small, so the payload needs many credit returns
+
+        let payload = (0..<(3 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 2654435761 >> 13) }
+        let result = Outcome()
+        let loop = try EventLoop(name: "test")
+        let server = EchoServer(tls: serverTLS, config: config)
+        loop.execute {
+            do {
+                let port = try server.listen(on: loop)
+                let client = StreamingClient(payload: payload, outcome: result)
+                try client.connect(port: port, tls: clientTLS, config: config, loop: loop)
+                result.keep(client)
+            } catch {
+                result.fail("\(error)")
+            }
+        }
+        loop.startThread()
+        defer { loop.stop() }
+        XCTAssertEqual(result.done.wait(timeout: .now() + 30), .success, "the echo did not finish in time")
+        XCTAssertNil(result.error)
+        XCTAssertEqual(result.received.count, payload.count)
+        XCTAssertTrue(result.received == payload, "echoed bytes differ")
+    }
+
+    func testClientRefusesServerFromAnotherCA() throws {
+        let identity = try CertificateAuthority.loadOrCreate(dataDir: directory, hostnames: [])
+        let other = try CertificateAuthority.loadOrCreate(dataDir: directory + "-other", hostnames: [])
+        defer { try? FileManager.default.removeItem(atPath: directory + "-other") }
+        let serverTLS = try TLSContext.server(certificatePath: identity.certificatePath, keyPath: identity.privateKeyPath)
+        let clientTLS = try TLSContext.client(caPath: other.caCertificatePath)
+        let result = Outcome()
+        let loop = try EventLoop(name: "test")
+        let server = EchoServer(tls: serverTLS, config: MuxConfig())
+        loop.execute {
+            do {
+                let port = try server.listen(on: loop)
+                let client = StreamingClient(payload: [1, 2, 3], outcome: result)
+                try client.connect(port: port, tls: clientTLS, config: MuxConfig(), loop: loop)
+                result.keep(client)
+            } catch {
+                result.fail("\(error)")
+            }
+        }
+        loop.startThread()
+        defer { loop.stop() }
+        XCTAssertEqual(result.done.wait(timeout: .now() + 15), .success)
+        let error = try XCTUnwrap(result.error)
+        XCTAssertTrue(error.contains("certificate"), error)
+        XCTAssertTrue(result.received.isEmpty)
+    }
+}
+
+/// What the loop thread reports back to the test thread.
+private final class Outcome: @unchecked Sendable {
+    let done = DispatchSemaphore(value: 0)
+    var received: [UInt8] = []
+    var error: String?
+    private var kept: [AnyObject] = []
+    func keep(_ object: AnyObject) { kept.append(object) }
+    func fail(_ message: String) { if error == nil { error = message }; done.signal() }
+}
+
+/// Accepts tunnels and echoes every stream back, respecting credit.
+private final class EchoServer: TunnelConnectionDelegate {
+    let tls: TLSContext
+    let config: MuxConfig
+    var listener: Listener?
+    var tunnels: [TunnelConnection] = []
+    var echoes: [UInt32: Echo] = [:]
+
+    init(tls: TLSContext, config: MuxConfig) { self.tls = tls; self.config = config }
+
+    func listen(on loop: EventLoop) throws -> UInt16 {
+        let listener = try Listener(address: try SocketAddress(parsing: "127.0.0.1:0"), loop: loop) { [unowned self] socket, peer in
+            guard let connection = try? TLSConnection(socket: socket, context: self.tls, loop: loop, peerAddress: peer) else { return }
+            let tunnel = TunnelConnection(tls: connection, role: .listener, config: self.config)
+            tunnel.delegate = self
+            self.tunnels.append(tunnel)
+            try? tunnel.start()
+        }
+        try listener.start()
+        self.listener = listener
+        return listener.address.port
+    }
+
+    func tunnelDidConnect(_ tunnel: TunnelConnection) { tunnel.sendHello(HelloBody(role: .relay).encoded()) }
+    func tunnel(_ tunnel: TunnelConnection, didReceiveHello version: UInt16, body: [UInt8]) {}
+    func tunnel(_ tunnel: TunnelConnection, didReceiveControl payload: [UInt8]) {}
+    func tunnel(_ tunnel: TunnelConnection, didOpen stream: UInt32, metadata: [UInt8]) {
+        let echo = Echo(tunnel: tunnel, stream: stream)
+        echoes[stream] = echo
+        tunnel.attach(stream: stream, handler: echo)
+    }
+    func tunnelDidClose(_ tunnel: TunnelConnection, error: Error?) {}
+
+    final class Echo: TunnelStreamHandler {
+        let tunnel: TunnelConnection
+        let stream: UInt32
+        var pending = ByteQueue()
+        var finishPending = false
+        init(tunnel: TunnelConnection, stream: UInt32) { self.tunnel = tunnel; self.stream = stream }
+
+        func tunnelStream(_ stream: UInt32, didReceive bytes: [UInt8]) { pending.append(bytes); drain() }
+        func tunnelStreamDidFinish(_ stream: UInt32) { finishPending = true; drain() }
+        func tunnelStream(_ stream: UInt32, didReset code: ResetCode, reason: String) {}
+        func tunnelStreamIsWritable(_ stream: UInt32) { drain() }
+
+        private func drain() {
+            while !pending.isEmpty {
+                let sent = pending.consume { tunnel.send(stream: stream, $0) }
+                if sent == 0 { return }
+                // Credit goes back only for what we passed on: the echo never buffers more than a window.
+                tunnel.consumed(stream: stream, count: sent)
+            }
+            if finishPending { finishPending = false; tunnel.finish(stream: stream) }
+        }
+    }
+}
+
+/// Opens one stream, sends the payload as credit allows, and collects the echo.
+private final class StreamingClient: TunnelConnectionDelegate, TunnelStreamHandler {
+    let payload: [UInt8]
+    let outcome: Outcome
+    var offset = 0
+    var tunnel: TunnelConnection?
+    var stream: UInt32?
+
+    init(payload: [UInt8], outcome: Outcome) { self.payload = payload; self.outcome = outcome }
+
+    func connect(port: UInt16, tls: TLSContext, config: MuxConfig, loop: EventLoop) throws {
+        let address = try SocketAddress(host: "127.0.0.1", port: port)
+        let connection = try TLSConnection(socket: try Socket.connect(to: address), context: tls, loop: loop,
+                                           peerName: "127.0.0.1", peerAddress: address, connecting: true)
+        let tunnel = TunnelConnection(tls: connection, role: .dialer, config: config)
+        tunnel.delegate = self
+        self.tunnel = tunnel
+        try tunnel.start()
+    }
+
+    func tunnelDidConnect(_ tunnel: TunnelConnection) {
+        tunnel.sendHello(HelloBody(role: .share).encoded())
+        stream = tunnel.open(metadata: OpenRequest(service: .tcp, port: 1).encoded(), handler: self)
+        sendMore()
+    }
+
+    private func sendMore() {
+        guard let tunnel, let stream else { return }
+        while offset < payload.count {
+            let sent = payload.withUnsafeBytes { tunnel.send(stream: stream, UnsafeRawBufferPointer(rebasing: $0[offset...])) }
+            if sent == 0 { return }
+            offset += sent
+        }
+        tunnel.finish(stream: stream)
+    }
+
+    func tunnel(_ tunnel: TunnelConnection, didReceiveHello version: UInt16, body: [UInt8]) {}
+    func tunnel(_ tunnel: TunnelConnection, didReceiveControl payload: [UInt8]) {}
+    func tunnel(_ tunnel: TunnelConnection, didOpen stream: UInt32, metadata: [UInt8]) {}
+    func tunnelDidClose(_ tunnel: TunnelConnection, error: Error?) {
+        if let error { outcome.fail("\(error)") }
+    }
+
+    func tunnelStream(_ stream: UInt32, didReceive bytes: [UInt8]) {
+        outcome.received.append(contentsOf: bytes)
+        tunnel?.consumed(stream: stream, count: bytes.count)
+    }
+    func tunnelStreamDidFinish(_ stream: UInt32) { outcome.done.signal() }
+    func tunnelStream(_ stream: UInt32, didReset code: ResetCode, reason: String) { outcome.fail("reset: \(reason)") }
+    func tunnelStreamIsWritable(_ stream: UInt32) { sendMore() }
+}
