@@ -9,13 +9,20 @@ enum AccessLog {
         Console.out("\(timestamp()) \(share) \(client) \"\(method) \(sanitize(path))\" \(status) \(bytes) \(ms)ms")
     }
 
+    /// The formatted time, cached for the second it names (a busy relay logs thousands per second).
+    private static let cache = Lock()
+    nonisolated(unsafe) private static var cached: (second: time_t, text: String) = (0, "")
+
     static func timestamp() -> String {
         var now = time(nil)
+        if let hit = cache.withLock({ cached.second == now ? cached.text : nil }) { return hit }
         var parts = tm()
         gmtime_r(&now, &parts)
         var buffer = [CChar](repeating: 0, count: 32)
         strftime(&buffer, buffer.count, "%Y-%m-%dT%H:%M:%SZ", &parts)
-        return String(cString: buffer)
+        let text = String(cString: buffer)
+        cache.withLock { cached = (now, text) }
+        return text
     }
 
     /// Keeps a log line one line: control characters and spaces in paths are escaped, long paths cut.

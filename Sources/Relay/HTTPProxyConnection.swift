@@ -18,6 +18,7 @@ final class HTTPProxyConnection: IOHandler, TunnelStreamHandler {
 
     // The share and the stream, once routed.
     private var share: ShareEntry?
+    private var routedHost: String?      // the Host that routed this connection (later requests repeat it)
     private var tunnel: TunnelConnection?
     private var stream: UInt32?
 
@@ -174,8 +175,9 @@ final class HTTPProxyConnection: IOHandler, TunnelStreamHandler {
                 share = entry
                 tunnel = agent.tunnel
                 stream = opened
+                routedHost = head.host
             }
-        } else if relay.shareName(fromHost: head.host) != share?.name {
+        } else if head.host != routedHost && relay.shareName(fromHost: head.host) != share?.name {
             // One connection serves one share; a browser never mixes hosts on one connection.
             closeAfterFlush = true
             finishWhenQuiet()
@@ -235,8 +237,20 @@ final class HTTPProxyConnection: IOHandler, TunnelStreamHandler {
             }
         }
         responseStarted = true
-        toClient.append(bytes)
-        writeToClient()
+        if toClient.isEmpty {
+            // The common case: the browser keeps up, so write straight from the frame, queue the rest.
+            let written = bytes.withUnsafeBytes { raw -> Int in
+                guard case .bytes(let n)? = try? socket.write(raw) else { return 0 }
+                return n
+            }
+            if written > 0, let tunnel { tunnel.consumed(stream: stream, count: written) }
+            if written < bytes.count { toClient.append(bytes[written...]) }
+            updateInterest()
+            finishWhenQuiet()
+        } else {
+            toClient.append(bytes)
+            writeToClient()
+        }
     }
 
     private func observe(_ event: HTTPResponseEvent) {

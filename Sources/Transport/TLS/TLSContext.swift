@@ -16,7 +16,11 @@ public final class TLSContext: @unchecked Sendable {
         _ = vshare_SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION)
         // TLS 1.2 only with forward-secret AEAD suites; TLS 1.3 suites are all AEAD.
         SSL_CTX_set_cipher_list(ctx, "ECDHE+AESGCM:ECDHE+CHACHA20")
-        _ = vshare_SSL_CTX_set_mode(ctx, Int(SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS))
+        _ = vshare_SSL_CTX_set_mode(ctx, Int(SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER))
+        // Read ahead into a 64 KiB buffer: one recv for many small records instead of two per record
+        // (header, then body). TLSConnection checks SSL_has_pending before trusting epoll again.
+        SSL_CTX_ctrl(ctx, SSL_CTRL_SET_READ_AHEAD, 1, nil)
+        SSL_CTX_set_default_read_buffer_len(ctx, 64 * 1024)
     }
 
     deinit { SSL_CTX_free(context) }

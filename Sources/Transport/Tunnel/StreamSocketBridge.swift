@@ -138,6 +138,17 @@ public final class StreamSocketBridge: IOHandler, TunnelStreamHandler {
 
     public func tunnelStream(_ stream: UInt32, didReceive bytes: [UInt8]) {
         guard !closed else { return }
+        if toSocket.isEmpty && !connecting {
+            // The common case: the socket keeps up, so write straight from the frame, queue the rest.
+            let written = bytes.withUnsafeBytes { raw -> Int in
+                guard case .bytes(let n)? = try? socket.write(raw) else { return 0 }
+                return n
+            }
+            if written > 0 { tunnel.consumed(stream: stream, count: written) }
+            if written == bytes.count { return }
+            toSocket.append(bytes[written...])
+            return updateInterest()
+        }
         toSocket.append(bytes)
         if !connecting { writeQueued() }
     }
