@@ -3,25 +3,47 @@ import Transport
 
 /// One line per proxied HTTP request:
 /// `<ISO 8601 UTC time> <share> <client ip> "<METHOD> <path>" <status> <bytes> <ms>ms`
+///
+/// Lines are collected and written once per loop turn: a busy relay logs thousands of requests per
+/// second, and a `write` each cost more than the rest of the request's handling in the relay.
 enum AccessLog {
-    static func record(share: String, client: String, method: String, path: String, status: Int, bytes: Int, seconds: Double) {
-        let ms = Int((seconds * 1000).rounded())
-        Console.out("\(timestamp()) \(share) \(client) \"\(method) \(sanitize(path))\" \(status) \(bytes) \(ms)ms")
-    }
-
-    /// The formatted time, cached for the second it names (a busy relay logs thousands per second).
-    private static let cache = Lock()
+    private static let lock = Lock()
+    nonisolated(unsafe) private static var pending = ""
+    nonisolated(unsafe) private static var flushScheduled = false
     nonisolated(unsafe) private static var cached: (second: time_t, text: String) = (0, "")
 
+    static func record(share: String, client: String, method: String, path: String, status: Int, bytes: Int,
+                       seconds: Double, loop: EventLoop) {
+        let ms = Int((seconds * 1000).rounded())
+        let line = "\(timestamp()) \(share) \(client) \"\(method) \(sanitize(path))\" \(status) \(bytes) \(ms)ms\n"
+        let schedule = lock.withLock { () -> Bool in
+            pending += line
+            defer { flushScheduled = true }
+            return !flushScheduled
+        }
+        if schedule { loop.atEndOfTurn { flush() } }
+    }
+
+    static func flush() {
+        let text = lock.withLock { () -> String in
+            flushScheduled = false
+            defer { pending = "" }
+            return pending
+        }
+        guard !text.isEmpty else { return }
+        Console.out(String(text.dropLast()))
+    }
+
+    /// The formatted time, cached for the second it names.
     static func timestamp() -> String {
         var now = time(nil)
-        if let hit = cache.withLock({ cached.second == now ? cached.text : nil }) { return hit }
+        if let hit = lock.withLock({ cached.second == now ? cached.text : nil }) { return hit }
         var parts = tm()
         gmtime_r(&now, &parts)
         var buffer = [CChar](repeating: 0, count: 32)
         strftime(&buffer, buffer.count, "%Y-%m-%dT%H:%M:%SZ", &parts)
         let text = String(cString: buffer)
-        cache.withLock { cached = (now, text) }
+        lock.withLock { cached = (now, text) }
         return text
     }
 

@@ -276,7 +276,7 @@ final class HTTPProxyConnection: IOHandler, TunnelStreamHandler {
         let done = exchanges.removeFirst()
         responseStarted = false
         AccessLog.record(share: share?.name ?? "-", client: clientIP, method: done.method, path: done.path,
-                         status: done.status, bytes: done.bytes, seconds: MonotonicClock.now() - done.start)
+                         status: done.status, bytes: done.bytes, seconds: MonotonicClock.now() - done.start, loop: loop)
         if exchanges.isEmpty && !requestRaw { armTimer(seconds: HTTPProxyConnection.idleTimeout) }
     }
 
@@ -366,7 +366,7 @@ final class HTTPProxyConnection: IOHandler, TunnelStreamHandler {
         // Same page for unknown, ended and expired names; a guessing client is slowed, then refused.
         let verdict = relay.limiter.recordMiss(clientIP)
         let status = verdict == .refuse ? 429 : 404
-        AccessLog.record(share: "-", client: clientIP, method: head.method, path: head.target, status: status, bytes: 0, seconds: 0)
+        AccessLog.record(share: "-", client: clientIP, method: head.method, path: head.target, status: status, bytes: 0, seconds: 0, loop: loop)
         switch verdict {
         case .allow:
             respondAndClose(status: 404, title: "Not Found", message: "There is no share at this address.")
@@ -471,7 +471,7 @@ final class HTTPProxyConnection: IOHandler, TunnelStreamHandler {
         if !exchanges.isEmpty, share != nil {
             for exchange in exchanges where exchange.status != 0 {
                 AccessLog.record(share: share?.name ?? "-", client: clientIP, method: exchange.method, path: exchange.path,
-                                 status: exchange.status, bytes: exchange.bytes, seconds: MonotonicClock.now() - exchange.start)
+                                 status: exchange.status, bytes: exchange.bytes, seconds: MonotonicClock.now() - exchange.start, loop: loop)
             }
             exchanges.removeAll()
         }

@@ -73,6 +73,7 @@ public final class RelayServer: @unchecked Sendable {
         let signals: TerminationSignals
         do {
             signals = try TerminationSignals(loop: acceptLoop) { _ in
+                AccessLog.flush()
                 Console.headline("relay", "Stopping.")
                 exit(0)
             }
