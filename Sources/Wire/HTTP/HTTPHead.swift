@@ -199,10 +199,15 @@ public enum HTTPParseError: Error, Equatable, Sendable, CustomStringConvertible 
 func asciiLower(_ b: UInt8) -> UInt8 { (b >= 0x41 && b <= 0x5A) ? b | 0x20 : b }
 
 func asciiCaseInsensitiveEqual(_ a: String, _ b: String) -> Bool {
-    let ua = a.utf8, ub = b.utf8
-    guard ua.count == ub.count else { return false }
-    for (x, y) in zip(ua, ub) where asciiLower(x) != asciiLower(y) { return false }
-    return true
+    guard a.utf8.count == b.utf8.count else { return false }
+    // Compare contiguous UTF-8 directly: header lookups run several times per proxied request.
+    var a = a, b = b
+    return a.withUTF8 { x in
+        b.withUTF8 { y in
+            for i in 0..<x.count where asciiLower(x[i]) != asciiLower(y[i]) { return false }
+            return true
+        }
+    }
 }
 
 func trimOWS(_ s: Substring) -> Substring {

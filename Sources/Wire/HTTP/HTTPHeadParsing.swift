@@ -97,16 +97,15 @@ func headLines(_ head: UnsafeBufferPointer<UInt8>) throws(HTTPParseError) -> [Ra
     return lines
 }
 
-private let tcharTable: [Bool] = {
-    var t = [Bool](repeating: false, count: 256)
-    for c in UInt8(ascii: "0")...UInt8(ascii: "9") { t[Int(c)] = true }
-    for c in UInt8(ascii: "a")...UInt8(ascii: "z") { t[Int(c)] = true }
-    for c in UInt8(ascii: "A")...UInt8(ascii: "Z") { t[Int(c)] = true }
-    for c in "!#$%&'*+-.^_`|~".utf8 { t[Int(c)] = true }
-    return t
-}()
+/// RFC 9110 `tchar` as two 64-bit masks (bytes 0–63 and 64–127): a table lookup without a lazy global.
+private let tcharLow: UInt64 = 0x03ff_6cfa_0000_0000
+private let tcharHigh: UInt64 = 0x57ff_ffff_c7ff_fffe
 
-@inline(__always) func isTchar(_ b: UInt8) -> Bool { tcharTable[Int(b)] }
+@inline(__always) func isTchar(_ b: UInt8) -> Bool {
+    if b < 64 { return (tcharLow >> UInt64(b)) & 1 == 1 }
+    if b < 128 { return (tcharHigh >> UInt64(b - 64)) & 1 == 1 }
+    return false
+}
 
 /// Decodes bytes as a String. `strict`: invalid UTF-8 is an error (request heads are
 /// re-serialized, so a lossy decode would alter them); otherwise decoded lossily.
