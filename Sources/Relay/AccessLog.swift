@@ -15,7 +15,11 @@ enum AccessLog {
     static func record(share: String, client: String, method: String, path: String, status: Int, bytes: Int,
                        seconds: Double, loop: EventLoop) {
         let ms = Int((seconds * 1000).rounded())
-        let line = "\(timestamp()) \(share) \(client) \"\(method) \(sanitize(path))\" \(status) \(bytes) \(ms)ms\n"
+        var line = timestamp()
+        line.reserveCapacity(96 + path.utf8.count)
+        for part in [" ", share, " ", client, " \"", method, " ", sanitize(path), "\" ", String(status), " ", String(bytes), " ", String(ms), "ms\n"] {
+            line += part
+        }
         let schedule = lock.withLock { () -> Bool in
             pending += line
             defer { flushScheduled = true }
@@ -49,6 +53,8 @@ enum AccessLog {
 
     /// Keeps a log line one line: control characters and spaces in paths are escaped, long paths cut.
     static func sanitize(_ path: String) -> String {
+        // Nearly every path is plain printable ASCII: keep it as it is.
+        if path.utf8.count <= 512 && path.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != 0x22 }) { return path }
         var out = ""
         for scalar in path.unicodeScalars.prefix(512) {
             if scalar.value < 0x21 || scalar.value == 0x7F || scalar == "\"" {
