@@ -7,23 +7,11 @@ public struct TLSError: Error, CustomStringConvertible, Sendable {
 
     public init(_ what: String, detail: String? = nil) {
         self.what = what
-        self.detail = detail ?? TLSError.drainOpenSSLErrors()
+        self.detail = detail ?? OpenSSLError.drain(whenEmpty: "")
     }
 
     public var description: String { detail.isEmpty ? what : "\(what): \(detail)" }
 
     /// True when the peer's certificate failed verification (wrong CA, name mismatch, expired).
     public var isCertificateFailure: Bool { detail.contains("certificate") }
-
-    static func drainOpenSSLErrors() -> String {
-        var messages: [String] = []
-        while true {
-            let code = ERR_get_error()
-            if code == 0 { break }
-            var buffer = [CChar](repeating: 0, count: 256)
-            ERR_error_string_n(code, &buffer, buffer.count)
-            messages.append(String(cString: buffer))
-        }
-        return messages.joined(separator: "; ")
-    }
 }

@@ -157,18 +157,3 @@ enum PEMFiles {
         return key
     }
 }
-
-/// Reads OpenSSL's thread-local error queue into a readable string.
-enum OpenSSLError {
-    static func drain() -> String {
-        var messages: [String] = []
-        while true {
-            let code = ERR_get_error()
-            if code == 0 { break }
-            var buffer = [CChar](repeating: 0, count: 256)
-            ERR_error_string_n(code, &buffer, buffer.count)
-            messages.append(stringFromCBuffer(buffer))
-        }
-        return messages.isEmpty ? "no OpenSSL error recorded" : messages.joined(separator: "; ")
-    }
-}
