@@ -35,7 +35,7 @@ final class AgentSession: TunnelConnectionDelegate {
     // MARK: TunnelConnectionDelegate
 
     func tunnelDidConnect(_ tunnel: TunnelConnection) {
-        tunnel.sendHello(HelloBody(role: .relay).encoded())
+        tunnel.sendHello(HelloBody(role: .relay))
         // An agent that completes TLS but never says hello is dropped.
         helloTimer = loop.schedule(after: 10) { [weak self] in
             guard let self, !self.greeted else { return }
@@ -43,14 +43,14 @@ final class AgentSession: TunnelConnectionDelegate {
         }
     }
 
-    func tunnel(_ tunnel: TunnelConnection, didReceiveHello version: UInt16, body: [UInt8]) {
+    func tunnel(_ tunnel: TunnelConnection, didReceiveHello version: UInt16, body: HelloBody?) {
         greeted = true
         if let helloTimer { loop.cancelTimer(helloTimer) }
         guard version == TunnelProtocol.version else {
             refuse(.unsupportedVersion, "this relay speaks tunnel protocol \(TunnelProtocol.version), the agent \(version): use matching vshare versions")
             return
         }
-        guard let hello = HelloBody.decode(body), hello.role == .share else {
+        guard let hello = body, hello.role == .share else {
             refuse(.badRequest, "this relay port serves share agents")
             return
         }

@@ -78,7 +78,7 @@ public final class ShareAgent: TunnelConnectionDelegate {
     }
 
     public func tunnelDidConnect(_ tunnel: TunnelConnection) {
-        tunnel.sendHello(HelloBody(role: .share).encoded())
+        tunnel.sendHello(HelloBody(role: .share))
         if name == nil { Console.headline(config.machineName, "Creating vshare session...") }
         var create = ControlMessage(kind: .createShare)
         create.token = config.token
@@ -89,7 +89,7 @@ public final class ShareAgent: TunnelConnectionDelegate {
         tunnel.sendControl(create.encoded())
     }
 
-    public func tunnel(_ tunnel: TunnelConnection, didReceiveHello version: UInt16, body: [UInt8]) {
+    public func tunnel(_ tunnel: TunnelConnection, didReceiveHello version: UInt16, body: HelloBody?) {
         if version != TunnelProtocol.version {
             finish(1, error: "the relay speaks tunnel protocol \(version), this vshare \(TunnelProtocol.version): use matching versions.")
         }

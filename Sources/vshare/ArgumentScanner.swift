@@ -1,3 +1,5 @@
+import Wire
+
 /// A small, strict scanner over command-line arguments: `--name value`, `--name=value`, flags.
 /// Unknown options are errors, so a typo never silently changes what runs.
 struct ArgumentScanner {
@@ -63,6 +65,16 @@ struct ArgumentScanner {
         func has(_ flag: String) -> Bool { flags.contains(flag) }
         func last(_ option: String) -> String? { values[option]?.last }
         func all(_ option: String) -> [String] { values[option] ?? [] }
+
+        /// A per-stream window size (`--stream-window 8M`), within what the protocol allows.
+        func streamWindow() throws(UsageError) -> UInt32? {
+            guard let text = last("stream-window") else { return nil }
+            guard let size = ByteSizeSyntax.parse(text), size >= Int(HelloBody.windowRange.lowerBound),
+                  size <= Int(HelloBody.windowRange.upperBound) else {
+                throw UsageError("--stream-window must be a size from 64K to 1G, like 4M, not '\(text)'")
+            }
+            return UInt32(size)
+        }
 
         func port(_ option: String) throws(UsageError) -> UInt16? {
             guard let text = last(option) else { return nil }

@@ -13,11 +13,12 @@ enum RelayCommand {
       --hostname NAME|IP    add a name to the relay certificate (repeatable)
       --cert FILE --key FILE  use this certificate instead of the relay's own CA
       --share-ttl DURATION  shares end after this long (default 8h; e.g. 30s, 10m, 8h)
+      --stream-window SIZE  per-stream receive window (default 4M): at least bandwidth × round trip
     """
 
     static func config(_ arguments: [String]) throws(ArgumentScanner.UsageError) -> RelayConfig {
         var scanner = ArgumentScanner(arguments)
-        let parsed = try scanner.parse(flags: [], options: ["control", "http", "https", "domain", "data-dir", "hostname", "cert", "key", "share-ttl"])
+        let parsed = try scanner.parse(flags: [], options: ["control", "http", "https", "domain", "data-dir", "hostname", "cert", "key", "share-ttl", "stream-window"])
         guard parsed.positionals.isEmpty else { throw .init("unexpected argument '\(parsed.positionals[0])'") }
         let ttlText = parsed.last("share-ttl") ?? "8h"
         guard let ttl = DurationSyntax.parse(ttlText) else {
@@ -25,7 +26,7 @@ enum RelayCommand {
         }
         let cert = parsed.last("cert"), key = parsed.last("key")
         guard (cert == nil) == (key == nil) else { throw .init("--cert and --key go together") }
-        return RelayConfig(
+        var config = RelayConfig(
             control: try address(parsed.last("control") ?? "0.0.0.0:7443", "control"),
             http: try address(parsed.last("http") ?? "0.0.0.0:8080", "http"),
             https: try address(parsed.last("https") ?? "0.0.0.0:8443", "https"),
@@ -33,6 +34,8 @@ enum RelayCommand {
             dataDir: parsed.last("data-dir") ?? Environment.defaultRelayDataDir,
             hostnames: parsed.all("hostname"),
             certificatePath: cert, keyPath: key, shareTTL: ttl)
+        if let window = try parsed.streamWindow() { config.mux.initialWindow = window }
+        return config
     }
 
     static func address(_ text: String, _ option: String) throws(ArgumentScanner.UsageError) -> SocketAddress {

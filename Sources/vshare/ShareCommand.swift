@@ -12,11 +12,12 @@ enum ShareCommand {
       --http PORT         its HTTP port (default 80)
       --https PORT        its HTTPS port (optional; routed by SNI, never decrypted)
       --disable-http      no public URL
+      --stream-window SIZE  per-stream receive window (default 4M): at least bandwidth × round trip
     """
 
     static func config(_ arguments: [String]) throws(ArgumentScanner.UsageError) -> ShareConfig {
         var scanner = ArgumentScanner(arguments)
-        let parsed = try scanner.parse(flags: ["disable-http"], options: ["relay", "relay-ca", "token", "target", "http", "https"])
+        let parsed = try scanner.parse(flags: ["disable-http"], options: ["relay", "relay-ca", "token", "target", "http", "https", "stream-window"])
         guard parsed.positionals.isEmpty else { throw .init("unexpected argument '\(parsed.positionals[0])'") }
         let defaultDir = Environment.defaultRelayDataDir
         let defaultCA = defaultDir + "/ca.pem"
@@ -26,7 +27,7 @@ enum ShareCommand {
             throw .init("the relay CA file \(relayCA) does not exist")
         }
         let token = parsed.last("token") ?? Environment.value("VSHARE_TOKEN") ?? Environment.readTrimmed(defaultDir + "/token")
-        return ShareConfig(
+        var config = ShareConfig(
             relay: parsed.last("relay") ?? Environment.value("VSHARE_RELAY") ?? "127.0.0.1:7443",
             relayCA: relayCA,
             token: token,
@@ -34,6 +35,8 @@ enum ShareCommand {
             httpPort: try parsed.port("http") ?? 80,
             httpsPort: try parsed.port("https"),
             disableHTTP: parsed.has("disable-http"))
+        if let window = try parsed.streamWindow() { config.mux.initialWindow = window }
+        return config
     }
 
     static func run(_ arguments: [String]) -> Int32 {

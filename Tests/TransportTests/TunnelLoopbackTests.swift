@@ -21,13 +21,17 @@ final class TunnelLoopbackTests: XCTestCase {
         let identity = try CertificateAuthority.loadOrCreate(dataDir: directory, hostnames: [])
         let serverTLS = try TLSContext.server(certificatePath: identity.certificatePath, keyPath: identity.privateKeyPath)
         let clientTLS = try TLSContext.client(caPath: identity.caCertificatePath)
+        // Small, different windows: the payload needs many credit returns, and each side must
+        // use the window the other announced in its HELLO (a mismatch would be a window violation).
+        var serverConfig = MuxConfig()
+        serverConfig.initialWindow = 128 * 1024
         var config = MuxConfig()
-        config.initialWindow = 256 * 1024   // small, so the payload needs many credit returns
+        config.initialWindow = 512 * 1024
 
         let payload = (0..<(3 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 2654435761 >> 13) }
         let result = Outcome()
         let loop = try EventLoop(name: "test")
-        let server = EchoServer(tls: serverTLS, config: config)
+        let server = EchoServer(tls: serverTLS, config: serverConfig)
         loop.execute {
             do {
                 let port = try server.listen(on: loop)
@@ -107,8 +111,8 @@ private final class EchoServer: TunnelConnectionDelegate {
         return listener.address.port
     }
 
-    func tunnelDidConnect(_ tunnel: TunnelConnection) { tunnel.sendHello(HelloBody(role: .relay).encoded()) }
-    func tunnel(_ tunnel: TunnelConnection, didReceiveHello version: UInt16, body: [UInt8]) {}
+    func tunnelDidConnect(_ tunnel: TunnelConnection) { tunnel.sendHello(HelloBody(role: .relay)) }
+    func tunnel(_ tunnel: TunnelConnection, didReceiveHello version: UInt16, body: HelloBody?) {}
     func tunnel(_ tunnel: TunnelConnection, didReceiveControl payload: [UInt8]) {}
     func tunnel(_ tunnel: TunnelConnection, didOpen stream: UInt32, metadata: [UInt8]) {
         let echo = Echo(tunnel: tunnel, stream: stream)
@@ -162,7 +166,11 @@ private final class StreamingClient: TunnelConnectionDelegate, TunnelStreamHandl
     }
 
     func tunnelDidConnect(_ tunnel: TunnelConnection) {
-        tunnel.sendHello(HelloBody(role: .share).encoded())
+        tunnel.sendHello(HelloBody(role: .share))
+    }
+
+    /// Streams open once the peer's HELLO (and its window) is known.
+    func tunnel(_ tunnel: TunnelConnection, didReceiveHello version: UInt16, body: HelloBody?) {
         stream = tunnel.open(metadata: OpenRequest(service: .tcp, port: 1).encoded(), handler: self)
         sendMore()
     }
@@ -177,7 +185,6 @@ private final class StreamingClient: TunnelConnectionDelegate, TunnelStreamHandl
         tunnel.finish(stream: stream)
     }
 
-    func tunnel(_ tunnel: TunnelConnection, didReceiveHello version: UInt16, body: [UInt8]) {}
     func tunnel(_ tunnel: TunnelConnection, didReceiveControl payload: [UInt8]) {}
     func tunnel(_ tunnel: TunnelConnection, didOpen stream: UInt32, metadata: [UInt8]) {}
     func tunnelDidClose(_ tunnel: TunnelConnection, error: Error?) {

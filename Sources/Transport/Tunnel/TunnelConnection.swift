@@ -12,7 +12,9 @@ public protocol TunnelStreamHandler: AnyObject {
 
 public protocol TunnelConnectionDelegate: AnyObject {
     func tunnelDidConnect(_ tunnel: TunnelConnection)
-    func tunnel(_ tunnel: TunnelConnection, didReceiveHello version: UInt16, body: [UInt8])
+    /// The peer's HELLO; `body` is nil when it is not valid JSON. The tunnel has already applied
+    /// the peer's announced window.
+    func tunnel(_ tunnel: TunnelConnection, didReceiveHello version: UInt16, body: HelloBody?)
     func tunnel(_ tunnel: TunnelConnection, didReceiveControl payload: [UInt8])
     /// The peer opened a stream: attach a handler with `attach`, or `reset` it.
     func tunnel(_ tunnel: TunnelConnection, didOpen stream: UInt32, metadata: [UInt8])
@@ -42,6 +44,7 @@ public final class TunnelConnection: TLSConnectionDelegate {
     public var context: AnyObject?
 
     private var mux: StreamMux
+    private let config: MuxConfig
     private var handlers: [UInt32: TunnelStreamHandler] = [:]
     private var blockedOnTLS = Set<UInt32>()
     private var keepalive: Keepalive
@@ -54,6 +57,7 @@ public final class TunnelConnection: TLSConnectionDelegate {
     public init(tls: TLSConnection, role: MuxRole, config: MuxConfig = MuxConfig(), keepalive: Keepalive = Keepalive()) {
         self.tls = tls
         self.mux = StreamMux(role: role, config: config)
+        self.config = config
         self.keepalive = keepalive
         tls.delegate = self
     }
@@ -68,7 +72,13 @@ public final class TunnelConnection: TLSConnectionDelegate {
 
     // MARK: Sending
 
-    public func sendHello(_ body: [UInt8]) { mux.sendHello(body: body); flush() }
+    /// Sends HELLO, announcing this side's stream window.
+    public func sendHello(_ hello: HelloBody) {
+        var hello = hello
+        hello.window = config.initialWindow
+        mux.sendHello(body: hello.encoded())
+        flush()
+    }
     public func sendControl(_ payload: [UInt8]) { mux.sendControl(payload); flush() }
 
     /// Opens a stream; a nil handler means one attaches itself (`attach`) before the loop turns.
@@ -202,7 +212,15 @@ public final class TunnelConnection: TLSConnectionDelegate {
     private func dispatch(_ event: MuxEvent) {
         switch event {
         case .hello(let version, let body):
-            delegate?.tunnel(self, didReceiveHello: version, body: body)
+            let hello = HelloBody.decode(body)
+            if let window = hello?.window {
+                guard HelloBody.windowRange.contains(window) else {
+                    closed = true
+                    return tls.close()
+                }
+                mux.setPeerWindow(window)
+            }
+            delegate?.tunnel(self, didReceiveHello: version, body: hello)
         case .control(let payload):
             delegate?.tunnel(self, didReceiveControl: payload)
         case .opened(let stream, let metadata):

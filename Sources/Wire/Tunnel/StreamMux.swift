@@ -113,6 +113,8 @@ public struct StreamMux: Sendable {
     public private(set) var goawaySent = false
     /// Datagrams sendDatagram() dropped because the outbound buffer was over datagramQueueLimit.
     public private(set) var droppedDatagrams = 0
+    /// The receive window the peer announced (in its HELLO): the send credit of each new stream.
+    public private(set) var peerWindow: UInt32
 
     public init(role: MuxRole, config: MuxConfig = .init()) {
         precondition(config.initialWindow > 0, "MuxConfig.initialWindow must be > 0")
@@ -121,6 +123,13 @@ public struct StreamMux: Sendable {
         self.config = config
         self.decoder = FrameDecoder(maxPayload: config.maxFramePayload)
         self.nextLocalStream = role == .dialer ? 1 : 2
+        self.peerWindow = config.initialWindow
+    }
+
+    /// Records the peer's announced receive window; streams opened from now on start with that
+    /// much send credit. Call it when the peer's HELLO arrives, before any stream opens.
+    public mutating func setPeerWindow(_ window: UInt32) {
+        peerWindow = window
     }
 
     // MARK: Introspection
@@ -223,8 +232,7 @@ public struct StreamMux: Sendable {
                              reason: goawaySent ? "going away" : "too many streams (limit \(config.maxStreams))"))
                 return
             }
-            let w = Int(config.initialWindow)
-            streams[id] = StreamState(sendCredit: w, recvWindow: w)
+            streams[id] = StreamState(sendCredit: Int(peerWindow), recvWindow: Int(config.initialWindow))
             events.append(.opened(stream: id, metadata: frame.payload))
 
         case .data:
@@ -307,8 +315,7 @@ public struct StreamMux: Sendable {
               metadata.count <= config.maxFramePayload else { return nil }
         let id = UInt32(nextLocalStream)
         nextLocalStream += 2
-        let w = Int(config.initialWindow)
-        streams[id] = StreamState(sendCredit: w, recvWindow: w)
+        streams[id] = StreamState(sendCredit: Int(peerWindow), recvWindow: Int(config.initialWindow))
         queue(.open(stream: id, metadata: metadata))
         return id
     }
