@@ -57,6 +57,8 @@ public final class RelayServer: @unchecked Sendable {
     /// Starts every listener and loop, and blocks until SIGINT or SIGTERM.
     public func run() throws(RelayError) -> Never {
         TerminationSignals.block()
+        // Every browser connection is a descriptor: the default soft limit (often 1024) is too low.
+        ProcessLimits.raiseOpenFileLimit()
         let acceptLoop = group.loops[0]
         let control = try listen("control port", config.control, on: acceptLoop) { [unowned self] socket, peer in
             let loop = self.group.next()

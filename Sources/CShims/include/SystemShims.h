@@ -35,3 +35,6 @@ void vshare_block_termination_signals(void);
 int vshare_termination_signalfd(void);
 /// Reads one signal; returns its number, or 0 when none was pending.
 int vshare_read_signalfd(int fd);
+
+/// Raises the soft limit on open files to the hard limit; returns the new soft limit.
+long vshare_raise_open_file_limit(void);
