@@ -39,6 +39,7 @@ final class HTTPProxyConnection: IOHandler, TunnelStreamHandler {
     private var closed = false
     private var readPaused = false
     private var timer: UInt64?
+    private var timingHead = false       // the running timer is the slow-head deadline
 
     static let headTimeout = 10.0
     static let idleTimeout = 75.0
@@ -143,7 +144,8 @@ final class HTTPProxyConnection: IOHandler, TunnelStreamHandler {
                 rest.withUnsafeBytes { sendToStream($0) }
             }
         }
-        if requests.hasPartialHead && exchanges.isEmpty {
+        // The deadline runs from the head's first byte: trickling bytes does not extend it.
+        if requests.hasPartialHead && exchanges.isEmpty && !timingHead {
             armTimer(seconds: HTTPProxyConnection.headTimeout, slowHead: true)
         }
         return !closed
@@ -407,6 +409,7 @@ final class HTTPProxyConnection: IOHandler, TunnelStreamHandler {
 
     private func armTimer(seconds: Double, slowHead: Bool = false) {
         cancelTimer()
+        timingHead = slowHead
         timer = loop.schedule(after: seconds) { [weak self] in
             guard let self, !self.closed else { return }
             self.timer = nil
@@ -421,6 +424,7 @@ final class HTTPProxyConnection: IOHandler, TunnelStreamHandler {
     private func cancelTimer() {
         if let timer { loop.cancelTimer(timer) }
         timer = nil
+        timingHead = false
     }
 
     // MARK: Moving and ending
