@@ -9,6 +9,8 @@ public final class ShareAgent: TunnelConnectionDelegate {
     private let tls: TLSContext
     private let relayAddress: SocketAddress
     private let relayHost: String
+    /// The machine's address, resolved once at start so no stream waits on DNS.
+    private let targetAddress: String
     private var tunnel: TunnelConnection?
     private var name: String?
     private var resumeSecret: String?
@@ -37,6 +39,11 @@ public final class ShareAgent: TunnelConnectionDelegate {
             tls = try TLSContext.client(caPath: config.relayCA)
         } catch {
             throw ShareError.tls(error)
+        }
+        do {
+            targetAddress = try SocketAddress(host: config.target, port: 0).host
+        } catch {
+            throw ShareError.target("\(error)")
         }
         backoff = config.reconnectDelay.first
     }
@@ -149,7 +156,7 @@ public final class ShareAgent: TunnelConnectionDelegate {
             return tunnel.reset(stream: stream, code: .refused, reason: "this share does not offer \(request.service.rawValue)")
         }
         do {
-            let target = try SocketAddress(host: config.target, port: port)
+            let target = try SocketAddress(host: targetAddress, port: port)
             let socket = try Socket.connect(to: target)
             let bridge = StreamSocketBridge(tunnel: tunnel, stream: stream, socket: socket, connecting: true)
             bridge.targetDescription = "the machine at \(target)"
@@ -210,12 +217,14 @@ public final class ShareAgent: TunnelConnectionDelegate {
 public enum ShareError: Error, CustomStringConvertible {
     case system(SystemError)
     case relayAddress(String)
+    case target(String)
     case tls(TLSError)
 
     public var description: String {
         switch self {
         case .system(let error): return "\(error)"
         case .relayAddress(let why): return "bad --relay: \(why)"
+        case .target(let why): return "bad --target: \(why)"
         case .tls(let error): return "cannot set up TLS: \(error). Check --relay-ca."
         }
     }
