@@ -163,7 +163,7 @@ final class HTTPProxyConnection: IOHandler, TunnelStreamHandler {
                     moveTo(shareLoop, head: head)
                     return false
                 }
-                guard entry.httpEnabled, let agent = entry.agent, agent.loop === loop, agent.tunnel.isOpen else {
+                guard entry.httpEnabled, let agent = relay.registry.agent(of: entry, on: loop), agent.tunnel.isOpen else {
                     if !entry.httpEnabled { answerUnknown(head); return false }
                     respondAndClose(status: 502, title: "Bad Gateway",
                                     message: "The shared machine is reconnecting to the relay. Try again in a moment.")

@@ -115,9 +115,12 @@ public final class RelayServer: @unchecked Sendable {
     private func scheduleSweep(on loop: EventLoop) {
         loop.schedule(after: 0.5) { [unowned self] in
             let now = MonotonicClock.now()
-            for (entry, reason) in self.registry.sweep(now: now, grace: self.config.reconnectGrace) {
-                Console.headline("relay", "Share \(entry.name) \(reason == "expired" ? "expired" : "ended: its agent did not reconnect").")
-                entry.loop.execute { entry.agent?.shareWasEnded(reason: reason) }
+            for ended in self.registry.sweep(now: now, grace: self.config.reconnectGrace) {
+                Console.headline("relay", "Share \(ended.entry.name) \(ended.reason == "expired" ? "expired" : "ended: its agent did not reconnect").")
+                if let agent = ended.agent {
+                    let reason = ended.reason
+                    ended.loop.execute { agent.shareWasEnded(reason: reason) }
+                }
             }
             self.scheduleSweep(on: loop)
         }

@@ -10,8 +10,9 @@ public final class ShareEntry: @unchecked Sendable {
     let httpEnabled: Bool
     let httpsEnabled: Bool
     let expiresAt: Double
-    fileprivate(set) var loop: EventLoop
-    fileprivate(set) weak var agent: AgentSession?
+    // Read and written only under the registry's lock (see `ShareRegistry.agent(of:on:)`).
+    fileprivate var loop: EventLoop
+    fileprivate weak var agent: AgentSession?
     fileprivate(set) var detachedSince: Double?
 
     init(name: String, resumeSecret: String, httpEnabled: Bool, httpsEnabled: Bool, expiresAt: Double,
@@ -73,6 +74,15 @@ public final class ShareRegistry: @unchecked Sendable {
         }
     }
 
+    /// The share's agent, if it is attached and lives on `loop` (the caller's): the only agent a
+    /// connection on that loop may touch.
+    func agent(of entry: ShareEntry, on loop: EventLoop) -> AgentSession? {
+        lock.withLock {
+            guard let agent = entry.agent, entry.loop === loop else { return nil }
+            return agent
+        }
+    }
+
     func isAttached(_ entry: ShareEntry, to agent: AgentSession) -> Bool {
         lock.withLock { entry.agent === agent }
     }
@@ -84,17 +94,18 @@ public final class ShareRegistry: @unchecked Sendable {
 
 extension ShareRegistry {
     /// Removes shares past their expiry, or detached longer than `grace`; says why for each.
-    func sweep(now: Double, grace: Double) -> [(ShareEntry, String)] {
+    /// Returns, for each, the loop and agent (if attached) to tell.
+    func sweep(now: Double, grace: Double) -> [(entry: ShareEntry, reason: String, loop: EventLoop, agent: AgentSession?)] {
         lock.withLock {
-            var ended: [(ShareEntry, String)] = []
+            var ended: [(entry: ShareEntry, reason: String, loop: EventLoop, agent: AgentSession?)] = []
             for entry in shares.values {
                 if entry.expiresAt <= now {
-                    ended.append((entry, "expired"))
+                    ended.append((entry, "expired", entry.loop, entry.agent))
                 } else if entry.agent == nil, let since = entry.detachedSince, now - since > grace {
-                    ended.append((entry, "abandoned"))
+                    ended.append((entry, "abandoned", entry.loop, nil))
                 }
             }
-            for (entry, _) in ended { shares[entry.name] = nil }
+            for ending in ended { shares[ending.entry.name] = nil }
             return ended
         }
     }

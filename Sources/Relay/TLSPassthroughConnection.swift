@@ -70,9 +70,10 @@ final class TLSPassthroughConnection: IOHandler {
         let fd = socket.release()
         let hello = self.hello
         let clientIP = self.clientIP
+        let relay = self.relay
         shareLoop.execute {
             let socket = Socket(adopting: fd)
-            guard let agent = entry.agent, agent.loop === shareLoop, agent.tunnel.isOpen else { return socket.close() }
+            guard let agent = relay.registry.agent(of: entry, on: shareLoop), agent.tunnel.isOpen else { return socket.close() }
             let request = OpenRequest(service: .https, client: clientIP)
             guard let stream = agent.tunnel.open(metadata: request.encoded(), handler: nil) else { return socket.close() }
             let bridge = StreamSocketBridge(tunnel: agent.tunnel, stream: stream, socket: socket, connecting: false)
