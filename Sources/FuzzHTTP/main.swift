@@ -71,10 +71,27 @@ private func fuzzRequests(_ input: [UInt8], seed: UInt8) {
 private func fuzzResponses(_ input: [UInt8], seed: UInt8) {
     let methods = ["GET", "HEAD", "POST", "CONNECT"]
     var parser = HTTPResponseParser(maxHeadBytes: 4096)
+    // The relay's observing parser must see the same messages while handing out no bytes.
+    var observer = HTTPResponseParser(maxHeadBytes: 4096, observing: true)
     var rng = SplitMix(state: UInt64(seed) &* 31)
-    for _ in 0..<8 { parser.expectResponse(toMethod: methods[Int(rng.next() % 4)]) }
+    for _ in 0..<8 {
+        let method = methods[Int(rng.next() % 4)]
+        parser.expectResponse(toMethod: method)
+        observer.expectResponse(toMethod: method)
+    }
     var forwarded: [UInt8] = []
+    var shapes: [String] = []
+    var observed: [String] = []
+    func shape(_ e: HTTPResponseEvent) -> String {
+        switch e {
+        case .head(let h, _): return "head \(h.status)"
+        case .body: return "body"
+        case .upgraded: return "upgraded"
+        case .end: return "end"
+        }
+    }
     func take(_ e: HTTPResponseEvent) {
+        shapes.append(shape(e))
         switch e {
         case .head(_, let raw): forwarded += raw
         case .body(let b): precondition(!b.isEmpty, "empty body event"); forwarded += b
@@ -82,9 +99,25 @@ private func fuzzResponses(_ input: [UInt8], seed: UInt8) {
         case .end: break
         }
     }
-    var failed = false
+    func watch(_ e: HTTPResponseEvent) {
+        switch e {
+        case .head(_, let raw): precondition(raw.isEmpty, "observing parser handed out bytes")
+        case .body(let b), .upgraded(let b): precondition(b.isEmpty, "observing parser handed out bytes")
+        case .end: break
+        }
+        if case .body = e, observed.last == "body" { return }   // body runs may split differently
+        observed.append(shape(e))
+    }
+    var failed = false, observerFailed = false
     loop: for range in chunks(input.count, seed: seed) {
         parser.feed(Array(input[range]))
+        observer.feed(Array(input[range]))
+        while !observerFailed {
+            do {
+                guard let e = try observer.next() else { break }
+                watch(e)
+            } catch { observerFailed = true }
+        }
         while true {
             do {
                 guard let e = try parser.next() else { break }
@@ -96,11 +129,23 @@ private func fuzzResponses(_ input: [UInt8], seed: UInt8) {
         do {
             if let e = try parser.finishAtEOF() { take(e) }
             while let e = try parser.next() { take(e) }
-        } catch {}
+        } catch { failed = true }
+    }
+    if !observerFailed {
+        do {
+            if let e = try observer.finishAtEOF() { watch(e) }
+            while let e = try observer.next() { watch(e) }
+        } catch { observerFailed = true }
     }
     // Everything handed out is an exact prefix of the input: the proxy forwards it verbatim.
     precondition(forwarded.count <= input.count && Array(input[0..<forwarded.count]) == forwarded,
                  "response parser altered or reordered bytes")
+    if !failed && !observerFailed {
+        var merged: [String] = []
+        for s in shapes where !(s == "body" && merged.last == "body") { merged.append(s) }
+        precondition(merged == observed, "observing parser saw other messages: \(merged) vs \(observed)")
+        precondition(observer.consumedBytes == forwarded.count, "observing parser miscounted bytes")
+    }
 }
 
 private func fuzzSNI(_ input: [UInt8]) {

@@ -14,7 +14,9 @@ final class HTTPProxyConnection: IOHandler, TunnelStreamHandler {
     private let socket: Socket
     private let clientIP: String
     private var requests: HTTPRequestParser
-    private var responses = HTTPResponseParser()
+    /// Observing only: the relay forwards the bytes it received; the parser finds status and ends.
+    private var responses = HTTPResponseParser(observing: true)
+    private var responseBytesLogged = 0  // parser's consumedBytes at the end of the last logged response
 
     // The share and the stream, once routed.
     private var share: ShareEntry?
@@ -257,25 +259,27 @@ final class HTTPProxyConnection: IOHandler, TunnelStreamHandler {
 
     private func observe(_ event: HTTPResponseEvent) {
         switch event {
-        case .head(let head, let raw):
+        case .head(let head, _):
             guard !exchanges.isEmpty else { return }
             if head.status >= 100 && head.status < 200 && head.status != 101 { return }
             exchanges[0].status = head.status
-            exchanges[0].bytes += raw.count
-        case .body(let bytes):
-            if !exchanges.isEmpty { exchanges[0].bytes += bytes.count }
+        case .body:
+            break
         case .end:
             logFirstExchange()
-        case .upgraded(let rest):
-            if !exchanges.isEmpty { exchanges[0].bytes += rest.count }
-            logFirstExchange()
+        case .upgraded:
+            if !exchanges.isEmpty { logFirstExchange() }
             responseRaw = true
         }
     }
 
-    private func logFirstExchange() {
+    /// Logs the oldest exchange; its size is what the machine sent since the previous one ended,
+    /// unless the relay answered itself (`bytes`).
+    private func logFirstExchange(bytes: Int? = nil) {
         guard !exchanges.isEmpty else { return }
-        let done = exchanges.removeFirst()
+        var done = exchanges.removeFirst()
+        done.bytes = bytes ?? responses.consumedBytes - responseBytesLogged
+        responseBytesLogged = responses.consumedBytes
         responseStarted = false
         AccessLog.record(share: share?.name ?? "-", client: clientIP, method: done.method, path: done.path,
                          status: done.status, bytes: done.bytes, seconds: MonotonicClock.now() - done.start, loop: loop)
@@ -308,8 +312,7 @@ final class HTTPProxyConnection: IOHandler, TunnelStreamHandler {
                 : "The connection to the shared machine was lost."
             exchanges[0].status = 502
             let body = HTTPErrorPage.response(status: 502, title: "Bad Gateway", message: message, close: true)
-            exchanges[0].bytes = body.count
-            logFirstExchange()
+            logFirstExchange(bytes: body.count)
             exchanges.removeAll()
             toClient.append(body)
             closeAfterFlush = true
@@ -472,12 +475,8 @@ final class HTTPProxyConnection: IOHandler, TunnelStreamHandler {
         closed = true
         cancelTimer()
         loop.deregister(fd: socket.fd)
-        if !exchanges.isEmpty, share != nil {
-            for exchange in exchanges where exchange.status != 0 {
-                AccessLog.record(share: share?.name ?? "-", client: clientIP, method: exchange.method, path: exchange.path,
-                                 status: exchange.status, bytes: exchange.bytes, seconds: MonotonicClock.now() - exchange.start, loop: loop)
-            }
-            exchanges.removeAll()
-        }
+        // A response cut short still gets its line, with what got through.
+        if let first = exchanges.first, first.status != 0, share != nil { logFirstExchange() }
+        exchanges.removeAll()
     }
 }

@@ -233,3 +233,31 @@ final class HTTPResponseParserTests: XCTestCase {
         }
     }
 }
+
+/// Observing mode: what the relay uses to log responses it forwards without copying them.
+final class HTTPResponseObservingTests: XCTestCase {
+    func testObservingCountsBytesAndKeepsOnlyFramingFields() throws {
+        var parser = HTTPResponseParser(observing: true)
+        parser.expectResponse(toMethod: "GET")
+        parser.expectResponse(toMethod: "HEAD")
+        let first = Array("HTTP/1.1 200 OK\r\nServer: x\r\nContent-Length: 5\r\nX-Long: \(String(repeating: "y", count: 100))\r\n\r\nhello".utf8)
+        let second = Array("HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n\r\n".utf8)
+        parser.feed(first + second)
+        var events: [HTTPResponseEvent] = []
+        while let event = try parser.next() { events.append(event) }
+        guard case .head(let head, let raw) = events.first else { return XCTFail("no head: \(events)") }
+        XCTAssertEqual(head.status, 200)
+        XCTAssertTrue(raw.isEmpty, "observing mode hands out no bytes")
+        XCTAssertEqual(head.headers["Content-Length"], "5")
+        XCTAssertNil(head.headers["Server"], "only framing fields are kept")
+        XCTAssertEqual(events.filter { $0 == .end }.count, 2, "HEAD response has no body despite Content-Length")
+        XCTAssertEqual(parser.consumedBytes, first.count + second.count)
+    }
+
+    func testObservingStillRejectsMalformedFields() {
+        var parser = HTTPResponseParser(observing: true)
+        parser.expectResponse(toMethod: "GET")
+        parser.feed(Array("HTTP/1.1 200 OK\r\nBad Header\r\n\r\n".utf8))
+        XCTAssertThrowsError(try parser.next())
+    }
+}

@@ -118,7 +118,9 @@ func decodeString(_ bytes: UnsafeBufferPointer<UInt8>, strict: Bool, what: Strin
 }
 
 /// Parses the header field lines of a head.
-func parseHeaderFields(_ head: UnsafeBufferPointer<UInt8>, lines: ArraySlice<Range<Int>>, maxHeaders: Int, strictUTF8: Bool) throws(HTTPParseError) -> HTTPHeaders {
+/// `keep`: when given, only fields whose (raw) name it accepts are stored; all are still validated.
+func parseHeaderFields(_ head: UnsafeBufferPointer<UInt8>, lines: ArraySlice<Range<Int>>, maxHeaders: Int, strictUTF8: Bool,
+                       keep: ((UnsafeBufferPointer<UInt8>) -> Bool)? = nil) throws(HTTPParseError) -> HTTPHeaders {
     if lines.count > maxHeaders { throw .headTooLarge }
     var headers = HTTPHeaders()
     headers.fields.reserveCapacity(lines.count)
@@ -142,6 +144,7 @@ func parseHeaderFields(_ head: UnsafeBufferPointer<UInt8>, lines: ArraySlice<Ran
             let b = line[j]
             if (b < 0x20 && b != 0x09) || b == 0x7F { throw .malformed("control character in header field value") }
         }
+        if let keep, !keep(UnsafeBufferPointer(rebasing: line[0..<colon])) { continue }
         let name = String(decoding: UnsafeBufferPointer(rebasing: line[0..<colon]), as: UTF8.self)
         let value = try decodeString(UnsafeBufferPointer(rebasing: line[vs..<ve]), strict: strictUTF8, what: "header field value")
         headers.fields.append((name: name, value: value))

@@ -31,6 +31,12 @@ public struct HTTPResponseParser: Sendable {
 
     public let maxHeadBytes: Int
     public let maxHeaders: Int
+    /// Observing mode, for a proxy that forwards the bytes it fed in itself: events carry no
+    /// bytes (`raw` and payloads are empty), the head keeps only the fields that frame the message
+    /// (Content-Length, Transfer-Encoding, Connection, Upgrade), and `consumedBytes` counts.
+    public let observing: Bool
+    /// Bytes of input accounted for by the events returned so far.
+    public private(set) var consumedBytes = 0
 
     private var buffer = HTTPInputBuffer()
     private var state: State = .head
@@ -41,7 +47,8 @@ public struct HTTPResponseParser: Sendable {
     private var pendingIndex = 0
     private var sawEOF = false
 
-    public init(maxHeadBytes: Int = 64 * 1024, maxHeaders: Int = 200) {
+    public init(maxHeadBytes: Int = 64 * 1024, maxHeaders: Int = 200, observing: Bool = false) {
+        self.observing = observing
         self.maxHeadBytes = maxHeadBytes
         self.maxHeaders = maxHeaders
     }
@@ -121,7 +128,7 @@ public struct HTTPResponseParser: Sendable {
             let n = try buffer.withReadable { (bytes) throws(HTTPParseError) in try t.consume(bytes) }
             tracker = t
             if tracker.isComplete { state = .endPending }
-            if n > 0 { return .body(buffer.take(n)) }
+            if n > 0 { return .body(take(n)) }
             return try step()
         case .endPending:
             pendingIndex += 1
@@ -130,10 +137,10 @@ public struct HTTPResponseParser: Sendable {
             return .end
         case .upgradedFirst:
             state = .upgraded
-            return .upgraded(buffer.takeAll())
+            return .upgraded(take(buffer.readableCount))
         case .upgraded:
             if buffer.isEmpty { return nil }
-            return .upgraded(buffer.takeAll())
+            return .upgraded(take(buffer.readableCount))
         }
     }
 
@@ -146,11 +153,12 @@ public struct HTTPResponseParser: Sendable {
                 return nil
             }
             if end > maxHead { throw .headTooLarge }
-            return (try parseResponseHead(UnsafeBufferPointer(rebasing: bytes[0..<end]), maxHeaders: maxFields), end)
+            return (try parseResponseHead(UnsafeBufferPointer(rebasing: bytes[0..<end]), maxHeaders: maxFields,
+                                          onlyFraming: observing), end)
         }
         scanned = scannedLocal
         guard let (head, length) = parsed else { return nil }
-        let raw = buffer.take(length)
+        let raw = take(length)
         scanned = 0
         let method = pendingMethods[pendingIndex]
         if (100..<200).contains(head.status) && head.status != 101 {
@@ -164,7 +172,27 @@ public struct HTTPResponseParser: Sendable {
     }
 }
 
-func parseResponseHead(_ head: UnsafeBufferPointer<UInt8>, maxHeaders: Int) throws(HTTPParseError) -> HTTPResponseHead {
+extension HTTPResponseParser {
+    /// Hands out the next `n` input bytes, or in observing mode only counts them.
+    private mutating func take(_ n: Int) -> [UInt8] {
+        consumedBytes += n
+        if observing {
+            buffer.skip(n)
+            return []
+        }
+        return buffer.take(n)
+    }
+}
+
+/// The fields that decide where a response ends and whether the connection goes on.
+private func isFramingField(_ name: UnsafeBufferPointer<UInt8>) -> Bool {
+    for known in ["content-length", "transfer-encoding", "connection", "upgrade"] where known.utf8.count == name.count {
+        if zip(known.utf8, name).allSatisfy({ $0 == asciiLower($1) }) { return true }
+    }
+    return false
+}
+
+func parseResponseHead(_ head: UnsafeBufferPointer<UInt8>, maxHeaders: Int, onlyFraming: Bool = false) throws(HTTPParseError) -> HTTPResponseHead {
     let lines = try headLines(head)
     guard let statusLine = lines.first else { throw .malformed("empty status line") }
     let line = UnsafeBufferPointer(rebasing: head[statusLine])
@@ -185,6 +213,7 @@ func parseResponseHead(_ head: UnsafeBufferPointer<UInt8>, maxHeaders: Int) thro
         for b in r where (b < 0x20 && b != 0x09) || b == 0x7F { throw .malformed("control character in reason phrase") }
         reason = String(decoding: r, as: UTF8.self)
     }
-    let headers = try parseHeaderFields(head, lines: lines.dropFirst(), maxHeaders: maxHeaders, strictUTF8: false)
+    let keep: ((UnsafeBufferPointer<UInt8>) -> Bool)? = onlyFraming ? { isFramingField($0) } : nil
+    let headers = try parseHeaderFields(head, lines: lines.dropFirst(), maxHeaders: maxHeaders, strictUTF8: false, keep: keep)
     return HTTPResponseHead(version: version, status: status, reason: reason, headers: headers)
 }
