@@ -244,3 +244,37 @@ def test_guessing_is_slowed_then_refused(topo, guess_relay, second_client_ip, vm
     status, took = guess(0, source=second_client_ip)
     assert status == 404 and took < 0.5, (status, took)
     assert relay.proc.poll() is None, relay.proc.describe()
+
+
+@pytest.mark.timeout(40)
+def test_trickled_head_still_times_out(topo, relay, share):
+    """Slowloris: one more byte of the head every 2 s. The 10 s head timeout must bound the
+    whole head, not each pause, or one client can hold a connection open forever."""
+    def run():
+        s = socket.create_connection((T.RELAY_CLIENT_SIDE_IP, share.port), timeout=10)
+        try:
+            t0 = time.monotonic()
+            s.sendall(("GET / HTTP/1.1\r\nHost: %s\r\nX-Slow: " % share.host_header).encode())
+            s.settimeout(2)
+            got = b""
+            while time.monotonic() - t0 < 20:
+                try:
+                    chunk = s.recv(65536)
+                    if not chunk:
+                        break
+                    got += chunk
+                except socket.timeout:
+                    try:
+                        s.sendall(b"a")
+                    except OSError:
+                        break
+                except ConnectionResetError:
+                    break
+            return got, time.monotonic() - t0
+        finally:
+            s.close()
+
+    resp, took = topo.client.call(run, timeout=35)
+    assert resp and _status(resp) == 408 and took <= 12.5, \
+        "a head trickled one byte every 2 s: %r after %.1fs (want 408 within ~10 s of its start)" % (resp[:100], took)
+    _still_serves(topo, share)
