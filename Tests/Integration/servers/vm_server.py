@@ -7,6 +7,7 @@
                      (Content-Length or chunked Transfer-Encoding)
   GET  /ws           WebSocket echo (text, binary, ping -> pong, close)
   GET  /peer         the TCP peer address this connection came from
+  GET  /scheme       "https" when serving TLS (--tls-cert/--tls-key), else "http"
 
 Every response carries `X-Peer: ip:port` (the connection's peer) and HTTP/1.1
 keep-alive is on. Prints "READY <host>:<port>" once listening.
@@ -56,6 +57,8 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(200, INDEX, "text/html; charset=utf-8")
         if url.path == "/peer":
             return self._send(200, self._peer().encode())
+        if url.path == "/scheme":
+            return self._send(200, b"https" if self.server.tls else b"http")
         if url.path == "/big":
             try:
                 size = int(parse_qs(url.query).get("size", ["0"])[0])
@@ -162,14 +165,24 @@ class Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
     request_queue_size = 256
+    tls = False
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=8000)
+    ap.add_argument("--tls-cert", help="serve HTTPS with this certificate (chain) PEM")
+    ap.add_argument("--tls-key")
     args = ap.parse_args()
     srv = Server((args.host, args.port), Handler)
+    if args.tls_cert:
+        import ssl
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(args.tls_cert, args.tls_key)
+        # Handshake lazily, in the handler's thread, so one stalled client never blocks accept().
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True, do_handshake_on_connect=False)
+        srv.tls = True
     print("READY %s:%d" % srv.server_address[:2], flush=True)
     try:
         srv.serve_forever()
