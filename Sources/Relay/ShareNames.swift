@@ -23,8 +23,17 @@ public struct ShareNameGenerator: Sendable {
     /// With ~9·10⁹ names and far fewer live shares a redraw is rare; the loop only spins forever
     /// if `isTaken` rejects every name.
     public func next(isTaken: (String) -> Bool) -> String {
-        var rng = SystemRandomNumberGenerator()
+        var rng = CSPRNG()
         return next(using: &rng, isTaken: isTaken)
+    }
+
+    /// The system CSPRNG (getrandom). The extra stored byte keeps the struct non-empty:
+    /// ThreadSanitizer crashes on `inout` access to a zero-sized value, which would keep the relay
+    /// from being run under it.
+    private struct CSPRNG: RandomNumberGenerator {
+        private var system = SystemRandomNumberGenerator()
+        private var nonEmpty: UInt8 = 0
+        mutating func next() -> UInt64 { system.next() }
     }
 
     /// Same as `next(isTaken:)` with a caller-chosen generator (tests use a seeded one).
