@@ -25,7 +25,7 @@ final class HTTPProxyConnection: IOHandler, TunnelStreamHandler {
     private var stream: UInt32?
 
     private var toStream = ByteQueue()   // request bytes waiting for stream credit
-    private var toClient = ByteQueue()   // response bytes waiting for the browser
+    private var toClient = SocketOutbox() // response bytes on their way to the browser
     private let readBuffer: UnsafeMutableRawBufferPointer
 
     /// Requests forwarded and not yet answered, in order (for the access log and 502 pages).
@@ -241,20 +241,14 @@ final class HTTPProxyConnection: IOHandler, TunnelStreamHandler {
             }
         }
         responseStarted = true
-        if toClient.isEmpty {
-            // The common case: the browser keeps up, so write straight from the frame, queue the rest.
-            let written = bytes.withUnsafeBytes { raw -> Int in
-                guard case .bytes(let n)? = try? socket.write(raw) else { return 0 }
-                return n
-            }
+        do {
+            let written = try toClient.send(bytes, to: socket)
             if written > 0, let tunnel { tunnel.consumed(stream: stream, count: written) }
-            if written < bytes.count { toClient.append(bytes[written...]) }
-            updateInterest()
-            finishWhenQuiet()
-        } else {
-            toClient.append(bytes)
-            writeToClient()
+        } catch {
+            return abort()
         }
+        updateInterest()
+        finishWhenQuiet()
     }
 
     private func observe(_ event: HTTPResponseEvent) {
@@ -337,22 +331,13 @@ final class HTTPProxyConnection: IOHandler, TunnelStreamHandler {
     }
 
     private func writeToClient() {
-        var written = 0
-        while !toClient.isEmpty && !closed {
-            var blocked = false
-            var failed = false
-            written += toClient.consume { bytes in
-                do {
-                    switch try socket.write(bytes) {
-                    case .bytes(let n): return n
-                    default: blocked = true; return 0
-                    }
-                } catch { failed = true; return 0 }
-            }
-            if failed { return abort() }
-            if blocked { break }
+        guard !closed else { return }
+        do {
+            let written = try toClient.flush(to: socket)
+            if written > 0, let stream, let tunnel { tunnel.consumed(stream: stream, count: written) }
+        } catch {
+            return abort()
         }
-        if written > 0, let stream, let tunnel { tunnel.consumed(stream: stream, count: written) }
         updateInterest()
         finishWhenQuiet()
     }
@@ -402,6 +387,10 @@ final class HTTPProxyConnection: IOHandler, TunnelStreamHandler {
     private func respondAndClose(status: Int, title: String, message: String) {
         guard !closed else { return }
         cancelTimer()
+        // The relay answers itself: whatever the machine still sends on this connection is moot.
+        if let stream, let tunnel { tunnel.reset(stream: stream, code: .cancelled, reason: "relay answered") }
+        stream = nil
+        tunnel = nil
         toClient.append(HTTPErrorPage.response(status: status, title: title, message: message, close: true))
         closeAfterFlush = true
         readPaused = true

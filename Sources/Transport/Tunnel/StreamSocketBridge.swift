@@ -8,7 +8,7 @@ public final class StreamSocketBridge: IOHandler, TunnelStreamHandler {
     private let tunnel: TunnelConnection
     private let socket: Socket
     private var loop: EventLoop { tunnel.loop }
-    private var toSocket = ByteQueue()
+    private var toSocket = SocketOutbox()
     private var toStream = ByteQueue()   // bytes handed over before the bridge started (e.g. a peeked ClientHello)
     private var connecting: Bool
     private var connectTimer: UInt64?
@@ -101,23 +101,17 @@ public final class StreamSocketBridge: IOHandler, TunnelStreamHandler {
     }
 
     private func writeQueued() {
-        var written = 0
-        while !toSocket.isEmpty {
-            var blocked = false
-            var failed: Error?
-            let n = toSocket.consume { bytes in
-                do {
-                    switch try socket.write(bytes) {
-                    case .bytes(let n): return n
-                    case .wouldBlock, .eof: blocked = true; return 0
-                    }
-                } catch { failed = error; return 0 }
-            }
-            if let failed { return abort(code: .cancelled, reason: "\(targetDescription): \(failed)") }
-            written += n
-            if blocked { break }
+        do {
+            let written = try toSocket.flush(to: socket)
+            if written > 0 { tunnel.consumed(stream: stream, count: written) }
+        } catch {
+            return abort(code: .cancelled, reason: "\(targetDescription): \(error)")
         }
-        if written > 0 { tunnel.consumed(stream: stream, count: written) }
+        shutdownIfDrained()
+    }
+
+    /// Once the peer finished and everything reached the socket, pass the FIN on.
+    private func shutdownIfDrained() {
         if toSocket.isEmpty && streamFinished && !wroteShutdown {
             wroteShutdown = true
             socket.shutdownWrite()
@@ -138,19 +132,14 @@ public final class StreamSocketBridge: IOHandler, TunnelStreamHandler {
 
     public func tunnelStream(_ stream: UInt32, didReceive bytes: [UInt8]) {
         guard !closed else { return }
-        if toSocket.isEmpty && !connecting {
-            // The common case: the socket keeps up, so write straight from the frame, queue the rest.
-            let written = bytes.withUnsafeBytes { raw -> Int in
-                guard case .bytes(let n)? = try? socket.write(raw) else { return 0 }
-                return n
-            }
+        guard !connecting else { return toSocket.append(bytes) }
+        do {
+            let written = try toSocket.send(bytes, to: socket)
             if written > 0 { tunnel.consumed(stream: stream, count: written) }
-            if written == bytes.count { return }
-            toSocket.append(bytes[written...])
-            return updateInterest()
+        } catch {
+            return abort(code: .cancelled, reason: "\(targetDescription): \(error)")
         }
-        toSocket.append(bytes)
-        if !connecting { writeQueued() }
+        updateInterest()
     }
 
     public func tunnelStreamDidFinish(_ stream: UInt32) {
