@@ -187,14 +187,7 @@ final class HTTPProxyConnection: IOHandler, TunnelStreamHandler {
             finishWhenQuiet()
             return false
         }
-        var forwarded = head
-        let prior = forwarded.headers["X-Forwarded-For"]
-        forwarded.headers.remove(named: "X-Forwarded-For")
-        forwarded.headers.add(name: "X-Forwarded-For", value: prior.map { "\($0), \(clientIP)" } ?? clientIP)
-        forwarded.headers.remove(named: "X-Forwarded-Proto")
-        forwarded.headers.add(name: "X-Forwarded-Proto", value: "http")
-        forwarded.headers.remove(named: "X-Forwarded-Host")
-        if let host = head.host { forwarded.headers.add(name: "X-Forwarded-Host", value: host) }
+        let forwarded = head.forwarded(from: clientIP)
         exchanges.append(Exchange(method: head.method, path: head.target, start: MonotonicClock.now()))
         responses.expectResponse(toMethod: head.method)
         cancelTimer()
