@@ -20,6 +20,9 @@ public final class TLSContext: @unchecked Sendable {
         // Read ahead into a 64 KiB buffer: one recv for many small records instead of two per record
         // (header, then body). TLSConnection checks SSL_has_pending before trusting epoll again.
         SSL_CTX_ctrl(ctx, SSL_CTRL_SET_READ_AHEAD, 1, nil)
+        // A peer process that dies closes TCP without close_notify. The tunnel's own framing already
+        // detects truncation, so report that as the peer closing rather than as a TLS failure.
+        vshare_SSL_CTX_ignore_unexpected_eof(ctx)
         SSL_CTX_set_default_read_buffer_len(ctx, 64 * 1024)
     }
 
