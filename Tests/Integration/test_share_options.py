@@ -8,6 +8,7 @@ import re
 import ssl
 import subprocess
 import sys
+import signal
 import time
 
 import pytest
@@ -209,3 +210,36 @@ def test_reconnect_keeps_the_name(topo, relay, new_share, share):
     assert share.proc.poll() is None and "reconnecting" not in share.proc.stdout, share.proc.describe()
     status, body, _ = V.client_get(topo, share.host, share.port)
     assert status == 200 and b"vm-index-ok" in body
+
+
+# A restarted relay has forgotten every share: the agent reconnects and gets a new one --------------
+
+@pytest.mark.timeout(60)
+def test_relay_restart_gives_a_new_share(topo, tmp_path, vm_server):
+    data = str(tmp_path / "restart-relay")
+    ports = dict(control_port=7445, http_port=8082, https_port=8445)
+    first = V.start_relay(topo, data, name="relay-restart-1", **ports)
+    second = None
+    try:
+        s = V.start_share(topo, first, name="share-restart")
+        status, _, _ = V.client_get(topo, s.host, s.port)
+        assert status == 200
+        start = s.proc.line_count()
+        first.proc.signal(signal.SIGKILL)   # a crash: no goodbye to the agent
+        first.proc.wait(timeout=5)
+        s.proc.wait_line(r"reconnecting", timeout=10, start=start, hint="(the agent must notice the relay is gone)")
+        second = V.start_relay(topo, data, name="relay-restart-2", **ports)   # same CA and token
+        m = s.proc.wait_line(V.SHARE_AT_RE, timeout=15, start=start,
+                             hint="(after reconnecting to a relay that lost the share, a new name)")
+        new_name = m.group(1)
+        assert new_name != s.name
+        assert "no longer held" in s.proc.stdout, s.proc.describe()
+        new_host = "%s.%s" % (new_name, V.DOMAIN)
+        V.wait_status(topo, new_host, s.port, 200, within=5)
+        status, _, _ = V.client_get(topo, s.host, s.port)
+        assert status == 404, "the old name must be gone after the relay restart"
+        assert s.proc.poll() is None, s.proc.describe()
+    finally:
+        for relay in (first, second):
+            if relay is not None:
+                relay.proc.stop()
