@@ -41,7 +41,9 @@ final class HTTPProxyConnection: IOHandler, TunnelStreamHandler {
     private var closed = false
     private var readPaused = false
     private var timer: UInt64?
-    private var timingHead = false       // the running timer is the slow-head deadline
+    private var timingHead = false       // the deadline is the slow-head limit (else the idle limit)
+    private var deadline = Double.infinity
+    private var timerFiresAt = Double.infinity
 
     static let headTimeout = 10.0
     static let idleTimeout = 75.0
@@ -356,7 +358,7 @@ final class HTTPProxyConnection: IOHandler, TunnelStreamHandler {
         case .delay(let seconds):
             pauseReading()
             cancelTimer()
-            timer = loop.schedule(after: seconds) { [weak self] in
+            loop.schedule(after: seconds) { [weak self] in
                 self?.respondAndClose(status: 404, title: "Not Found", message: "There is no share at this address.")
             }
         case .refuse:
@@ -392,13 +394,24 @@ final class HTTPProxyConnection: IOHandler, TunnelStreamHandler {
 
     // MARK: Timers
 
+    /// Sets the connection's one deadline: the idle limit, or the slow-head limit. Re-arming on every
+    /// request would cost a timer-heap insertion each time, so one timer runs, and when it fires
+    /// early for a deadline that moved later, it schedules itself again for the rest.
     private func armTimer(seconds: Double, slowHead: Bool = false) {
-        cancelTimer()
+        deadline = MonotonicClock.now() + seconds
         timingHead = slowHead
-        timer = loop.schedule(after: seconds) { [weak self] in
+        if timer == nil || timerFiresAt > deadline { scheduleTimer(at: deadline) }
+    }
+
+    private func scheduleTimer(at time: Double) {
+        if let timer { loop.cancelTimer(timer) }
+        timerFiresAt = time
+        timer = loop.schedule(after: max(0, time - MonotonicClock.now())) { [weak self] in
             guard let self, !self.closed else { return }
             self.timer = nil
-            if slowHead {
+            if self.deadline == .infinity { return }
+            if MonotonicClock.now() < self.deadline { return self.scheduleTimer(at: self.deadline) }
+            if self.timingHead {
                 self.respondAndClose(status: 408, title: "Request Timeout", message: "The request head did not arrive in time.")
             } else if self.exchanges.isEmpty && !self.requestRaw {
                 self.close()
@@ -407,8 +420,7 @@ final class HTTPProxyConnection: IOHandler, TunnelStreamHandler {
     }
 
     private func cancelTimer() {
-        if let timer { loop.cancelTimer(timer) }
-        timer = nil
+        deadline = .infinity
         timingHead = false
     }
 

@@ -169,17 +169,32 @@ struct HTTPBodyTracker: Sendable {
 /// Content-Length values across all fields and list elements; all must be the same
 /// decimal number.
 func parseContentLength(_ headers: HTTPHeaders) throws(HTTPParseError) -> Int? {
+    // Runs for every message the relay sees: scan the bytes in place, no splitting or trimming copies.
     var result: Int? = nil
-    for value in headers.values(named: "Content-Length") {
-        for part in value.split(separator: ",", omittingEmptySubsequences: false) {
-            let digits = trimOWS(Substring(part)).utf8
-            guard !digits.isEmpty, digits.count <= 18, digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
-                throw .invalidContentLength
+    for field in headers where asciiCaseInsensitiveEqual(field.name, "Content-Length") {
+        var value = field.value
+        let valid = value.withUTF8 { bytes -> Bool in
+            var start = 0
+            while start <= bytes.count {   // comma-separated elements, which must all agree
+                var end = start
+                while end < bytes.count && bytes[end] != 0x2C { end += 1 }
+                var s = start, e = end
+                while s < e && (bytes[s] == 0x20 || bytes[s] == 0x09) { s += 1 }
+                while e > s && (bytes[e - 1] == 0x20 || bytes[e - 1] == 0x09) { e -= 1 }
+                guard e > s, e - s <= 18 else { return false }
+                var n = 0
+                for i in s..<e {
+                    let b = bytes[i]
+                    guard b >= 0x30 && b <= 0x39 else { return false }
+                    n = n * 10 + Int(b - 0x30)
+                }
+                if let r = result, r != n { return false }
+                result = n
+                start = end + 1
             }
-            let n = digits.reduce(0) { $0 * 10 + Int($1 - 0x30) }
-            if let r = result, r != n { throw .invalidContentLength }
-            result = n
+            return true
         }
+        if !valid { throw .invalidContentLength }
     }
     return result
 }
