@@ -8,34 +8,54 @@ import Transport
 /// second, and a `write` each cost more than the rest of the request's handling in the relay.
 enum AccessLog {
     private static let lock = Lock()
-    nonisolated(unsafe) private static var pending = ""
+    nonisolated(unsafe) private static var pending: [UInt8] = []
     nonisolated(unsafe) private static var flushScheduled = false
     nonisolated(unsafe) private static var cached: (second: time_t, text: String) = (0, "")
 
     static func record(share: String, client: String, method: String, path: String, status: Int, bytes: Int,
                        seconds: Double, loop: EventLoop) {
         let ms = Int((seconds * 1000).rounded())
-        var line = timestamp()
-        line.reserveCapacity(96 + path.utf8.count)
-        for part in [" ", share, " ", client, " \"", method, " ", sanitize(path), "\" ", String(status), " ", String(bytes), " ", String(ms), "ms\n"] {
-            line += part
-        }
+        let stamp = timestamp()
+        let path = sanitize(path)
         let schedule = lock.withLock { () -> Bool in
-            pending += line
+            // Appended as bytes: no intermediate Strings on a path taken once per request.
+            for part in [stamp, " ", share, " ", client, " \"", method, " ", path, "\" "] { pending.append(contentsOf: part.utf8) }
+            appendDecimal(status)
+            pending.append(0x20)
+            appendDecimal(bytes)
+            pending.append(0x20)
+            appendDecimal(ms)
+            pending.append(contentsOf: "ms\n".utf8)
             defer { flushScheduled = true }
             return !flushScheduled
         }
         if schedule { loop.atEndOfTurn { flush() } }
     }
 
+    /// Appends a non-negative integer in decimal (under the lock).
+    private static func appendDecimal(_ value: Int) {
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var n = max(0, value), count = 0
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            repeat {
+                buffer[count] = UInt8(truncatingIfNeeded: 0x30 + n % 10)
+                n /= 10
+                count += 1
+            } while n > 0
+            for i in stride(from: count - 1, through: 0, by: -1) { pending.append(buffer[i]) }
+        }
+    }
+
     static func flush() {
-        let text = lock.withLock { () -> String in
+        let bytes = lock.withLock { () -> [UInt8] in
             flushScheduled = false
-            defer { pending = "" }
+            defer { pending.removeAll(keepingCapacity: true) }
             return pending
         }
-        guard !text.isEmpty else { return }
-        Console.out(String(text.dropLast()))
+        guard !bytes.isEmpty else { return }
+        Console.write(bytes)
     }
 
     /// The formatted time, cached for the second it names.
