@@ -80,7 +80,7 @@ public final class ShareAgent: TunnelConnectionDelegate {
             self.tunnel = tunnel
             try tunnel.start()
         } catch {
-            connectionLost("\(error)")
+            connectionLost(error)
         }
     }
 
@@ -171,13 +171,14 @@ public final class ShareAgent: TunnelConnectionDelegate {
         self.tunnel = nil
         if exitStatus != nil { return loop.stop() }
         if ending { return finish(0, notice: "The share \(name ?? "") has ended.") }
-        connectionLost(error.map { "\($0)" } ?? "the relay closed the connection")
+        connectionLost(error)
     }
 
-    private func connectionLost(_ why: String) {
+    private func connectionLost(_ error: Error?) {
+        let why = error.map { "\($0)" } ?? "the relay closed the connection"
         guard live else {
             // Nothing to keep alive yet: a wrong address or CA is better reported than retried.
-            if why.contains("certificate") {
+            if (error as? TLSError)?.isCertificateFailure == true {
                 return finish(1, error: "cannot verify the relay's TLS certificate (\(why)). Pass the relay's CA with --relay-ca (the relay prints its path; usually DATA_DIR/ca.pem).")
             }
             return finish(1, error: "cannot connect to the relay at \(config.relay): \(why). Is the relay running, and is --relay right?")

@@ -117,7 +117,8 @@ public final class TLSConnection: IOHandler {
         default:
             let verify = SSL_get_verify_result(ssl)
             if verify != X509_V_OK {
-                fail(TLSError("TLS handshake failed", detail: "certificate verify failed: " + String(cString: X509_verify_cert_error_string(verify))))
+                fail(TLSError("TLS handshake failed", detail: "certificate verify failed: " + String(cString: X509_verify_cert_error_string(verify)),
+                              certificateFailure: true))
             } else {
                 fail(TLSError("TLS handshake failed"))
             }

@@ -4,14 +4,14 @@ import COpenSSL
 public struct TLSError: Error, CustomStringConvertible, Sendable {
     public let what: String
     public let detail: String
+    /// The peer's certificate failed verification (wrong CA, name mismatch, expired).
+    public let isCertificateFailure: Bool
 
-    public init(_ what: String, detail: String? = nil) {
+    public init(_ what: String, detail: String? = nil, certificateFailure: Bool = false) {
         self.what = what
         self.detail = detail ?? OpenSSLError.drain(whenEmpty: "")
+        self.isCertificateFailure = certificateFailure
     }
 
     public var description: String { detail.isEmpty ? what : "\(what): \(detail)" }
-
-    /// True when the peer's certificate failed verification (wrong CA, name mismatch, expired).
-    public var isCertificateFailure: Bool { detail.contains("certificate") }
 }
