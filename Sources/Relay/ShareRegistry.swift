@@ -83,10 +83,6 @@ public final class ShareRegistry: @unchecked Sendable {
         }
     }
 
-    func isAttached(_ entry: ShareEntry, to agent: AgentSession) -> Bool {
-        lock.withLock { entry.agent === agent }
-    }
-
     func remove(_ entry: ShareEntry) {
         lock.withLock { if shares[entry.name] === entry { shares[entry.name] = nil } }
     }

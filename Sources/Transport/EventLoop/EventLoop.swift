@@ -33,7 +33,6 @@ public final class EventLoop: @unchecked Sendable {
     private let inboxLock = Lock()
     private var inbox: [() -> Void] = []
     private let stopped = Atomic<Bool>(false)
-    private var threadID: pthread_t?
 
     public init(name: String) throws(SystemError) {
         self.name = name
@@ -47,11 +46,6 @@ public final class EventLoop: @unchecked Sendable {
     deinit {
         Glibc.close(epoll)
         Glibc.close(wakeFD)
-    }
-
-    public var inEventLoop: Bool {
-        guard let threadID else { return false }
-        return pthread_equal(threadID, pthread_self()) != 0
     }
 
     // MARK: Registration (loop thread only)
@@ -112,7 +106,6 @@ public final class EventLoop: @unchecked Sendable {
 
     /// Runs the loop on the calling thread until `stop()`.
     public func run() {
-        threadID = pthread_self()
         var events = [UInt32](repeating: 0, count: 256)
         var tokens = [UInt64](repeating: 0, count: 256)
         while !stopped.load(ordering: .relaxed) {

@@ -14,10 +14,6 @@ public final class EventLoopGroup: Sendable {
 
     public static var coreCount: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
 
-    public func start() { for loop in loops { loop.startThread() } }
-
-    public func stop() { for loop in loops { loop.stop() } }
-
     public func next() -> EventLoop {
         loops[cursor.add(1, ordering: .relaxed).oldValue % loops.count]
     }

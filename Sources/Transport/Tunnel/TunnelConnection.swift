@@ -63,7 +63,6 @@ public final class TunnelConnection: TLSConnectionDelegate {
     }
 
     public var isOpen: Bool { !closed && tls.isOpen }
-    public var streamCount: Int { mux.openStreamCount }
     public var droppedDatagrams: Int { mux.droppedDatagrams }
 
     public func start() throws(SystemError) {

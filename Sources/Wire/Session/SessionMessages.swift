@@ -51,7 +51,7 @@ public struct ControlMessage: Codable, Equatable, Sendable {
     public var errorCode: ErrorCode?
 
     public enum ErrorCode: String, Codable, Sendable {
-        case unauthorized, unknownShare, badRequest, unsupportedVersion, overloaded
+        case unauthorized, badRequest, unsupportedVersion
     }
 
     public init(kind: Kind) { self.kind = kind }
