@@ -77,6 +77,18 @@ class Handler(BaseHTTPRequestHandler):
             return self._websocket()
         return self._send(404, b"not found\n")
 
+    def _hash_body(self, length, h):
+        """Reads exactly `length` body bytes into hash `h`; False (and close) if the client vanished."""
+        left = length
+        while left:
+            data = self.rfile.read(min(left, 1 << 16))
+            if not data:
+                self.close_connection = True
+                return False
+            h.update(data)
+            left -= len(data)
+        return True
+
     def do_POST(self):
         url = urlsplit(self.path)
         h = hashlib.sha256()
@@ -94,26 +106,14 @@ class Handler(BaseHTTPRequestHandler):
                     while self.rfile.readline(8192) not in (b"\r\n", b"\n", b""):
                         pass
                     break
-                left = size
-                while left:
-                    data = self.rfile.read(min(left, 1 << 16))
-                    if not data:
-                        self.close_connection = True
-                        return
-                    h.update(data)
-                    left -= len(data)
-                    n += len(data)
+                if not self._hash_body(size, h):
+                    return
+                n += size
                 self.rfile.readline(16)  # CRLF after the chunk
         else:
-            left = int(self.headers.get("Content-Length", "0"))
-            while left:
-                data = self.rfile.read(min(left, 1 << 16))
-                if not data:
-                    self.close_connection = True
-                    return
-                h.update(data)
-                left -= len(data)
-                n += len(data)
+            n = int(self.headers.get("Content-Length", "0"))
+            if not self._hash_body(n, h):
+                return
         if url.path != "/echo":
             return self._send(404, b"not found\n")
         body = json.dumps({"sha256": h.hexdigest(), "length": n, "chunked": "chunked" in te}).encode()
