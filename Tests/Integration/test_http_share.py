@@ -7,11 +7,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import random
 import re
 import signal
-import socket
 import ssl
 import subprocess
 import threading
@@ -64,33 +62,12 @@ def test_index_through_url_and_access_log(topo, relay, share):
 @pytest.mark.timeout(150)
 def test_200_mib_download_is_byte_identical(topo, share):
     size = 200 * MiB
-    want = pattern.sha256_of(size)
-    p = subprocess.Popen(topo.client.argv(["curl", "-sS", "--max-time", "120", "-o", "-",
-                                           "-w", "%{stderr}HTTP %{http_code} %{size_download}\\n",
-                                           *V.curl_args(share), "%s/big?size=%d" % (share.url, size)]),
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
-    h = hashlib.sha256()
-    n = 0
-    t0 = time.monotonic()
-    try:
-        while True:
-            chunk = p.stdout.read(1 << 20)
-            if not chunk:
-                break
-            h.update(chunk)
-            n += len(chunk)
-        rc = p.wait(timeout=10)
-        err = p.stderr.read().decode(errors="replace")
-    finally:
-        if p.poll() is None:
-            os.killpg(p.pid, signal.SIGKILL)
-            p.wait(5)
-    secs = time.monotonic() - t0
-    assert rc == 0, "curl failed (%d): %s" % (rc, err)
-    assert "HTTP 200 " in err, err
-    assert n == size, "received %d bytes, want %d" % (n, size)
-    assert h.hexdigest() == want, "content differs from the vm's pattern"
-    print("200 MiB in %.2fs (%.0f MiB/s)" % (secs, 200 / secs))
+    d = V.download_big(topo, share, size)
+    assert d.rc == 0, "curl failed (%d): %s" % (d.rc, d.stderr)
+    assert "HTTP 200 " in d.stderr, d.stderr
+    assert d.length == size, "received %d bytes, want %d" % (d.length, size)
+    assert d.sha256 == pattern.sha256_of(size), "content differs from the vm's pattern"
+    print("200 MiB in %.2fs (%.0f MiB/s)" % (d.seconds, 200 / d.seconds))
 
 
 # 3 ---------------------------------------------------------------------------

@@ -2,12 +2,8 @@
 memory during a big transfer, and a client guessing share names (slowed, then refused)."""
 from __future__ import annotations
 
-import hashlib
-import os
 import re
-import signal
 import socket
-import subprocess
 import threading
 import time
 
@@ -126,39 +122,17 @@ def test_memory_stays_flat_during_200_mib_download(topo, relay, share):
     size = 200 * MiB
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
-    p = subprocess.Popen(topo.client.argv(["curl", "-sS", "--max-time", "120", "-o", "-",
-                                           "-w", "%{stderr}HTTP %{http_code}\\n",
-                                           *V.curl_args(share), "%s/big?size=%d" % (share.url, size)]),
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
-    h = hashlib.sha256()
-    n = 0
-    t0 = time.monotonic()
-    paused = False
     try:
-        while True:
-            chunk = p.stdout.read(1 << 20)
-            if not chunk:
-                break
-            h.update(chunk)
-            n += len(chunk)
-            if not paused and n >= 8 * MiB:
-                # A stalled reader for 2 s, mid-transfer: the vm keeps sending as fast as it can;
-                # only backpressure (not buffering) keeps the relay and the share small now.
-                paused = True
-                time.sleep(2)
-        rc = p.wait(timeout=10)
-        err = p.stderr.read().decode(errors="replace")
+        # A reader that stalls for 2 s mid-transfer: the vm keeps sending as fast as it can, and
+        # only backpressure (not buffering) keeps the relay and the share small meanwhile.
+        d = V.download_big(topo, share, size, stall=(8 * MiB, 2))
     finally:
         stop.set()
         sampler.join(5)
-        if p.poll() is None:
-            os.killpg(p.pid, signal.SIGKILL)
-            p.wait(5)
-    secs = time.monotonic() - t0
-    assert rc == 0 and "HTTP 200" in err, "curl failed (%d): %s" % (rc, err)
-    assert n == size and h.hexdigest() == pattern.sha256_of(size), "wrong content (%d bytes)" % n
+    assert d.rc == 0 and "HTTP 200" in d.stderr, "curl failed (%d): %s" % (d.rc, d.stderr)
+    assert d.length == size and d.sha256 == pattern.sha256_of(size), "wrong content (%d bytes)" % d.length
     print("200 MiB in %.2fs, %d samples; peak RSS relay %.1f MiB, share %.1f MiB"
-          % (secs, samples, peak["relay"] / 1024, peak["share"] / 1024))
+          % (d.seconds, samples, peak["relay"] / 1024, peak["share"] / 1024))
     assert samples >= 10, "only %d RSS samples: the download was too quick to measure" % samples
     for role, kib in peak.items():
         assert kib < limit_kib, "%s peak RSS %.1f MiB >= 120 MiB during a 200 MiB download" % (role, kib / 1024)

@@ -217,7 +217,7 @@ def test_reconnect_keeps_the_name(topo, relay, new_share, share):
 @pytest.mark.timeout(60)
 def test_relay_restart_gives_a_new_share(topo, tmp_path, vm_server):
     data = str(tmp_path / "restart-relay")
-    ports = dict(control_port=7445, http_port=8082, https_port=8445)
+    ports = dict(control_port=7446, http_port=8083, https_port=8446)   # no other test's relay
     first = V.start_relay(topo, data, name="relay-restart-1", **ports)
     second = None
     try:

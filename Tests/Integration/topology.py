@@ -28,7 +28,7 @@ import subprocess
 import threading
 import time
 from collections import deque
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Sequence
 
 CLONE_NEWNET = 0x40000000
 _libc = ctypes.CDLL(None, use_errno=True)

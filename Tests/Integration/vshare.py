@@ -2,6 +2,7 @@
 talking to a share's public URL from the client namespace."""
 from __future__ import annotations
 
+import hashlib
 import http.client
 import os
 import re
@@ -207,3 +208,42 @@ def curl_args(share_or_host, port: int | None = None) -> list[str]:
     else:
         host = share_or_host
     return ["--resolve", "%s:%d:%s" % (host, port, T.RELAY_CLIENT_SIDE_IP)]
+
+
+@dataclass
+class Download:
+    rc: int
+    stderr: str
+    length: int
+    sha256: str
+    seconds: float
+
+
+def download_big(topo: T.Topology, share: Share, size: int, stall: tuple[int, float] | None = None,
+                 max_time: int = 120) -> Download:
+    """GET /big?size=N through the share from the client namespace, hashing as it streams.
+    `stall=(after_bytes, seconds)` stops reading once mid-transfer, to exercise backpressure."""
+    p = subprocess.Popen(topo.client.argv(["curl", "-sS", "--max-time", str(max_time), "-o", "-",
+                                           "-w", "%{stderr}HTTP %{http_code} %{size_download}\\n",
+                                           *curl_args(share), "%s/big?size=%d" % (share.url, size)]),
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    h = hashlib.sha256()
+    n = 0
+    t0 = time.monotonic()
+    try:
+        while True:
+            chunk = p.stdout.read(1 << 20)
+            if not chunk:
+                break
+            h.update(chunk)
+            n += len(chunk)
+            if stall is not None and n >= stall[0]:
+                time.sleep(stall[1])
+                stall = None
+        rc = p.wait(timeout=10)
+        err = p.stderr.read().decode(errors="replace")
+    finally:
+        if p.poll() is None:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait(5)
+    return Download(rc, err, n, h.hexdigest(), time.monotonic() - t0)
