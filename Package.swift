@@ -23,7 +23,7 @@ let package = Package(
         .target(name: "Share", dependencies: ["Wire", "Transport", "PacketStack"]),
         .target(name: "Connect", dependencies: ["Wire", "Transport", "TunDevice"]),
         .target(name: "PacketStack"),
-        .target(name: "TunDevice", dependencies: ["CShims"]),
+        .target(name: "TunDevice", dependencies: ["Wire", "CShims"]),
 
         .executableTarget(name: "vshare", dependencies: ["Relay", "Share", "Connect", "Transport", "Wire"]),
 
@@ -33,6 +33,7 @@ let package = Package(
 
         .testTarget(name: "WireTests", dependencies: ["Wire"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "Wire"]),
+        .testTarget(name: "TunDeviceTests", dependencies: ["TunDevice", "CShims", "Wire"]),
         .testTarget(name: "RelayTests", dependencies: ["Relay", "Share", "Transport", "Wire"]),
     ],
     swiftLanguageModes: [.v6]

@@ -71,3 +71,91 @@ long vshare_raise_open_file_limit(void) {
     }
     return (long)limit.rlim_cur;
 }
+
+// ---- TUN devices and IPv4 interface configuration ----
+#include <net/if.h>
+#include <linux/if_tun.h>
+#include <arpa/inet.h>
+#include <string.h>
+#include <sched.h>
+#include <errno.h>
+
+int vshare_tun_attach(int fd, const char *name, int extra_flags, char *name_out) {
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    if (strlen(name) >= IFNAMSIZ) { errno = ENAMETOOLONG; return -1; }
+    strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
+    ifr.ifr_flags = (short)(IFF_TUN | IFF_NO_PI | extra_flags);
+    if (ioctl(fd, TUNSETIFF, &ifr) != 0) return -1;
+    memcpy(name_out, ifr.ifr_name, IFNAMSIZ);
+    name_out[IFNAMSIZ - 1] = 0;
+    return 0;
+}
+
+static int ifreq_for(struct ifreq *ifr, const char *name) {
+    memset(ifr, 0, sizeof *ifr);
+    if (strlen(name) >= IFNAMSIZ) { errno = ENAMETOOLONG; return -1; }
+    strncpy(ifr->ifr_name, name, IFNAMSIZ - 1);
+    return 0;
+}
+
+static int set_ipv4(int sock, const char *name, unsigned long request, uint32_t address) {
+    struct ifreq ifr;
+    if (ifreq_for(&ifr, name) != 0) return -1;
+    struct sockaddr_in sin;
+    memset(&sin, 0, sizeof sin);
+    sin.sin_family = AF_INET;
+    sin.sin_addr.s_addr = htonl(address);
+    memcpy(&ifr.ifr_addr, &sin, sizeof sin);
+    return ioctl(sock, request, &ifr);
+}
+
+static int get_ipv4(int sock, const char *name, unsigned long request, uint32_t *address) {
+    struct ifreq ifr;
+    if (ifreq_for(&ifr, name) != 0) return -1;
+    if (ioctl(sock, request, &ifr) != 0) return -1;
+    struct sockaddr_in sin;
+    memcpy(&sin, &ifr.ifr_addr, sizeof sin);
+    *address = ntohl(sin.sin_addr.s_addr);
+    return 0;
+}
+
+int vshare_if_set_address(int sock, const char *name, uint32_t a) { return set_ipv4(sock, name, SIOCSIFADDR, a); }
+int vshare_if_set_peer(int sock, const char *name, uint32_t a) { return set_ipv4(sock, name, SIOCSIFDSTADDR, a); }
+int vshare_if_set_netmask(int sock, const char *name, uint32_t m) { return set_ipv4(sock, name, SIOCSIFNETMASK, m); }
+int vshare_if_get_address(int sock, const char *name, uint32_t *a) { return get_ipv4(sock, name, SIOCGIFADDR, a); }
+int vshare_if_get_peer(int sock, const char *name, uint32_t *a) { return get_ipv4(sock, name, SIOCGIFDSTADDR, a); }
+int vshare_if_get_netmask(int sock, const char *name, uint32_t *m) { return get_ipv4(sock, name, SIOCGIFNETMASK, m); }
+
+int vshare_if_set_mtu(int sock, const char *name, int mtu) {
+    struct ifreq ifr;
+    if (ifreq_for(&ifr, name) != 0) return -1;
+    ifr.ifr_mtu = mtu;
+    return ioctl(sock, SIOCSIFMTU, &ifr);
+}
+
+int vshare_if_get_mtu(int sock, const char *name, int *mtu) {
+    struct ifreq ifr;
+    if (ifreq_for(&ifr, name) != 0) return -1;
+    if (ioctl(sock, SIOCGIFMTU, &ifr) != 0) return -1;
+    *mtu = ifr.ifr_mtu;
+    return 0;
+}
+
+int vshare_if_get_flags(int sock, const char *name, int *flags) {
+    struct ifreq ifr;
+    if (ifreq_for(&ifr, name) != 0) return -1;
+    if (ioctl(sock, SIOCGIFFLAGS, &ifr) != 0) return -1;
+    *flags = ifr.ifr_flags & 0xffff;
+    return 0;
+}
+
+int vshare_if_set_up(int sock, const char *name) {
+    struct ifreq ifr;
+    if (ifreq_for(&ifr, name) != 0) return -1;
+    if (ioctl(sock, SIOCGIFFLAGS, &ifr) != 0) return -1;
+    ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+    return ioctl(sock, SIOCSIFFLAGS, &ifr);
+}
+
+int vshare_unshare_network_namespace(void) { return unshare(CLONE_NEWNET); }

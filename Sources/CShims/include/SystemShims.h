@@ -38,3 +38,34 @@ int vshare_read_signalfd(int fd);
 
 /// Raises the soft limit on open files to the hard limit; returns the new soft limit.
 long vshare_raise_open_file_limit(void);
+
+// ---- TUN devices and IPv4 interface configuration (TunDevice module) ----
+// Addresses cross this boundary as uint32_t in host byte order; names as C strings of at
+// most IFNAMSIZ-1 bytes. Every call returns 0 (or an fd) on success and -1 with errno set.
+
+/// Attaches an open /dev/net/tun fd to a new TUN interface (IFF_TUN|IFF_NO_PI, plus
+/// `extra_flags`, e.g. IFF_VNET_HDR later). `name` may hold a "%d" template; the kernel's
+/// chosen name is copied to `name_out` (IFNAMSIZ bytes).
+int vshare_tun_attach(int fd, const char *name, int extra_flags, char *name_out);
+/// SIOCSIFADDR / SIOCSIFDSTADDR / SIOCSIFNETMASK through `sock` (an AF_INET datagram socket).
+int vshare_if_set_address(int sock, const char *name, uint32_t address);
+int vshare_if_set_peer(int sock, const char *name, uint32_t address);
+int vshare_if_set_netmask(int sock, const char *name, uint32_t mask);
+int vshare_if_set_mtu(int sock, const char *name, int mtu);
+/// Sets IFF_UP|IFF_RUNNING, keeping the other flags.
+int vshare_if_set_up(int sock, const char *name);
+/// Readers for tests and diagnostics (SIOCGIF*).
+int vshare_if_get_address(int sock, const char *name, uint32_t *address);
+int vshare_if_get_peer(int sock, const char *name, uint32_t *address);
+int vshare_if_get_netmask(int sock, const char *name, uint32_t *mask);
+int vshare_if_get_mtu(int sock, const char *name, int *mtu);
+int vshare_if_get_flags(int sock, const char *name, int *flags);
+
+/// Interface flag values, so Swift needs no enum casts.
+static const int VSHARE_IFF_UP = 0x1;
+static const int VSHARE_IFF_RUNNING = 0x40;
+static const int VSHARE_IFF_POINTOPOINT = 0x10;
+
+/// Moves the calling thread (only) into a new, empty network namespace (unshare(CLONE_NEWNET)).
+/// Tests use it on a dedicated thread; it ends with the thread's last reference.
+int vshare_unshare_network_namespace(void);
