@@ -9,8 +9,10 @@ let package = Package(
         .executable(name: "vshare", targets: ["vshare"]),
     ],
     targets: [
-        // System libraries and the C shims Swift cannot call directly (variadic ioctl, OpenSSL macros, epoll).
+        // System libraries (OpenSSL; libpcap for packet capture files) and the C shims Swift cannot
+        // call directly (variadic ioctl, OpenSSL macros, epoll).
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CPcap", pkgConfig: "libpcap", providers: [.apt(["libpcap-dev"])]),
         .target(name: "CShims", dependencies: ["COpenSSL"]),
 
         // Pure, I/O-free protocol cores: tunnel frames and multiplexing, HTTP/1.1, TLS ClientHello.
@@ -23,7 +25,7 @@ let package = Package(
         .target(name: "Share", dependencies: ["Wire", "Transport", "PacketStack"]),
         .target(name: "Connect", dependencies: ["Wire", "Transport", "TunDevice"]),
         .target(name: "PacketStack"),
-        .target(name: "TunDevice", dependencies: ["Wire", "CShims"]),
+        .target(name: "TunDevice", dependencies: ["Wire", "CShims", "CPcap"]),
 
         .executableTarget(name: "vshare", dependencies: ["Relay", "Share", "Connect", "Transport", "Wire"]),
 
@@ -33,7 +35,7 @@ let package = Package(
 
         .testTarget(name: "WireTests", dependencies: ["Wire"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "Wire"]),
-        .testTarget(name: "TunDeviceTests", dependencies: ["TunDevice", "CShims", "Wire"]),
+        .testTarget(name: "TunDeviceTests", dependencies: ["TunDevice", "CShims", "CPcap", "Wire"]),
         .testTarget(name: "RelayTests", dependencies: ["Relay", "Share", "Transport", "Wire"]),
     ],
     swiftLanguageModes: [.v6]

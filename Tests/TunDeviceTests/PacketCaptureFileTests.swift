@@ -1,0 +1,80 @@
+import CPcap
+import Foundation
+import Glibc
+import TunDevice
+import Wire
+import XCTest
+
+final class PacketCaptureFileTests: XCTestCase {
+    private var path = ""
+
+    override func setUp() {
+        path = NSTemporaryDirectory() + "vshare-capture-\(getpid())-\(UUID().uuidString).pcap"
+    }
+
+    override func tearDown() { unlink(path) }
+
+    private let packets: [[UInt8]] = (1...3).map { seq in
+        ICMPEcho.packet(from: IPv4Address(172, 16, 0, 2), to: IPv4Address(172, 16, 0, 1), type: 8,
+                        identifier: 9, sequence: UInt16(seq), payload: Array(repeating: UInt8(seq), count: 10 * seq))
+    }
+
+    private func writeCapture(snapshotLength: Int = 65535) throws {
+        let capture = try PacketCaptureFile(path: path, snapshotLength: snapshotLength)
+        for (i, p) in packets.enumerated() {
+            p.withUnsafeBytes { capture.write(packet: $0, timestamp: timeval(tv_sec: 1_700_000_000 + i, tv_usec: 250)) }
+        }
+        try capture.flush()
+        capture.close()
+        capture.close()   // idempotent
+        packets[0].withUnsafeBytes { capture.write(packet: $0) }   // ignored after close
+    }
+
+    func testLibpcapReadsBackPacketsAndTimestamps() throws {
+        try writeCapture()
+        var errbuf = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE))
+        let reader = try XCTUnwrap(pcap_open_offline(path, &errbuf), String(decoding: errbuf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+        defer { pcap_close(reader) }
+        XCTAssertEqual(pcap_datalink(reader), DLT_RAW)
+        var read: [[UInt8]] = []
+        var header: UnsafeMutablePointer<pcap_pkthdr>?
+        var data: UnsafePointer<UInt8>?
+        while pcap_next_ex(reader, &header, &data) == 1, let header, let data {
+            XCTAssertEqual(header.pointee.ts.tv_sec, 1_700_000_000 + read.count)
+            XCTAssertEqual(header.pointee.ts.tv_usec, 250)
+            XCTAssertEqual(header.pointee.len, header.pointee.caplen)
+            read.append(Array(UnsafeBufferPointer(start: data, count: Int(header.pointee.caplen))))
+        }
+        XCTAssertEqual(read, packets)
+    }
+
+    func testSnapshotLengthCutsButKeepsOriginalLength() throws {
+        try writeCapture(snapshotLength: 30)
+        var errbuf = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE))
+        let reader = try XCTUnwrap(pcap_open_offline(path, &errbuf))
+        defer { pcap_close(reader) }
+        var header: UnsafeMutablePointer<pcap_pkthdr>?
+        var data: UnsafePointer<UInt8>?
+        XCTAssertEqual(pcap_next_ex(reader, &header, &data), 1)
+        XCTAssertEqual(header?.pointee.caplen, 30)
+        XCTAssertEqual(header?.pointee.len, UInt32(packets[0].count))
+    }
+
+    func testTcpdumpDecodesTheFile() throws {
+        try writeCapture()
+        guard let output = try runTool("/usr/bin/tcpdump", ["-r", path, "-nn"]) else {
+            throw XCTSkip("tcpdump not installed")
+        }
+        let lines = output.split(separator: "\n")
+        XCTAssertEqual(lines.count, 3, output)
+        XCTAssertTrue(lines.allSatisfy { $0.contains("IP 172.16.0.2 > 172.16.0.1: ICMP echo request, id 9") }, output)
+    }
+
+    func testUnwritablePathIsATypedError() {
+        XCTAssertThrowsError(try PacketCaptureFile(path: "/nonexistent-dir/x.pcap")) { error in
+            let e = error as? PacketCaptureError
+            XCTAssertEqual(e?.path, "/nonexistent-dir/x.pcap")
+            XCTAssertTrue(e?.description.contains("No such file") ?? false, "\(error)")
+        }
+    }
+}
