@@ -32,6 +32,7 @@ let package = Package(
         // libFuzzer targets: `scripts/fuzz` builds them with --sanitize=fuzzer.
         .executableTarget(name: "FuzzTunnelFrames", dependencies: ["Wire"]),
         .executableTarget(name: "FuzzHTTP", dependencies: ["Wire"]),
+        .executableTarget(name: "FuzzSOCKS", dependencies: ["Wire"]),
 
         .testTarget(name: "WireTests", dependencies: ["Wire"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "Wire"]),
