@@ -23,8 +23,8 @@ let package = Package(
         // The roles.
         .target(name: "Relay", dependencies: ["Wire", "Transport"]),
         .target(name: "Share", dependencies: ["Wire", "Transport", "PacketStack"]),
-        .target(name: "Connect", dependencies: ["Wire", "Transport", "TunDevice"]),
-        .target(name: "PacketStack"),
+        .target(name: "Connect", dependencies: ["Wire", "Transport", "TunDevice", "PacketStack"]),
+        .target(name: "PacketStack", dependencies: ["Wire"]),
         .target(name: "TunDevice", dependencies: ["Wire", "CShims", "CPcap"]),
 
         .executableTarget(name: "vshare", dependencies: ["Relay", "Share", "Connect", "Transport", "Wire"]),

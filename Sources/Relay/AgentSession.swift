@@ -2,7 +2,9 @@ import Transport
 import Wire
 
 /// The relay's side of one agent's control connection: authenticates the share agent, creates or
-/// resumes its share, and ends it. Public connections for the share open streams on `tunnel`.
+/// resumes its share, and ends it. Public connections for the share open streams on `tunnel`;
+/// connect clients join as sessions whose packets ride DATAGRAM frames on channel = session id.
+/// A control connection whose HELLO says `connect` is handed to a `ConnectSession` instead.
 final class AgentSession: TunnelConnectionDelegate {
     let tunnel: TunnelConnection
     let peer: SocketAddress?
@@ -10,6 +12,10 @@ final class AgentSession: TunnelConnectionDelegate {
     private(set) var share: ShareEntry?
     private var helloTimer: UInt64?
     private var greeted = false
+    /// Connect clients of this share, by session id (= datagram channel). Same loop as the agent.
+    private var sessions: [UInt32: ConnectSession] = [:]
+    private var lastSessionID: UInt32 = 0
+    static let maxSessions = 256
 
     private init(tunnel: TunnelConnection, peer: SocketAddress?, relay: RelayServer) {
         self.tunnel = tunnel
@@ -50,9 +56,14 @@ final class AgentSession: TunnelConnectionDelegate {
             refuse(.unsupportedVersion, "this relay speaks tunnel protocol \(TunnelProtocol.version), the agent \(version): use matching vshare versions")
             return
         }
-        guard let hello = body, hello.role == .share else {
-            refuse(.badRequest, "this relay port serves share agents")
+        guard let hello = body else {
+            refuse(.badRequest, "the agent's HELLO carried no role")
             return
+        }
+        switch hello.role {
+        case .share: break
+        case .connect: ConnectSession.adopt(tunnel, peer: peer, relay: relay)
+        case .relay: refuse(.badRequest, "this relay port serves share and connect agents")
         }
     }
 
@@ -72,8 +83,14 @@ final class AgentSession: TunnelConnectionDelegate {
         tunnel.reset(stream: stream, code: .refused, reason: "agents may not open streams")
     }
 
+    func tunnel(_ tunnel: TunnelConnection, didReceiveDatagram bytes: [UInt8], channel: UInt32) {
+        guard let session = sessions[channel] else { return }
+        bytes.withUnsafeBytes { session.deliver($0) }
+    }
+
     func tunnelDidClose(_ tunnel: TunnelConnection, error: Error?) {
         tunnel.context = nil
+        endSessions(reason: "the share's agent disconnected")
         if let share {
             relay.registry.detach(share, agent: self)
             if relay.registry.lookup(share.name) != nil {
@@ -127,11 +144,42 @@ final class AgentSession: TunnelConnectionDelegate {
 
     /// The share is over (ended, expired, abandoned): tell the agent and hang up.
     func shareWasEnded(reason: String) {
+        endSessions(reason: reason)
         share = nil
         var message = ControlMessage(kind: .shareEnded)
         message.reason = reason
         tunnel.sendControl(message.encoded())
         tunnel.goaway(code: 0, reason: reason)
+    }
+
+    // MARK: Connect sessions
+
+    /// A connect client joins: it gets a session id, and the agent starts a packet stack for it.
+    /// Returns nil when the share has as many peers as it may.
+    func attach(_ session: ConnectSession, machineAddress: String) -> UInt32? {
+        guard sessions.count < Self.maxSessions, lastSessionID < UInt32.max else { return nil }
+        lastSessionID += 1
+        sessions[lastSessionID] = session
+        var message = ControlMessage(kind: .sessionOpened)
+        message.session = lastSessionID
+        message.client = session.peer?.host
+        message.machineAddress = machineAddress
+        tunnel.sendControl(message.encoded())
+        return lastSessionID
+    }
+
+    func detach(_ session: ConnectSession) {
+        guard sessions[session.id] === session else { return }
+        sessions[session.id] = nil
+        var message = ControlMessage(kind: .sessionClosed)
+        message.session = session.id
+        tunnel.sendControl(message.encoded())
+    }
+
+    private func endSessions(reason: String) {
+        let ending = sessions.values
+        sessions.removeAll()
+        for session in ending { session.end(reason: reason) }
     }
 
     private func refuse(_ code: ControlMessage.ErrorCode, _ reason: String) {

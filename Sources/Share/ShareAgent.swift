@@ -1,8 +1,11 @@
+import PacketStack
 import Transport
 import Wire
 
 /// `vshare share`: keeps one TLS connection to the relay, holds the share, and serves each stream the
 /// relay opens by dialing the shared machine on the configured port, and only that machine.
+/// Connect clients of the share are packet sessions (`PacketSession`): their IP packets arrive as
+/// datagrams on the session's channel and their flows end as sockets to the same machine.
 public final class ShareAgent: TunnelConnectionDelegate {
     private let config: ShareConfig
     private let loop: EventLoop
@@ -19,6 +22,7 @@ public final class ShareAgent: TunnelConnectionDelegate {
     private var exitStatus: Int32?
     private var backoff: Double
     private var signals: TerminationSignals?
+    private var sessions: [UInt32: PacketSession] = [:]
 
     public init(config: ShareConfig) throws(ShareError) {
         self.config = config
@@ -77,6 +81,9 @@ public final class ShareAgent: TunnelConnectionDelegate {
                                                peerAddress: relayAddress, connecting: true)
             let tunnel = TunnelConnection(tls: connection, role: .dialer, config: config.mux)
             tunnel.delegate = self
+            tunnel.onDatagramRoom = { [unowned self] in
+                for session in self.sessions.values where session.waitingForTunnel { session.tunnelHasRoom() }
+            }
             self.tunnel = tunnel
             try tunnel.start()
         } catch {
@@ -136,9 +143,36 @@ public final class ShareAgent: TunnelConnectionDelegate {
             case .unauthorized?: finish(1, error: "authentication failed: \(reason)")
             default: finish(1, error: reason)
             }
+        case .sessionOpened:
+            openSession(message, on: tunnel)
+        case .sessionClosed:
+            guard let id = message.session, let session = sessions.removeValue(forKey: id) else { return }
+            session.close()
+            Console.detail(machine, "A peer disconnected (session \(id)).")
         default:
             break
         }
+    }
+
+    public func tunnel(_ tunnel: TunnelConnection, didReceiveDatagram bytes: [UInt8], channel: UInt32) {
+        guard let session = sessions[channel] else { return }
+        bytes.withUnsafeBytes { session.receive($0) }
+    }
+
+    // MARK: Connect sessions
+
+    private func openSession(_ message: ControlMessage, on tunnel: TunnelConnection) {
+        guard let id = message.session, sessions[id] == nil,
+              let machine = message.machineAddress.flatMap(IPv4Address.init) else { return }
+        var stackConfig = PacketStackConfig(machineAddress: machine)
+        stackConfig.mtu = config.packetMTU
+        sessions[id] = PacketSession(id: id, machineAddress: machine, tunnel: tunnel, targetHost: targetAddress, config: stackConfig)
+        Console.detail(config.machineName, "A peer connected from \(message.client ?? "?") (session \(id)); it sees this machine as \(machine).")
+    }
+
+    private func closeSessions() {
+        for session in sessions.values { session.close() }
+        sessions.removeAll()
     }
 
     public func tunnel(_ tunnel: TunnelConnection, didOpen stream: UInt32, metadata: [UInt8]) {
@@ -150,7 +184,9 @@ public final class ShareAgent: TunnelConnectionDelegate {
         switch request.service {
         case .http: port = config.disableHTTP ? nil : config.httpPort
         case .https: port = config.httpsPort
-        case .tcp: port = nil
+        case .tcp:
+            // SOCKS CONNECT of a connect session: any port, of this machine only.
+            port = request.session.flatMap { sessions[$0] } != nil ? request.port : nil
         }
         guard let port else {
             return tunnel.reset(stream: stream, code: .refused, reason: "this share does not offer \(request.service.rawValue)")
@@ -169,6 +205,8 @@ public final class ShareAgent: TunnelConnectionDelegate {
     public func tunnelDidClose(_ tunnel: TunnelConnection, error: Error?) {
         guard self.tunnel === tunnel else { return }
         self.tunnel = nil
+        // The relay ends every connect session with the connection; peers rejoin.
+        closeSessions()
         if exitStatus != nil { return loop.stop() }
         if ending { return finish(0, notice: "The share \(name ?? "") has ended.") }
         connectionLost(error)

@@ -15,6 +15,8 @@ public struct ShareConfig: Sendable {
     public var reconnectDelay: (first: Double, max: Double) = (1, 30)
     /// The name shown in output (`==> default: ...`), as Vagrant shows the machine's name.
     public var machineName = "default"
+    /// Largest IP packet the packet stacks send to connect peers (the peers' TUN MTU).
+    public var packetMTU = 65535
 
     public init(relay: String, relayCA: String?, token: String?, target: String, httpPort: UInt16,
                 httpsPort: UInt16?, disableHTTP: Bool) {

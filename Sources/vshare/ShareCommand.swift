@@ -11,7 +11,7 @@ enum ShareCommand {
       --target HOST       the shared machine's address (default 127.0.0.1)
       --http PORT         its HTTP port (default 80)
       --https PORT        its HTTPS port (optional; routed by SNI, never decrypted)
-      --disable-http      no public URL
+      --disable-http      no public URL (peers still reach the machine with `vshare connect NAME`)
       --stream-window SIZE  per-stream receive window (default 4M): at least bandwidth × round trip
     """
 
@@ -48,10 +48,6 @@ enum ShareCommand {
         }
         if config.token == nil {
             Console.error("error: no owner token. Pass the relay's token with --token or VSHARE_TOKEN (it is in the relay's data directory, DIR/token).")
-            return 1
-        }
-        if config.disableHTTP && config.httpsPort == nil {
-            Console.error("error: with --disable-http and no --https there is nothing to share. Add --https PORT (or --ssh, once available).")
             return 1
         }
         do {

@@ -10,6 +10,7 @@ enum CLI {
     usage: vshare <command> [options]
       relay     run the relay server that public URLs and agents connect to
       share     share the machine next to you (its web server gets a public URL)
+      connect   reach a shared machine: a static IP for all its ports, and a SOCKS5 proxy
       version   print the version
     Run `vshare <command> --help` for a command's options.
     """
@@ -30,6 +31,7 @@ enum CLI {
             switch command {
             case "relay": Console.out(RelayCommand.usage)
             case "share": Console.out(ShareCommand.usage)
+            case "connect": Console.out(ConnectCommand.usage)
             default: Console.out(usage)
             }
             return 0
@@ -37,6 +39,7 @@ enum CLI {
         switch command {
         case "relay": return RelayCommand.run(arguments)
         case "share": return ShareCommand.run(arguments)
+        case "connect": return ConnectCommand.run(arguments)
         case "version", "--version": Console.out("vshare \(VShareVersion.string)"); return 0
         case "help", "--help", "-h": Console.out(usage); return 0
         default:

@@ -14,7 +14,7 @@ public protocol TLSConnectionDelegate: AnyObject {
 /// TLS over a non-blocking socket, driven by its event loop: reads until OpenSSL wants more,
 /// queues writes and flushes them as the socket allows. Confined to `loop`.
 public final class TLSConnection: IOHandler {
-    public let loop: EventLoop
+    public private(set) var loop: EventLoop
     public let socket: Socket
     public let peerAddress: SocketAddress?
     public weak var delegate: TLSConnectionDelegate?
@@ -77,6 +77,27 @@ public final class TLSConnection: IOHandler {
     }
 
     public func close() { finish(error: nil) }
+
+    /// Moves an open connection to another loop: it leaves this loop's epoll now and joins
+    /// `target`'s on that loop's thread, where `then` runs first. Call on the current loop,
+    /// between reads (the relay calls it at the end of a turn). Records OpenSSL already read
+    /// ahead are delivered on the new loop.
+    public func migrate(to target: EventLoop, then: @escaping () -> Void) {
+        guard state == .open, target !== loop else { return then() }
+        loop.deregister(fd: socket.fd)
+        loop = target
+        target.execute { [self] in
+            guard state == .open else { return }
+            do {
+                try loop.register(fd: socket.fd, interest: IOInterest.read, handler: self)
+            } catch {
+                return fail(error)
+            }
+            updateInterest()
+            then()
+            if state == .open { readAvailable() }
+        }
+    }
 
     // MARK: IOHandler
 

@@ -63,7 +63,14 @@ public final class TunnelConnection: TLSConnectionDelegate {
     }
 
     public var isOpen: Bool { !closed && tls.isOpen }
-    public var droppedDatagrams: Int { mux.droppedDatagrams }
+    /// Datagrams dropped because the outbound backlog was over `MuxConfig.datagramQueueLimit`.
+    public var droppedDatagrams: Int { mux.droppedDatagrams + droppedForBacklog }
+    private var droppedForBacklog = 0
+    /// Called (once per `notifyWhenDatagramRoom`) when the backlog has drained below the TLS low
+    /// water mark: packet pumps that stopped reading resume.
+    public var onDatagramRoom: (() -> Void)?
+    private var datagramWaiter = false
+    private var migrating = false
 
     public func start() throws(SystemError) {
         try tls.start()
@@ -116,7 +123,7 @@ public final class TunnelConnection: TLSConnectionDelegate {
             } else {
                 // Cut short by the TLS backlog; if that already drained, say so on the next turn.
                 blockedOnTLS.insert(stream)
-                if backlog < TLSConnection.lowWater {
+                if backlog < TLSConnection.lowWater && !migrating {
                     loop.atEndOfTurn { [weak self] in self.map { $0.tlsDidDrain($0.tls) } }
                 }
             }
@@ -138,11 +145,54 @@ public final class TunnelConnection: TLSConnectionDelegate {
     /// Forgets the handler of a finished stream (both directions done).
     public func detach(stream: UInt32) { handlers[stream] = nil; blockedOnTLS.remove(stream) }
 
+    /// Sends one datagram, or drops it (returns false, counted) when the bytes already waiting to
+    /// be encrypted — stream data included — exceed the datagram limit: datagrams never queue
+    /// without bound behind a slow connection, and never hold up streams.
     @discardableResult
     public func sendDatagram(channel: UInt32, _ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard hasDatagramRoom(for: bytes.count) else {
+            droppedForBacklog += 1
+            return false
+        }
         let queued = mux.sendDatagram(channel: channel, bytes)
         flush()
         return queued
+    }
+
+    /// Whether a datagram of `size` bytes would be queued now.
+    public func hasDatagramRoom(for size: Int) -> Bool {
+        isOpen && backlog + size + TunnelProtocol.headerSize <= config.datagramQueueLimit
+    }
+
+    /// Asks for one `onDatagramRoom` call once the backlog has drained.
+    public func notifyWhenDatagramRoom() { datagramWaiter = true }
+
+    private func wakeDatagramWaiter() {
+        guard datagramWaiter, backlog < min(TLSConnection.lowWater, config.datagramQueueLimit / 2) else { return }
+        datagramWaiter = false
+        onDatagramRoom?()
+    }
+
+    /// Moves the connection to another event loop at the end of this turn (after what is queued
+    /// has been written); `then` runs on `target` before anything else touches the connection
+    /// there. The relay uses it to put a connect client on its share's loop.
+    public func migrate(to target: EventLoop, then: @escaping () -> Void) {
+        migrating = true
+        flushScheduled = true   // no flush closure may be queued on the old loop from now on
+        loop.atEndOfTurn { [self] in
+            flushScheduled = false
+            flushNow()
+            flushScheduled = true
+            if let keepaliveTimer { loop.cancelTimer(keepaliveTimer) }
+            keepaliveTimer = nil
+            tls.migrate(to: target) { [self] in
+                migrating = false
+                flushScheduled = false
+                if !closed { scheduleKeepalive() }
+                then()
+                flush()
+            }
+        }
     }
 
     public func goaway(code: UInt32, reason: String) {
@@ -174,6 +224,7 @@ public final class TunnelConnection: TLSConnectionDelegate {
         outboundScratch.removeAll(keepingCapacity: true)
         // Streams that found the backlog full may go on if the socket took it all at once.
         if !blockedOnTLS.isEmpty && backlog < TLSConnection.lowWater { tlsDidDrain(tls) }
+        wakeDatagramWaiter()
     }
 
     /// Bytes waiting to be encrypted: in the mux's queue and in the TLS connection's.
@@ -248,6 +299,7 @@ public final class TunnelConnection: TLSConnectionDelegate {
     }
 
     public func tlsDidDrain(_ connection: TLSConnection) {
+        wakeDatagramWaiter()
         guard !blockedOnTLS.isEmpty else { return }
         let waiting = blockedOnTLS
         blockedOnTLS.removeAll()

@@ -36,6 +36,13 @@ public struct ControlMessage: Codable, Equatable, Sendable {
         case shareEnded
         /// relay → agent: a request failed; `errorCode` says which way.
         case error
+        /// connect → relay: join the share `name` as a peer, with `machineAddress` as the machine's IP.
+        case openSession
+        /// relay → connect: joined (`name`, `session`, `expiresIn`, `features`);
+        /// relay → share: a peer joined (`session`, `client`, `machineAddress`): start its packet stack.
+        case sessionOpened
+        /// relay → share: the peer of `session` left: drop its packet stack and flows.
+        case sessionClosed
     }
 
     public var kind: Kind
@@ -49,9 +56,20 @@ public struct ControlMessage: Codable, Equatable, Sendable {
     public var expiresIn: Int?
     public var reason: String?
     public var errorCode: ErrorCode?
+    /// Connect sessions: the relay's id for one peer of a share, unique per share; also the
+    /// DATAGRAM channel that carries the session's packets between relay and share agent.
+    public var session: UInt32?
+    /// Connect sessions: the peer's address (for the sharer's log).
+    public var client: String?
+    /// Connect sessions: the IP the peer gave the shared machine (the packet stack answers for it).
+    public var machineAddress: String?
 
     public enum ErrorCode: String, Codable, Sendable {
         case unauthorized, badRequest, unsupportedVersion
+        /// No live share by that name (unknown, ended or expired: the relay never says which).
+        case notFound
+        /// Too many lookups of unknown names from this address.
+        case tooManyRequests
     }
 
     public init(kind: Kind) { self.kind = kind }
@@ -83,11 +101,14 @@ public struct OpenRequest: Codable, Equatable, Sendable {
     public var port: UInt16?
     /// The original client, for logs and X-Forwarded-For.
     public var client: String?
+    /// Relay → share, for streams of a connect session (SOCKS CONNECT): which session.
+    public var session: UInt32?
 
-    public init(service: Service, port: UInt16? = nil, client: String? = nil) {
+    public init(service: Service, port: UInt16? = nil, client: String? = nil, session: UInt32? = nil) {
         self.service = service
         self.port = port
         self.client = client
+        self.session = session
     }
 
     public func encoded() -> [UInt8] { (try? [UInt8](JSONEncoder().encode(self))) ?? [] }

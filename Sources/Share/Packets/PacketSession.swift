@@ -1,0 +1,167 @@
+import PacketStack
+import Transport
+import Wire
+
+/// One connect client's packets on the share side. Raw IPv4 packets arrive as DATAGRAM frames
+/// on channel `id`; a `PacketStack` of this session's own terminates their TCP and UDP flows at
+/// the machine IP, and each flow becomes a real socket to the same port of the target — the
+/// target only: the stack drops packets for any other address, and sockets are dialed here,
+/// never to an address taken from a packet. Confined to the agent's loop.
+///
+/// Work is batched per loop turn: packets and socket events feed the stack, then at the end of
+/// the turn `service()` handles the stack's events, sends its packets, and re-arms its timer.
+final class PacketSession {
+    let id: UInt32
+    let machineAddress: IPv4Address
+    let stack: PacketStack
+    let loop: EventLoop
+    private let tunnel: TunnelConnection
+    private let targetHost: String
+    private var tcpFlows: [FlowID: TCPFlowSocket] = [:]
+    private var udpFlows: [FlowID: UDPFlowSocket] = [:]
+    private var serviceScheduled = false
+    private var timer: UInt64?
+    private var timerAt = Double.infinity
+    private(set) var closed = false
+    /// The tunnel had no room for the stack's packets; retried when it drains.
+    private(set) var waitingForTunnel = false
+    /// One buffer for every socket read of this session (all on one thread).
+    let scratch: UnsafeMutableRawBufferPointer
+
+    init(id: UInt32, machineAddress: IPv4Address, tunnel: TunnelConnection, targetHost: String, config: PacketStackConfig) {
+        self.id = id
+        self.machineAddress = machineAddress
+        self.tunnel = tunnel
+        self.loop = tunnel.loop
+        self.targetHost = targetHost
+        stack = PacketStack(config: config)
+        scratch = .allocate(byteCount: 256 * 1024, alignment: 16)
+    }
+
+    deinit { scratch.deallocate() }
+
+    var flowCount: Int { tcpFlows.count + udpFlows.count }
+
+    /// A packet from the peer.
+    func receive(_ packet: UnsafeRawBufferPointer) {
+        guard !closed else { return }
+        stack.receive(packet: packet, now: MonotonicClock.now())
+        scheduleService()
+    }
+
+    /// The tunnel drained: send what waited.
+    func tunnelHasRoom() {
+        waitingForTunnel = false
+        scheduleService()
+    }
+
+    func close() {
+        guard !closed else { return }
+        closed = true
+        if let timer { loop.cancelTimer(timer) }
+        for flow in tcpFlows.values { flow.close() }
+        for flow in udpFlows.values { flow.close() }
+        tcpFlows.removeAll()
+        udpFlows.removeAll()
+    }
+
+    // MARK: Servicing the stack
+
+    func scheduleService() {
+        guard !serviceScheduled, !closed else { return }
+        serviceScheduled = true
+        loop.atEndOfTurn { [weak self] in self?.service() }
+    }
+
+    private func service() {
+        serviceScheduled = false
+        guard !closed else { return }
+        while let event = stack.nextEvent() { handle(event) }
+        transmit()
+        armTimer()
+    }
+
+    private func handle(_ event: StackEvent) {
+        switch event {
+        case .tcpConnect(let flow, let port):
+            dialTCP(flow, port: port)
+        case .tcpReceived(let flow):
+            tcpFlows[flow]?.writeToSocket()
+        case .tcpPeerFinished(let flow):
+            tcpFlows[flow]?.peerFinished()
+        case .tcpWritable(let flow):
+            tcpFlows[flow]?.resumeReading()
+        case .tcpClosed(let flow, _):
+            tcpFlows.removeValue(forKey: flow)?.close()
+        case .udpFlowOpened(let flow, let port):
+            openUDP(flow, port: port)
+        case .udpReceived(let flow, let payload):
+            udpFlows[flow]?.send(payload)
+        case .udpFlowExpired(let flow):
+            udpFlows.removeValue(forKey: flow)?.close()
+        }
+    }
+
+    private func transmit() {
+        guard !waitingForTunnel else { return }
+        var blocked = false
+        stack.transmit { packet in
+            guard tunnel.hasDatagramRoom(for: packet.count) else {
+                blocked = true
+                return false
+            }
+            tunnel.sendDatagram(channel: id, packet)
+            return true
+        }
+        if blocked {
+            waitingForTunnel = true
+            tunnel.notifyWhenDatagramRoom()
+        }
+    }
+
+    private func armTimer() {
+        guard let deadline = stack.nextDeadline else { return }
+        // Keep an earlier timer; a later one still fires and re-arms from the stack's deadline.
+        guard deadline < timerAt else { return }
+        if let timer { loop.cancelTimer(timer) }
+        timerAt = deadline
+        timer = loop.schedule(after: max(0, deadline - MonotonicClock.now())) { [weak self] in
+            guard let self, !self.closed else { return }
+            self.timer = nil
+            self.timerAt = .infinity
+            self.stack.advance(now: MonotonicClock.now())
+            self.service()
+        }
+    }
+
+    // MARK: Flows
+
+    private func dialTCP(_ flow: FlowID, port: UInt16) {
+        do {
+            let address = try SocketAddress(host: targetHost, port: port)
+            let socket = try Socket.connect(to: address)
+            let flowSocket = TCPFlowSocket(flow: flow, socket: socket, session: self)
+            tcpFlows[flow] = flowSocket
+            try flowSocket.start()
+        } catch {
+            tcpFlows.removeValue(forKey: flow)?.close()
+            stack.tcpRefused(flow)
+        }
+    }
+
+    private func openUDP(_ flow: FlowID, port: UInt16) {
+        do {
+            let address = try SocketAddress(host: targetHost, port: port)
+            let flowSocket = UDPFlowSocket(flow: flow, socket: try DatagramSocket.connected(to: address), session: self)
+            udpFlows[flow] = flowSocket
+            try flowSocket.start()
+        } catch {
+            udpFlows.removeValue(forKey: flow)?.close()
+            stack.udpUnreachable(flow)
+        }
+    }
+
+    /// A flow's socket failed or was refused: it is gone from the table (the stack was told).
+    func forget(tcp flow: FlowID) { tcpFlows[flow] = nil }
+    func forget(udp flow: FlowID) { udpFlows[flow] = nil }
+}

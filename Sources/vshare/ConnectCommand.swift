@@ -1,0 +1,62 @@
+import Connect
+import Transport
+import Wire
+
+enum ConnectCommand {
+    static let usage = """
+    usage: vshare connect NAME [options]
+      Gives this host the shared machine: a static IP that reaches every TCP and UDP port of it
+      (a virtual interface; needs root or CAP_NET_ADMIN) and a SOCKS5 proxy (no privileges).
+      --relay HOST:PORT   the relay's control port (env VSHARE_RELAY; default 127.0.0.1:7443)
+      --relay-ca FILE     CA that signed the relay's certificate (env VSHARE_RELAY_CA;
+                          default ~/.vshare/relay/ca.pem when present, else the system trust store)
+      --ip ADDR           the machine IP (default 172.16.0.2; the next free one in its /24 if taken)
+      --socks ADDR:PORT   the SOCKS5 address (default 127.0.0.1:0, a free port)
+      --no-tun            no virtual interface: SOCKS only
+      --pcap FILE         write every tunneled packet to FILE (pcap, readable by tcpdump -r)
+    """
+
+    static func config(_ arguments: [String]) throws(ArgumentScanner.UsageError) -> ConnectConfig {
+        var scanner = ArgumentScanner(arguments)
+        let parsed = try scanner.parse(flags: ["no-tun"], options: ["relay", "relay-ca", "ip", "socks", "pcap", "stream-window"])
+        guard let name = parsed.positionals.first else { throw .init("which share? Pass its name: vshare connect NAME") }
+        guard parsed.positionals.count == 1 else { throw .init("unexpected argument '\(parsed.positionals[1])'") }
+        let defaultCA = Environment.defaultRelayDataDir + "/ca.pem"
+        let relayCA = parsed.last("relay-ca") ?? Environment.value("VSHARE_RELAY_CA")
+            ?? (Environment.fileExists(defaultCA) ? defaultCA : nil)
+        if let relayCA, !Environment.fileExists(relayCA) {
+            throw .init("the relay CA file \(relayCA) does not exist")
+        }
+        let socks: SocketAddress
+        do {
+            socks = try SocketAddress(parsing: parsed.last("socks") ?? "127.0.0.1:0", defaultHost: "127.0.0.1")
+        } catch {
+            throw .init("bad --socks: \(error)")
+        }
+        var config = ConnectConfig(relay: parsed.last("relay") ?? Environment.value("VSHARE_RELAY") ?? "127.0.0.1:7443",
+                                   relayCA: relayCA, name: name.lowercased(), socks: socks)
+        if let ip = parsed.last("ip") {
+            guard let address = IPv4Address(ip) else { throw .init("bad --ip '\(ip)': expected an IPv4 address such as 172.16.0.2") }
+            config.machineAddress = address
+        }
+        config.useTun = !parsed.has("no-tun")
+        config.pcapPath = parsed.last("pcap")
+        if let window = try parsed.streamWindow() { config.mux.initialWindow = window }
+        return config
+    }
+
+    static func run(_ arguments: [String]) -> Int32 {
+        let config: ConnectConfig
+        do {
+            config = try self.config(arguments)
+        } catch {
+            return CLI.usageError(error, usage)
+        }
+        do {
+            return try ConnectClient(config: config).run()
+        } catch {
+            Console.error("error: \(error)")
+            return 1
+        }
+    }
+}
