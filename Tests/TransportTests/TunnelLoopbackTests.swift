@@ -50,6 +50,40 @@ final class TunnelLoopbackTests: XCTestCase {
         XCTAssertTrue(result.received == payload, "echoed bytes differ")
     }
 
+    /// The relay moves a connect client's connection to its share's loop mid-flight: the
+    /// server side migrates on the first OPEN, with data already arriving, and the echo of a
+    /// payload several windows long must still come back intact, now served by another thread.
+    func testTunnelMigratesToAnotherLoopMidStream() throws {
+        let identity = try CertificateAuthority.loadOrCreate(dataDir: directory, hostnames: [])
+        let serverTLS = try TLSContext.server(certificatePath: identity.certificatePath, keyPath: identity.privateKeyPath)
+        let clientTLS = try TLSContext.client(caPath: identity.caCertificatePath)
+        var config = MuxConfig()
+        config.initialWindow = 128 * 1024
+        let payload = (0..<(2 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 40503 >> 7) }
+        let result = Outcome()
+        let loop = try EventLoop(name: "test-a")
+        let target = try EventLoop(name: "test-b")
+        let server = EchoServer(tls: serverTLS, config: config)
+        server.migrateTo = target
+        loop.execute {
+            do {
+                let port = try server.listen(on: loop)
+                let client = StreamingClient(payload: payload, outcome: result)
+                try client.connect(port: port, tls: clientTLS, config: config, loop: loop)
+                result.keep(client)
+            } catch {
+                result.fail("\(error)")
+            }
+        }
+        loop.startThread()
+        target.startThread()
+        defer { loop.stop(); target.stop() }
+        XCTAssertEqual(result.done.wait(timeout: .now() + 30), .success, "the echo did not finish in time")
+        XCTAssertNil(result.error)
+        XCTAssertTrue(result.received == payload, "echoed bytes differ after the move")
+        XCTAssertTrue(server.migrated.withLock { $0 }, "the server's tunnel never ran on the target loop")
+    }
+
     func testClientRefusesServerFromAnotherCA() throws {
         let identity = try CertificateAuthority.loadOrCreate(dataDir: directory, hostnames: [])
         let other = try CertificateAuthority.loadOrCreate(dataDir: directory + "-other", hostnames: [])
@@ -78,6 +112,12 @@ final class TunnelLoopbackTests: XCTestCase {
     }
 }
 
+final class LockedFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    func withLock<R>(_ body: (inout Bool) -> R) -> R { lock.lock(); defer { lock.unlock() }; return body(&value) }
+}
+
 /// What the loop thread reports back to the test thread.
 private final class Outcome: @unchecked Sendable {
     let done = DispatchSemaphore(value: 0)
@@ -95,6 +135,9 @@ private final class EchoServer: TunnelConnectionDelegate {
     var listener: Listener?
     var tunnels: [TunnelConnection] = []
     var echoes: [UInt32: Echo] = [:]
+    /// When set, each tunnel moves to this loop when its first stream opens.
+    var migrateTo: EventLoop?
+    let migrated = LockedFlag()
 
     init(tls: TLSContext, config: MuxConfig) { self.tls = tls; self.config = config }
 
@@ -118,6 +161,10 @@ private final class EchoServer: TunnelConnectionDelegate {
         let echo = Echo(tunnel: tunnel, stream: stream)
         echoes[stream] = echo
         tunnel.attach(stream: stream, handler: echo)
+        if let target = migrateTo {
+            migrateTo = nil
+            tunnel.migrate(to: target) { [migrated] in migrated.withLock { $0 = true } }
+        }
     }
     func tunnelDidClose(_ tunnel: TunnelConnection, error: Error?) {}
 
