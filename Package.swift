@@ -30,9 +30,11 @@ let package = Package(
         // libFuzzer targets: `scripts/fuzz` builds them with --sanitize=fuzzer.
         .executableTarget(name: "FuzzTunnelFrames", dependencies: ["Wire"]),
         .executableTarget(name: "FuzzHTTP", dependencies: ["Wire"]),
+        .executableTarget(name: "FuzzPackets", dependencies: ["PacketStack"]),
 
         .testTarget(name: "WireTests", dependencies: ["Wire"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "Wire"]),
+        .testTarget(name: "PacketStackTests", dependencies: ["PacketStack"]),
         .testTarget(name: "RelayTests", dependencies: ["Relay", "Share", "Transport", "Wire"]),
     ],
     swiftLanguageModes: [.v6]
