@@ -138,9 +138,22 @@ public final class PacketStack {
     }
 
     public var nextDeadline: Double? {
+        // Heap entries are lazy (see TimerHeap): drop or move entries whose flow's timers changed.
         while let top = timers.first {
-            if isLive(top) { return top.deadline }
-            timers.pop()
+            if let c = tcpByID[top.flow], c.heapDeadline == top.deadline {
+                if let d = c.earliestDeadline, d <= top.deadline { return top.deadline }
+                timers.pop()
+                c.heapDeadline = nil
+                reschedule(c)
+            } else if let u = udpByID[top.flow], u.heapDeadline == top.deadline {
+                let expiry = u.lastActive + config.udpIdleTimeout
+                if expiry <= top.deadline { return top.deadline }
+                timers.pop()
+                u.heapDeadline = expiry
+                timers.push(expiry, u.id)
+            } else {
+                timers.pop()
+            }
         }
         return nil
     }
@@ -167,12 +180,6 @@ public final class PacketStack {
     var outputQueueFull: Bool { queue.byteCount >= config.outputQueueLimit }
 
     func post(_ e: StackEvent) { events.append(e) }
-
-    private func isLive(_ entry: (deadline: Double, flow: FlowID)) -> Bool {
-        if let c = tcpByID[entry.flow] { return c.heapDeadline == entry.deadline }
-        if let u = udpByID[entry.flow] { return u.heapDeadline == entry.deadline }
-        return false
-    }
 
     /// Registers the flow's earliest timer if it is earlier than what the heap already holds for it.
     func reschedule(_ c: TCPConnection) {
