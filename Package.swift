@@ -33,10 +33,12 @@ let package = Package(
         .executableTarget(name: "FuzzTunnelFrames", dependencies: ["Wire"]),
         .executableTarget(name: "FuzzHTTP", dependencies: ["Wire"]),
         .executableTarget(name: "FuzzSOCKS", dependencies: ["Wire"]),
+        .executableTarget(name: "FuzzPackets", dependencies: ["PacketStack", "Wire"]),
 
         .testTarget(name: "WireTests", dependencies: ["Wire"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "Wire"]),
         .testTarget(name: "TunDeviceTests", dependencies: ["TunDevice", "CShims", "CPcap", "Wire"]),
+        .testTarget(name: "PacketStackTests", dependencies: ["PacketStack", "Wire"]),
         .testTarget(name: "RelayTests", dependencies: ["Relay", "Share", "Transport", "Wire"]),
     ],
     swiftLanguageModes: [.v6]

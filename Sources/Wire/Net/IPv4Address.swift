@@ -6,6 +6,7 @@ public struct IPv4Address: Hashable, Comparable, Sendable, CustomStringConvertib
     public var value: UInt32
 
     public init(_ value: UInt32) { self.value = value }
+    public init(value: UInt32) { self.value = value }
 
     public init(_ a: UInt8, _ b: UInt8, _ c: UInt8, _ d: UInt8) {
         value = UInt32(a) << 24 | UInt32(b) << 16 | UInt32(c) << 8 | UInt32(d)
