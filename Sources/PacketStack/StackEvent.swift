@@ -8,7 +8,7 @@ public enum StackEvent: Equatable, Sendable {
     case tcpReceived(FlowID)
     /// The peer's FIN arrived and the shell has read all its data: shut down the socket's write side.
     case tcpPeerFinished(FlowID)
-    /// Send-buffer room again after writeTCP accepted less than offered.
+    /// Send-buffer room again after writeTCP accepted less than offered, or sendCapacity said 0.
     case tcpWritable(FlowID)
     /// The flow is gone (closed both ways, reset, or given up): close the socket.
     case tcpClosed(FlowID, reset: Bool)

@@ -170,7 +170,7 @@ def test_iperf3_tcp_and_udp(topo, conn):
     result = json.loads(r.stdout)
     received = result["end"]["sum_received"]["bits_per_second"]
     assert received > 50e6, "TCP through the machine IP: %.1f Mbit/s" % (received / 1e6)
-    r = topo.client.run(["iperf3", "-c", conn.machine_ip, "-p", str(VM_IPERF_PORT), "-u", "-b", "50M", "-t", "3", "-J"],
+    r = topo.client.run(["iperf3", "-c", conn.machine_ip, "-p", str(VM_IPERF_PORT), "-u", "-b", "50M", "-l", "1400", "-t", "3", "-J"],
                         timeout=40)
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr
     udp = json.loads(r.stdout)["end"]["sum"]

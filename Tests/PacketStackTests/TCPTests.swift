@@ -259,6 +259,18 @@ final class TCPWindowTests: XCTestCase {
         XCTAssertEqual(h.stack.sendCapacity(flow), 2920)
     }
 
+    /// The share agent never offers more than `sendCapacity` (it reads its socket only while
+    /// there is room), so an exactly full buffer must still bring `tcpWritable` once acked.
+    func testWritableAfterExactFillAndCapacityQuery() {
+        let h = Harness { $0.sendBuffer = 4096 }
+        let (flow, iss, _) = h.connect()
+        XCTAssertEqual(h.write(flow, bytes(4096, seed: 12)), 4096)
+        XCTAssertEqual(h.stack.sendCapacity(flow), 0)
+        _ = h.output()
+        h.send(h.tcp(seq: 1001, ack: iss &+ 1 &+ 2920, flags: .ack))
+        XCTAssertEqual(h.events(), [.tcpWritable(flow)])
+    }
+
     func testOutputQueueLimitStopsNewData() {
         let h = Harness { $0.outputQueueLimit = 3000 }
         let (flow, _, _) = h.connect()

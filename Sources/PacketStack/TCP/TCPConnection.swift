@@ -100,7 +100,13 @@ final class TCPConnection {
     /// Receive-buffer space: the window we can honour.
     var receiveWindow: Int { rcv.limit - rcv.count }
     var canWrite: Bool { (state == .synReceived || state == .established || state == .closeWait) && !finQueued }
-    var sendCapacity: Int { canWrite ? snd.free : 0 }
+    /// Room in the send buffer. Asking when there is none counts as a short write: the shell
+    /// hears `tcpWritable` once room is back (it reads its socket only while there is room).
+    var sendCapacity: Int {
+        let room = canWrite ? snd.free : 0
+        if room == 0 && canWrite { wantWritable = true }
+        return room
+    }
     var isTimeWait: Bool { state == .timeWait }
 
     private func windowField() -> UInt16 {
