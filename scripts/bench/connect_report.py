@@ -32,7 +32,8 @@ def main() -> None:
     ovpn = num(rows["openvpn"][3]) if "openvpn" in rows else None
 
     table = []
-    for key in sorted(rows, key=lambda k: ORDER.index(k) if k in ORDER else len(ORDER)):
+    keys = sorted(rows, key=lambda k: ORDER.index(k) if k in ORDER else len(ORDER))
+    for key in keys:
         _, label, tool, rbps, sbps, p50, p99, note = rows[key]
         r, s = num(rbps), num(sbps)
         gbit = "%.2f" % (r / 1e9) if r is not None else (note or "-")
@@ -53,7 +54,9 @@ def main() -> None:
     print("%s  \n`%s`\n" % (machine, command))
     print("| path | throughput tool | Gbit/s (receiver) | × OpenVPN-TCP | RTT p50 µs | RTT p99 µs |")
     print("|---|---|---|---|---|---|")
-    for label, tool, gbit, _, ratio, p50s, p99s, note in table:
+    for key, (label, tool, gbit, _, ratio, p50s, p99s, note) in zip(keys, table):
+        if key.startswith("vshare") and gbit == "not available":
+            gbit = "pending"
         print("| %s | %s | %s | %s | %s | %s |" % (label, tool, gbit, ratio, p50s, p99s))
     print("--- end ---")
 
