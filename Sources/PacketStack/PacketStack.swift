@@ -207,11 +207,16 @@ public final class PacketStack {
 
     private func flushAcks() {
         guard !ackList.isEmpty else { return }
-        for c in ackList {
+        let pending = ackList
+        ackList.removeAll(keepingCapacity: true)
+        for c in pending {
+            if c.ackPending && tcpByID[c.id] === c && c.ackMayWait {
+                ackList.append(c)   // its delayed-ACK timer, or the answer's data, sends it
+                continue
+            }
             c.inAckList = false
             if c.ackPending && tcpByID[c.id] === c { c.sendAck() }
         }
-        ackList.removeAll(keepingCapacity: true)
     }
 
     func leftHalfOpen(_ c: TCPConnection) {

@@ -77,6 +77,33 @@ final class TCPHandshakeTests: XCTestCase {
 }
 
 final class TCPDataTests: XCTestCase {
+    /// A small request is not acknowledged on its own at once: the answer carries the ACK (one
+    /// packet through relay and peer instead of two); with no answer, the delayed-ACK timer sends it.
+    func testSmallRequestAckRidesOnTheAnswer() {
+        let h = Harness()
+        let (flow, iss, _) = h.connect()
+        // The SYN-ACK cannot carry a scaled window, so the first read announces the full one.
+        h.send(h.tcp(seq: 1001, ack: iss &+ 1, flags: [.ack, .psh], payload: bytes(10, seed: 19)))
+        _ = h.read(flow)
+        XCTAssertEqual(h.output().count, 1, "the first read announces the scaled window")
+        h.send(h.tcp(seq: 1011, ack: iss &+ 1, flags: [.ack, .psh], payload: bytes(64, seed: 20)))
+        XCTAssertEqual(h.read(flow).count, 64)
+        let early = h.output()
+        XCTAssertEqual(early.count, 0, "no pure ACK for a 64-byte request")
+        XCTAssertEqual(h.write(flow, bytes(64, seed: 21)), 64)
+        let answer = h.output()
+        XCTAssertEqual(answer.count, 1)
+        XCTAssertEqual(answer.first?.tcp?.acknowledgmentNumber, 1075, "the answer acknowledges the request")
+        XCTAssertEqual(answer.first?.payload.count, 64)
+
+        h.send(h.tcp(seq: 1075, ack: iss &+ 65, flags: [.ack, .psh], payload: bytes(64, seed: 22)))
+        _ = h.read(flow)
+        XCTAssertEqual(h.output().count, 0)
+        h.now += h.stack.config.delayedAckTimeout
+        h.stack.advance(now: h.now)
+        XCTAssertEqual(h.output().map { $0.tcp?.acknowledgmentNumber }, [1139], "the timer acknowledges a request left unanswered")
+    }
+
     func testDataBothWaysByteExact() {
         let h = Harness()
         let (flow, iss, _) = h.connect()

@@ -23,6 +23,14 @@ final class TCPConnection {
     private var rcvMSS = 536                    // largest segment seen from the peer (ACK every 2nd)
     private var unackedBytes = 0
     var ackPending = false
+    /// The pending ACK reopens the window (the shell read data): it goes out with the next
+    /// transmit, never on the delayed-ACK timer, or a bulk sender would stall.
+    private var windowUpdatePending = false
+    /// Whether the pending ACK may wait for the delayed-ACK timer: less than one full segment
+    /// is unacknowledged and no window update waits. Interactive exchanges (a request, then the
+    /// machine's answer) then carry the ACK on the answer, as Linux's delayed ACK does, instead
+    /// of sending a pure ACK through relay and peer for every request.
+    var ackMayWait: Bool { !windowUpdatePending && unackedBytes < rcvMSS }
     var inAckList = false
     private var receivedNotified = false
     private(set) var peerFinishedNotified = false
@@ -130,6 +138,7 @@ final class TCPConnection {
         stack.emitTCP(key, seq: seq, ack: rcvNxtSeq, flags: flags, window: field, ring: snd, offset: offset, count: count)
         unackedBytes = 0
         ackPending = false
+        windowUpdatePending = false
         delayedAckDeadline = nil
     }
 
@@ -186,6 +195,7 @@ final class TCPConnection {
         // window grew by at least min(MSS, half the buffer) since the last advertisement.
         let edge = rcvAbs + Int(windowField()) << Int(rcvScale)
         if state.receivesData && edge - advertisedEdge >= min(advertisedMSS, rcv.limit / 2) {
+            windowUpdatePending = true
             scheduleAck()
         }
         checkPeerFinished()
