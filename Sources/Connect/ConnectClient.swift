@@ -32,6 +32,7 @@ public final class ConnectClient: TunnelConnectionDelegate {
         machineAddress = config.machineAddress
         do {
             loop = try EventLoop(name: "connect")
+            loop.spinMicroseconds = config.busyPollMicroseconds
         } catch {
             throw ConnectError.system(error)
         }

@@ -12,6 +12,8 @@ public struct ConnectConfig: Sendable {
     public var useTun = true
     public var pcapPath: String?
     public var mtu = 65535
+    /// Busy-poll window after active turns, in µs (`EventLoop.spinMicroseconds`; 0 = off).
+    public var busyPollMicroseconds: Double = EventLoop.defaultSpinMicroseconds
     public var mux = MuxConfig()
     /// Reconnect back-off after a lost connection: first delay and cap, in seconds.
     public var reconnectDelay: (first: Double, max: Double) = (1, 30)

@@ -18,6 +18,8 @@ public struct RelayConfig: Sendable {
     public var reconnectGrace: Double = 120
     public var mux = MuxConfig()
     public var loops = EventLoopGroup.coreCount
+    /// Busy-poll window after active turns, in µs (`EventLoop.spinMicroseconds`; 0 = off).
+    public var busyPollMicroseconds: Double = EventLoop.defaultSpinMicroseconds
     public var limits = GuessLimiter.Limits()
 
     public init(control: SocketAddress, http: SocketAddress, https: SocketAddress, domain: String,

@@ -35,6 +35,7 @@ public final class RelayServer: @unchecked Sendable {
         limiter = GuessLimiter(limits: config.limits)
         do {
             group = try EventLoopGroup(count: config.loops, name: "relay")
+            for loop in group.loops { loop.spinMicroseconds = config.busyPollMicroseconds }
         } catch {
             throw RelayError.listen("event loops", error)
         }

@@ -28,6 +28,7 @@ public final class ShareAgent: TunnelConnectionDelegate {
         self.config = config
         do {
             loop = try EventLoop(name: "share")
+            loop.spinMicroseconds = config.busyPollMicroseconds
         } catch {
             throw ShareError.system(error)
         }

@@ -17,6 +17,8 @@ public struct ShareConfig: Sendable {
     public var machineName = "default"
     /// Largest IP packet the packet stacks send to connect peers (the peers' TUN MTU).
     public var packetMTU = 65535
+    /// Busy-poll window after active turns, in µs (`EventLoop.spinMicroseconds`; 0 = off).
+    public var busyPollMicroseconds: Double = EventLoop.defaultSpinMicroseconds
 
     public init(relay: String, relayCA: String?, token: String?, target: String, httpPort: UInt16,
                 httpsPort: UInt16?, disableHTTP: Bool) {

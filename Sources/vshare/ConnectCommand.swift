@@ -42,6 +42,7 @@ enum ConnectCommand {
         config.useTun = !parsed.has("no-tun")
         config.pcapPath = parsed.last("pcap")
         if let window = try parsed.streamWindow() { config.mux.initialWindow = window }
+        if let us = try Environment.busyPollMicroseconds() { config.busyPollMicroseconds = us }
         return config
     }
 

@@ -20,3 +20,15 @@ enum Environment {
         return trimmed.isEmpty ? nil : trimmed
     }
 }
+
+extension Environment {
+    /// `VSHARE_BUSY_POLL=MICROSECONDS`: how long each event loop polls for more I/O before it
+    /// sleeps (0 turns it off). A tuning knob for latency versus idle CPU, read for every role.
+    static func busyPollMicroseconds() throws(ArgumentScanner.UsageError) -> Double? {
+        guard let text = value("VSHARE_BUSY_POLL") else { return nil }
+        guard let us = Double(text), us >= 0, us <= 100_000 else {
+            throw .init("VSHARE_BUSY_POLL must be microseconds between 0 and 100000, not '\(text)'")
+        }
+        return us
+    }
+}

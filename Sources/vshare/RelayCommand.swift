@@ -35,6 +35,7 @@ enum RelayCommand {
             hostnames: parsed.all("hostname"),
             certificatePath: cert, keyPath: key, shareTTL: ttl)
         if let window = try parsed.streamWindow() { config.mux.initialWindow = window }
+        if let us = try Environment.busyPollMicroseconds() { config.busyPollMicroseconds = us }
         return config
     }
 

@@ -36,6 +36,7 @@ enum ShareCommand {
             httpsPort: try parsed.port("https"),
             disableHTTP: parsed.has("disable-http"))
         if let window = try parsed.streamWindow() { config.mux.initialWindow = window }
+        if let us = try Environment.busyPollMicroseconds() { config.busyPollMicroseconds = us }
         return config
     }
 
