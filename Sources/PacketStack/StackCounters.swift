@@ -33,3 +33,18 @@ public struct StackCounters: Sendable, Equatable {
 
     public var dropped: Int { inboundDropped + outputQueueFull + oversize }
 }
+
+extension StackCounters: CustomStringConvertible {
+    /// One line for the sharer's log: totals, then each drop reason that happened.
+    public var description: String {
+        let reasons: [(String, Int)] = [
+            ("malformed", malformed), ("bad checksum", badChecksum), ("not for the machine", notForMachine),
+            ("fragment", fragment), ("unsupported protocol", unsupportedProtocol), ("flow table full", flowTableFull),
+            ("half-open limit", halfOpenLimit), ("out of window", outOfWindow), ("no flow", noFlow),
+            ("ignored", ignored), ("output queue full", outputQueueFull), ("oversize", oversize),
+        ]
+        let drops = reasons.filter { $0.1 > 0 }.map { "\($0.0) \($0.1)" }
+        return "\(packetsIn) packets in, \(packetsOut) out, \(dropped) dropped"
+            + (drops.isEmpty ? "" : " (" + drops.joined(separator: ", ") + ")")
+    }
+}

@@ -66,7 +66,11 @@ final class ConnectSession: TunnelConnectionDelegate {
         tunnel.context = nil
         if let agent {
             agent.detach(self)
-            if let share { Console.headline("relay", "Peer \(clientIP) left share \(share.name) (session \(id)).") }
+            if let share {
+                let drops = tunnel.droppedDatagrams
+                Console.headline("relay", "Peer \(clientIP) left share \(share.name) (session \(id))"
+                                 + (drops > 0 ? "; \(drops) packets for it were dropped (its connection was backed up)." : "."))
+            }
         }
         agent = nil
     }

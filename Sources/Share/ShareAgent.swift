@@ -149,7 +149,7 @@ public final class ShareAgent: TunnelConnectionDelegate {
         case .sessionClosed:
             guard let id = message.session, let session = sessions.removeValue(forKey: id) else { return }
             session.close()
-            Console.detail(machine, "A peer disconnected (session \(id)).")
+            Console.detail(machine, "A peer disconnected (session \(id)): \(session.stack.counters).")
         default:
             break
         }
