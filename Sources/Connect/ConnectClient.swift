@@ -25,6 +25,8 @@ public final class ConnectClient: TunnelConnectionDelegate {
     private var exitStatus: Int32?
     private var backoff: Double
     private var signals: TerminationSignals?
+    /// Why the relay asked us to come back later (the share's agent is away), if it did.
+    private var retryLater: String?
     private let label = "connect"
 
     public init(config: ConnectConfig) throws(ConnectError) {
@@ -130,7 +132,10 @@ public final class ConnectClient: TunnelConnectionDelegate {
             let reason = message.reason ?? "the relay refused the request"
             switch message.errorCode {
             case .notFound?: finish(1, error: "\(reason). Ask the sharer for the current name.")
-            case .tooManyRequests?: finish(1, error: reason)
+            case .agentUnavailable?:
+                // Not an end: the sharer's agent is reconnecting. Retry with back-off.
+                retryLater = reason
+                tunnel.close()
             default: finish(1, error: reason)
             }
         default:
@@ -191,13 +196,22 @@ public final class ConnectClient: TunnelConnectionDelegate {
     private func connectionLost(_ error: Error?) {
         let why = error.map { "\($0)" } ?? "the relay closed the connection"
         joined = false
-        guard everJoined else {
+        if let reason = retryLater {
+            retryLater = nil
+            Console.headline(label, "The share is not reachable right now (\(reason)); retrying in \(Int(backoff)) s...")
+            return retry()
+        }
+        if !everJoined {
             if (error as? TLSError)?.isCertificateFailure == true {
                 return finish(1, error: "cannot verify the relay's TLS certificate (\(why)). Pass the relay's CA with --relay-ca.")
             }
             return finish(1, error: "cannot connect to the relay at \(config.relay): \(why). Is the relay running, and is --relay right?")
         }
         Console.headline(label, "Lost the connection to the relay (\(why)); reconnecting in \(Int(backoff)) s...")
+        retry()
+    }
+
+    private func retry() {
         let delay = backoff
         backoff = min(backoff * 2, config.reconnectDelay.max)
         loop.schedule(after: delay) { [weak self] in

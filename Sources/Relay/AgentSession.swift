@@ -90,7 +90,9 @@ final class AgentSession: TunnelConnectionDelegate {
 
     func tunnelDidClose(_ tunnel: TunnelConnection, error: Error?) {
         tunnel.context = nil
-        endSessions(reason: "the share's agent disconnected")
+        // The share may come back (the agent resumes it): peers are told to retry, not that it ended.
+        for session in sessions.values { session.agentLeft() }
+        sessions.removeAll()
         if let share {
             relay.registry.detach(share, agent: self)
             if relay.registry.lookup(share.name) != nil {

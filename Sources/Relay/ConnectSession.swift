@@ -82,7 +82,13 @@ final class ConnectSession: TunnelConnectionDelegate {
         _ = tunnel.sendDatagram(channel: 0, packet)
     }
 
-    /// The share ended, or its agent went away: tell the peer and hang up.
+    /// The share's agent disconnected (it may resume the share): the peer retries later.
+    func agentLeft() {
+        agent = nil
+        refuse(.agentUnavailable, "the share's agent disconnected; it may reconnect")
+    }
+
+    /// The share ended: tell the peer and hang up.
     func end(reason: String) {
         agent = nil
         var message = ControlMessage(kind: .shareEnded)
@@ -112,7 +118,7 @@ final class ConnectSession: TunnelConnectionDelegate {
         guard tunnel.isOpen else { return }
         guard relay.registry.lookup(entry.name)?.entry === entry else { return notFound(entry.name) }
         guard let agent = relay.registry.agent(of: entry, on: loop) else {
-            return refuse(.notFound, "share \(entry.name) is live but its agent is reconnecting; try again in a minute")
+            return refuse(.agentUnavailable, "share \(entry.name) is live but its agent is reconnecting")
         }
         guard let id = agent.attach(self, machineAddress: machineAddress) else {
             return refuse(.tooManyRequests, "share \(entry.name) has as many peers as it allows (\(AgentSession.maxSessions))")

@@ -306,3 +306,29 @@ def test_share_end_ends_connect(topo, relay, new_share, vm_extras):
     assert V.stop(s.proc) == 0
     c.proc.wait_line(r"has ended", 10)
     assert c.proc.wait(5) == 0, c.proc.describe()
+
+
+@pytest.mark.timeout(60)
+def test_connect_survives_the_agent_reconnecting(topo, relay, new_share, vm_extras):
+    """The share agent's connection drops (ss -K) and it resumes the share: the connect peer is told
+    to retry, not that the share ended, and the machine IP works again afterwards."""
+    s = new_share()
+    c = start_connect(topo, relay, s.name, extra=["--ip", "172.16.0.20"], label="connect-resume")
+    try:
+        r = curl(topo, ["http://%s:%d/" % (c.machine_ip, VM_HTTP_PORT)], timeout=20)
+        assert b"vm-index-ok" in r.stdout, r.stderr
+        start = c.proc.line_count()
+        out = topo.share_host.run(["ss", "-tnpH", "state", "established", "dst", T.RELAY_SHARE_SIDE_IP,
+                                   "dport", "=", ":%d" % relay.control_port], timeout=10, check=True).stdout.decode()
+        sport = [l.split()[2].rsplit(":", 1)[1] for l in out.splitlines() if "pid=%d," % s.proc.pid in l]
+        assert len(sport) == 1, out
+        topo.share_host.run(["ss", "-K", "-tnH", "dst", T.RELAY_SHARE_SIDE_IP, "dport", "=",
+                             ":%d" % relay.control_port, "sport", "=", ":%s" % sport[0]], timeout=10, check=True)
+        s.proc.wait_line(r"Reconnected", timeout=10)
+        c.proc.wait_line(r"Reconnected to %s" % re.escape(s.name), timeout=20, start=start,
+                         hint="(the connect peer must rejoin once the agent is back)")
+        assert c.proc.poll() is None and "has ended" not in c.proc.stdout, c.proc.describe()
+        r = curl(topo, ["http://%s:%d/" % (c.machine_ip, VM_HTTP_PORT)], timeout=20)
+        assert b"vm-index-ok" in r.stdout, r.stderr
+    finally:
+        assert V.stop(c.proc) == 0, c.proc.describe()

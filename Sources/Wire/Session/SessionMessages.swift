@@ -70,6 +70,8 @@ public struct ControlMessage: Codable, Equatable, Sendable {
         case notFound
         /// Too many lookups of unknown names from this address.
         case tooManyRequests
+        /// The share is live but its agent is away (reconnecting): a connect client retries.
+        case agentUnavailable
     }
 
     public init(kind: Kind) { self.kind = kind }
