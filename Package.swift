@@ -29,17 +29,20 @@ let package = Package(
 
         .executableTarget(name: "vshare", dependencies: ["Relay", "Share", "Connect", "Transport", "Wire"]),
 
+        // Seeded randomness and input splitting shared by the fuzz targets and the tests.
+        .target(name: "TestSupport"),
+
         // libFuzzer targets: `scripts/fuzz` builds them with --sanitize=fuzzer.
         .executableTarget(name: "FuzzTunnelFrames", dependencies: ["Wire"]),
-        .executableTarget(name: "FuzzHTTP", dependencies: ["Wire"]),
-        .executableTarget(name: "FuzzSOCKS", dependencies: ["Wire"]),
+        .executableTarget(name: "FuzzHTTP", dependencies: ["Wire", "TestSupport"]),
+        .executableTarget(name: "FuzzSOCKS", dependencies: ["Wire", "TestSupport"]),
         .executableTarget(name: "FuzzPackets", dependencies: ["PacketStack", "Wire"]),
 
         .testTarget(name: "WireTests", dependencies: ["Wire"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "Wire"]),
         .testTarget(name: "TunDeviceTests", dependencies: ["TunDevice", "CShims", "CPcap", "Wire"]),
-        .testTarget(name: "PacketStackTests", dependencies: ["PacketStack", "Wire"]),
-        .testTarget(name: "RelayTests", dependencies: ["Relay", "Share", "Transport", "Wire"]),
+        .testTarget(name: "PacketStackTests", dependencies: ["PacketStack", "Wire", "TestSupport"]),
+        .testTarget(name: "RelayTests", dependencies: ["Relay", "Share", "Transport", "Wire", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -11,37 +11,14 @@
 //     -Xswiftc -sanitize=fuzzer,address --scratch-path .build-fuzz-h
 //   ASAN_OPTIONS=detect_leaks=0 .build-fuzz-h/debug/FuzzHTTP -max_total_time=60 <workdir> Tests/Fuzz/corpus/http
 // Corpus files: first byte = chunking seed (0 = one chunk), the rest = connection bytes.
+import TestSupport
 import Wire
-
-private struct SplitMix {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
-/// Chunk boundaries for `count` bytes: seed 0 → one chunk, otherwise random sizes.
-private func chunks(_ count: Int, seed: UInt8) -> [Range<Int>] {
-    var out: [Range<Int>] = []
-    var rng = SplitMix(state: UInt64(seed))
-    var i = 0
-    while i < count {
-        let n = seed == 0 ? count : 1 + Int(rng.next() % UInt64(seed & 0x40 != 0 ? 3 : 64))
-        out.append(i..<min(i + n, count))
-        i += n
-    }
-    return out
-}
 
 private func fuzzRequests(_ input: [UInt8], seed: UInt8) {
     var parser = HTTPRequestParser(maxHeadBytes: 4096, maxHeaders: 32)
     var bodyBytes = 0
     var upgraded = false
-    loop: for range in chunks(input.count, seed: seed) {
+    loop: for range in ChunkPlan.ranges(count: input.count, seed: seed) {
         parser.feed(Array(input[range]))
         while true {
             let event: HTTPRequestEvent?
@@ -73,7 +50,7 @@ private func fuzzResponses(_ input: [UInt8], seed: UInt8) {
     var parser = HTTPResponseParser(maxHeadBytes: 4096)
     // The relay's observing parser must see the same messages while handing out no bytes.
     var observer = HTTPResponseParser(maxHeadBytes: 4096, observing: true)
-    var rng = SplitMix(state: UInt64(seed) &* 31)
+    var rng = SplitMix64(seed: UInt64(seed) &* 31)
     for _ in 0..<8 {
         let method = methods[Int(rng.next() % 4)]
         parser.expectResponse(toMethod: method)
@@ -109,7 +86,7 @@ private func fuzzResponses(_ input: [UInt8], seed: UInt8) {
         observed.append(shape(e))
     }
     var failed = false, observerFailed = false
-    loop: for range in chunks(input.count, seed: seed) {
+    loop: for range in ChunkPlan.ranges(count: input.count, seed: seed) {
         parser.feed(Array(input[range]))
         observer.feed(Array(input[range]))
         while !observerFailed {

@@ -8,31 +8,8 @@
 // Build and run: `FUZZ_SECONDS=60 scripts/fuzz FuzzSOCKS` (see the BUILD_FLAGS note there).
 // Corpus files (Tests/Fuzz/corpus/socks/): first byte = chunking seed (0 = one chunk), the
 // rest = client bytes.
+import TestSupport
 import Wire
-
-private struct SplitMix {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
-/// Chunk boundaries for `count` bytes: seed 0 → one chunk, otherwise random sizes.
-private func chunks(_ count: Int, seed: UInt8) -> [Range<Int>] {
-    var out: [Range<Int>] = []
-    var rng = SplitMix(state: UInt64(seed))
-    var i = 0
-    while i < count {
-        let n = seed == 0 ? count : 1 + Int(rng.next() % UInt64(seed & 0x40 != 0 ? 3 : 64))
-        out.append(i..<min(i + n, count))
-        i += n
-    }
-    return out
-}
 
 private struct Outcome: Equatable {
     var events: [SOCKS5ServerEvent] = []
@@ -62,7 +39,7 @@ private func parse(_ input: [UInt8], in ranges: [Range<Int>]) -> Outcome {
 
 private func fuzzServer(_ input: [UInt8], seed: UInt8) {
     let whole = parse(input, in: [0..<input.count])
-    let split = parse(input, in: chunks(input.count, seed: seed))
+    let split = parse(input, in: ChunkPlan.ranges(count: input.count, seed: seed))
     precondition(whole == split, "chunking changed the outcome: \(whole) vs \(split)")
     precondition(whole.events.count <= 2)
     precondition(whole.rest.count <= input.count && Array(input.suffix(whole.rest.count)) == whole.rest,

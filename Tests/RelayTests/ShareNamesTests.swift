@@ -1,18 +1,8 @@
 import Foundation
+import TestSupport
 import XCTest
 @testable import Relay
 
-/// Deterministic generator for tests (SplitMix64).
-private struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 final class ShareNamesTests: XCTestCase {
     private let pattern = try! NSRegularExpression(pattern: "^[a-z]{3,10}-[a-z]{3,10}-[0-9]{4}$")
@@ -73,7 +63,7 @@ final class ShareNamesTests: XCTestCase {
     }
 
     func testCollisionRedraws() {
-        var rng = SeededGenerator(state: 42)
+        var rng = SplitMix64(seed: 42)
         var asked: [String] = []
         let name = ShareNameGenerator().next(using: &rng) { candidate in
             asked.append(candidate)
@@ -123,8 +113,8 @@ final class ShareNamesTests: XCTestCase {
     }
 
     func testSeededDrawsAreReproducible() {
-        var a = SeededGenerator(state: 7)
-        var b = SeededGenerator(state: 7)
+        var a = SplitMix64(seed: 7)
+        var b = SplitMix64(seed: 7)
         let namesA = (0..<50).map { _ in ShareNameGenerator.draw(using: &a) }
         let namesB = (0..<50).map { _ in ShareNameGenerator.draw(using: &b) }
         XCTAssertEqual(namesA, namesB)
