@@ -298,6 +298,22 @@ final class TCPWindowTests: XCTestCase {
         XCTAssertEqual(h.events(), [.tcpWritable(flow)])
     }
 
+    /// Found by FuzzPackets: with the tunnel backed up, every RTO added another copy of the
+    /// segment to the output queue. The copy still waiting there is enough; the timer backs off.
+    func testTimeoutWhileOutputQueueIsFullAddsNothing() {
+        let h = Harness { $0.outputQueueLimit = 3000 }
+        let (flow, _, _) = h.connect()
+        XCTAssertEqual(h.write(flow, bytes(20_000, seed: 13)), 20_000)
+        let queued = h.stack.queuedOutputBytes
+        XCTAssertGreaterThanOrEqual(queued, 3000)
+        for _ in 0..<5 {
+            h.now = h.stack.nextDeadline ?? h.now + 1
+            h.stack.advance(now: h.now)
+            XCTAssertEqual(h.stack.queuedOutputBytes, queued, "no retransmission piles up behind a full queue")
+        }
+        XCTAssertEqual(h.stack.flowCount, 1, "waiting for the tunnel spends no retries")
+    }
+
     func testOutputQueueLimitStopsNewData() {
         let h = Harness { $0.outputQueueLimit = 3000 }
         let (flow, _, _) = h.connect()

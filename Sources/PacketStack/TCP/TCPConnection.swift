@@ -627,6 +627,13 @@ final class TCPConnection {
     }
 
     private func retransmissionTimeout() {
+        // Packets still wait in our own output queue (the tunnel is backed up): nothing was lost
+        // on the way yet, and another copy would only grow the queue. Wait, without spending a retry.
+        if stack.outputQueueFull && state != .synReceived {
+            rtt.backoff()
+            rexmitDeadline = now + rtt.rto
+            return
+        }
         retries += 1
         if state == .synReceived {
             guard retries <= Self.maxSynAckRetries else {
