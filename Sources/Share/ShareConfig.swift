@@ -17,6 +17,8 @@ public struct ShareConfig: Sendable {
     public var machineName = "default"
     /// Largest IP packet the packet stacks send to connect peers (the peers' TUN MTU).
     public var packetMTU = 65535
+    /// `--ssh`: share SSH access with a per-share key (nil: SSH is never shared).
+    public var ssh: SSHShareOptions?
 
     public init(relay: String, relayCA: String?, token: String?, target: String, httpPort: UInt16,
                 httpsPort: UInt16?, disableHTTP: Bool) {
