@@ -68,17 +68,17 @@ enum PasswordPrompt {
         let tty = open("/dev/tty", O_RDWR | O_CLOEXEC)
         let fd = tty >= 0 ? tty : 0
         defer { if tty >= 0 { close(tty) } }
-        write(fd, prompt + " ")
         var saved = termios()
         let canRestore = tcgetattr(fd, &saved) == 0
         if canRestore {
             var raw = saved
             raw.c_lflag &= ~tcflag_t(ECHO | ICANON | ISIG)
             withUnsafeMutableBytes(of: &raw.c_cc) { $0[Int(VMIN)] = 1; $0[Int(VTIME)] = 0 }
-            tcsetattr(fd, TCSAFLUSH, &raw)
+            tcsetattr(fd, TCSANOW, &raw)   // before the prompt: what is typed after it is never echoed
         }
+        write(fd, prompt + " ")
         defer {
-            if canRestore { tcsetattr(fd, TCSAFLUSH, &saved) }
+            if canRestore { tcsetattr(fd, TCSANOW, &saved) }
             write(fd, "\n")
         }
         var line: [UInt8] = []

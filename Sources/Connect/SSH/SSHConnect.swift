@@ -132,11 +132,11 @@ public enum SSHConnect {
         }
     }
 
-    /// `exec 'vshare' connect 'NAME' --relay 'R' [--relay-ca 'CA'] --stdio --ssh-port P`, quoted for
+    /// `'vshare' connect 'NAME' --relay 'R' [--relay-ca 'CA'] --stdio --ssh-port P`, quoted for
     /// the shell ssh runs it with, `%` doubled for ssh's own token expansion.
     static func proxyCommand(_ config: SSHConnectConfig, port: UInt16) -> String {
         func quote(_ text: String) -> String { "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'" }
-        var words = ["exec", quote(config.executable), "connect", quote(config.connect.name),
+        var words = [quote(config.executable), "connect", quote(config.connect.name),
                      "--relay", quote(config.connect.relay)]
         if let ca = config.connect.relayCA {
             let absolute = ca.hasPrefix("/") ? ca : FileManager.default.currentDirectoryPath + "/" + ca
@@ -149,25 +149,16 @@ public enum SSHConnect {
     /// Runs ssh on our terminal and waits. Ctrl-C reaches ssh from the terminal itself (we ignore
     /// it, as system() does); SIGTERM is passed on to ssh, so we always get to clean up.
     private static func runSSH(_ arguments: [String]) throws -> Int32 {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try ChildProcess.locate("ssh"))
-        process.arguments = arguments
-        do {
-            try process.run()
-        } catch {
-            throw SSHConnectError.local("cannot run ssh: \(error)")
-        }
+        let ssh = try Spawned.start(try ChildProcess.locate("ssh"), arguments)
         var set = sigset_t()
         sigemptyset(&set)
         sigaddset(&set, SIGINT)
         sigaddset(&set, SIGTERM)
         var timeout = timespec(tv_sec: 0, tv_nsec: 200_000_000)
-        while process.isRunning {
+        while true {
+            if let status = ssh.poll() { return status }
             let signal = sigtimedwait(&set, nil, &timeout)
-            if signal == SIGTERM { kill(process.processIdentifier, SIGTERM) }
+            if signal == SIGTERM { ssh.signal(SIGTERM) }
         }
-        process.waitUntilExit()
-        if process.terminationReason == .uncaughtSignal { return 128 + process.terminationStatus }
-        return process.terminationStatus
     }
 }

@@ -41,48 +41,59 @@ public enum ChildProcess {
 
     public static func run(_ tool: String, _ arguments: [String], input: [UInt8]? = nil,
                            environment: [String: String] = [:]) throws(Failure) -> Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try locate(tool))
-        process.arguments = arguments
-        if !environment.isEmpty {
-            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        var inPipe: [Int32] = [-1, -1], outPipe: [Int32] = [-1, -1], errPipe: [Int32] = [-1, -1]
+        func cloexecPipe(_ fds: inout [Int32]) -> Bool {
+            guard pipe(&fds) == 0 else { return false }
+            for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+            return true
         }
-        let stdinPipe = Pipe(), stdoutPipe = Pipe(), stderrPipe = Pipe()
-        process.standardInput = input == nil ? FileHandle.nullDevice : stdinPipe
-        process.standardOutput = stdoutPipe
-        process.standardError = stderrPipe
+        guard cloexecPipe(&inPipe), cloexecPipe(&outPipe), cloexecPipe(&errPipe) else {
+            throw .launch(tool, "pipe: \(String(cString: strerror(errno)))")
+        }
+        let child: Spawned
         do {
-            try process.run()
+            child = try Spawned.start(try locate(tool), arguments, environment: environment,
+                                      stdin: inPipe[0], stdout: outPipe[1], stderr: errPipe[1])
         } catch {
-            throw .launch(tool, "\(error)")
+            for fd in inPipe + outPipe + errPipe { close(fd) }
+            throw error
         }
+        close(inPipe[0]); close(outPipe[1]); close(errPipe[1])
+        signal(SIGPIPE, SIG_IGN)   // a child that exits before reading its input must not kill us
         let collected = Collected()
         let group = DispatchGroup()
-        for (pipe, isError) in [(stdoutPipe, false), (stderrPipe, true)] {
+        for (fd, isError) in [(outPipe[0], false), (errPipe[0], true)] {
             group.enter()
-            let handle = pipe.fileHandleForReading
             Thread.detachNewThread {
-                let data = handle.readDataToEndOfFile()
+                var data: [UInt8] = []
+                var buffer = [UInt8](repeating: 0, count: 16 * 1024)
+                while true {
+                    let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+                    if n < 0 && errno == EINTR { continue }
+                    if n <= 0 { break }
+                    data += buffer[0..<n]
+                }
+                close(fd)
                 collected.set(String(decoding: data, as: UTF8.self), isError: isError)
                 group.leave()
             }
         }
         if let input {
-            let fd = stdinPipe.fileHandleForWriting.fileDescriptor
             input.withUnsafeBytes { bytes in
                 var offset = 0
                 while offset < bytes.count {
-                    let n = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-                    if n <= 0 { if errno == EINTR { continue }; break }
+                    let n = Glibc.write(inPipe[1], bytes.baseAddress! + offset, bytes.count - offset)
+                    if n < 0 && errno == EINTR { continue }
+                    if n <= 0 { break }
                     offset += n
                 }
             }
-            try? stdinPipe.fileHandleForWriting.close()
         }
+        close(inPipe[1])
         group.wait()
-        process.waitUntilExit()
+        let status = child.wait()
         let (output, errorOutput) = collected.values
-        return Result(status: process.terminationStatus, output: output, errorOutput: errorOutput)
+        return Result(status: status, output: output, errorOutput: errorOutput)
     }
 
     private final class Collected: @unchecked Sendable {

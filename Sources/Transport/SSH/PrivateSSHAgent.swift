@@ -7,25 +7,19 @@ import Glibc
 /// key anyway. `stop()` terminates the agent (by its pid).
 public final class PrivateSSHAgent: @unchecked Sendable {
     public let socketPath: String
-    private let process: Process
+    private let process: Spawned
+    private var stopped = false
 
     public init(directory: PrivateDirectory) throws(ChildProcess.Failure) {
         socketPath = directory.path + "/agent.sock"
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: try ChildProcess.locate("ssh-agent"))
-        process.arguments = ["-D", "-a", socketPath]
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        do {
-            try process.run()
-        } catch {
-            throw .launch("ssh-agent", "\(error)")
-        }
+        let null = open("/dev/null", O_RDWR | O_CLOEXEC)
+        defer { if null >= 0 { close(null) } }
+        process = try Spawned.start(try ChildProcess.locate("ssh-agent"), ["-D", "-a", socketPath],
+                                    stdin: null, stdout: null, stderr: null)
         // The agent binds its socket right after start.
-        for _ in 0..<100 {
+        for _ in 0..<250 {
             if access(socketPath, F_OK) == 0 { return }
-            if !process.isRunning { break }
+            if process.poll() != nil { stopped = true; break }
             usleep(20_000)
         }
         stop()
@@ -40,9 +34,10 @@ public final class PrivateSSHAgent: @unchecked Sendable {
     }
 
     public func stop() {
-        guard process.isRunning else { return }
-        kill(process.processIdentifier, SIGTERM)
-        process.waitUntilExit()
+        guard !stopped else { return }
+        stopped = true
+        process.signal(SIGTERM)
+        _ = process.wait()
     }
 
     deinit { stop() }
