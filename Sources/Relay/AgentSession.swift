@@ -117,10 +117,14 @@ final class AgentSession: TunnelConnectionDelegate {
             }
         }
         let httpEnabled = message.httpEnabled ?? true
+        if let ssh = message.ssh, !ssh.isWellFormed {
+            return refuse(.badRequest, "the share's SSH key blob is malformed or uses unsupported parameters")
+        }
         let entry = relay.registry.create(httpEnabled: httpEnabled, httpsEnabled: message.httpsEnabled ?? false,
-                                          ttl: relay.config.shareTTL, loop: loop, agent: self)
+                                          ttl: relay.config.shareTTL, loop: loop, agent: self, ssh: message.ssh)
         share = entry
         Console.headline("relay", "Share \(entry.name) created by \(peer?.host ?? "?"); expires in \(DurationSyntax.format(seconds: relay.config.shareTTL)).")
+        if let ssh = message.ssh { Console.detail("relay", "Share \(entry.name) offers SSH\(ssh.once ? " (key released once)" : "").") }
         confirm(entry)
     }
 

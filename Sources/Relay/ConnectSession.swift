@@ -9,12 +9,14 @@ import Wire
 final class ConnectSession: TunnelConnectionDelegate {
     let tunnel: TunnelConnection
     let peer: SocketAddress?
-    private unowned let relay: RelayServer
+    unowned let relay: RelayServer
     private var share: ShareEntry?
     private weak var agent: AgentSession?
     private(set) var id: UInt32 = 0
     private var requested = false
-    private var clientIP: String { peer?.host ?? "unknown" }
+    /// SSH key requests on this connection (a client needs two: `sshParams`, `sshKey`).
+    var sshRequests = 0
+    var clientIP: String { peer?.host ?? "unknown" }
 
     private init(tunnel: TunnelConnection, peer: SocketAddress?, relay: RelayServer) {
         self.tunnel = tunnel
@@ -38,6 +40,9 @@ final class ConnectSession: TunnelConnectionDelegate {
     func tunnel(_ tunnel: TunnelConnection, didReceiveHello version: UInt16, body: HelloBody?) {}
 
     func tunnel(_ tunnel: TunnelConnection, didReceiveControl payload: [UInt8]) {
+        if let message = ControlMessage.decode(payload), message.kind == .sshParams || message.kind == .sshKey, !requested {
+            return handleSSH(message)
+        }
         guard let message = ControlMessage.decode(payload), message.kind == .openSession, !requested,
               let name = message.name else {
             return refuse(.badRequest, "expected one openSession message")
@@ -134,11 +139,11 @@ final class ConnectSession: TunnelConnectionDelegate {
         tunnel.sendControl(reply.encoded())
     }
 
-    private func notFound(_ name: String) {
+    func notFound(_ name: String) {
         refuse(.notFound, "there is no share named '\(name)': check the name, or the share has ended")
     }
 
-    private func refuse(_ code: ControlMessage.ErrorCode, _ reason: String) {
+    func refuse(_ code: ControlMessage.ErrorCode, _ reason: String) {
         tunnel.sendControl(ControlMessage.error(code, reason).encoded())
         tunnel.goaway(code: 1, reason: reason)
     }

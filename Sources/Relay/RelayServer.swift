@@ -24,6 +24,8 @@ public final class RelayServer: @unchecked Sendable {
     public let config: RelayConfig
     let registry = ShareRegistry()
     let limiter: GuessLimiter
+    /// Wrong SSH-key proofs, per client address and per share.
+    let proofLimiter = SSHKeyVault.ProofLimiter()
     let group: EventLoopGroup
     let tlsContext: TLSContext
     let ownerToken: String

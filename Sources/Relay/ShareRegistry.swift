@@ -14,6 +14,8 @@ public final class ShareEntry: @unchecked Sendable {
     fileprivate var loop: EventLoop
     fileprivate weak var agent: AgentSession?
     fileprivate(set) var detachedSince: Double?
+    /// `--ssh`: the sealed key and its verifier (see `SSHKeyVault`). Under the registry's lock.
+    fileprivate var ssh: SSHKeyBlob?
 
     init(name: String, resumeSecret: String, httpEnabled: Bool, httpsEnabled: Bool, expiresAt: Double,
          loop: EventLoop, agent: AgentSession) {
@@ -38,12 +40,14 @@ public final class ShareRegistry: @unchecked Sendable {
     public var count: Int { lock.withLock { shares.count } }
 
     /// Creates a share under a fresh name that no live share has.
-    func create(httpEnabled: Bool, httpsEnabled: Bool, ttl: Int, loop: EventLoop, agent: AgentSession) -> ShareEntry {
+    func create(httpEnabled: Bool, httpsEnabled: Bool, ttl: Int, loop: EventLoop, agent: AgentSession,
+                ssh: SSHKeyBlob? = nil) -> ShareEntry {
         lock.withLock {
             let name = names.next(isTaken: { shares[$0] != nil })
             let entry = ShareEntry(name: name, resumeSecret: SecretToken.make(), httpEnabled: httpEnabled,
                                    httpsEnabled: httpsEnabled, expiresAt: MonotonicClock.now() + Double(ttl),
                                    loop: loop, agent: agent)
+            entry.ssh = ssh
             shares[name] = entry
             return entry
         }
@@ -84,7 +88,10 @@ public final class ShareRegistry: @unchecked Sendable {
     }
 
     func remove(_ entry: ShareEntry) {
-        lock.withLock { if shares[entry.name] === entry { shares[entry.name] = nil } }
+        lock.withLock {
+            entry.ssh = nil
+            if shares[entry.name] === entry { shares[entry.name] = nil }
+        }
     }
 }
 
@@ -101,8 +108,32 @@ extension ShareRegistry {
                     ended.append((entry, "abandoned", entry.loop, nil))
                 }
             }
-            for ending in ended { shares[ending.entry.name] = nil }
+            for ending in ended { shares[ending.entry.name] = nil; ending.entry.ssh = nil }
             return ended
+        }
+    }
+}
+
+extension ShareRegistry {
+    /// The KDF parameters of a live share's SSH key (`sshParams`).
+    func sshParams(_ name: String) -> SSHKeyVault.Lookup<SSHKDFParams> {
+        lock.withLock {
+            guard let entry = shares[name] else { return .notFound }
+            guard let blob = entry.ssh else { return .noSSH }
+            return .found(blob.kdf)
+        }
+    }
+
+    /// Releases a live share's sealed key for a proof equal to its verifier (constant-time); an
+    /// `--ssh-once` key is deleted in the same critical section, so of two simultaneous correct
+    /// requests exactly one gets it.
+    func releaseSSHKey(_ name: String, proof: [UInt8]) -> SSHKeyVault.Lookup<SSHSealedKey> {
+        lock.withLock {
+            guard let entry = shares[name] else { return .notFound }
+            guard let blob = entry.ssh else { return .noSSH }
+            guard SSHKeyVault.matches(proof: proof, verifier: blob.verifier) else { return .wrongProof }
+            if blob.once { entry.ssh = nil }
+            return .found(blob.sealed)
         }
     }
 }

@@ -7,8 +7,8 @@ import Wire
 /// Connect clients of the share are packet sessions (`PacketSession`): their IP packets arrive as
 /// datagrams on the session's channel and their flows end as sockets to the same machine.
 public final class ShareAgent: TunnelConnectionDelegate {
-    private let config: ShareConfig
-    private let loop: EventLoop
+    let config: ShareConfig
+    let loop: EventLoop
     private let tls: TLSContext
     private let relayAddress: SocketAddress
     private let relayHost: String
@@ -23,6 +23,8 @@ public final class ShareAgent: TunnelConnectionDelegate {
     private var backoff: Double
     private var signals: TerminationSignals?
     private var sessions: [UInt32: PacketSession] = [:]
+    /// `--ssh`: the share's SSH key (inserted into the machine, sealed for the relay).
+    var sshSetup: SSHShareSetup?
 
     public init(config: ShareConfig) throws(ShareError) {
         self.config = config
@@ -61,7 +63,9 @@ public final class ShareAgent: TunnelConnectionDelegate {
         Console.detail(machine, "Local machine address: \(config.target)")
         Console.detail(machine, "Local HTTP port: \(config.disableHTTP ? "disabled" : String(config.httpPort))")
         Console.detail(machine, "Local HTTPS port: \(config.httpsPort.map(String.init) ?? "disabled")")
+        if config.ssh != nil, !prepareSSH() { return 1 }
         Console.headline(machine, "Checking authentication and authorization...")
+        if sshSetup != nil, !checkSSH() { return 1 }
         do {
             signals = try TerminationSignals(loop: loop) { [unowned self] _ in self.interrupted() }
         } catch {
@@ -70,6 +74,7 @@ public final class ShareAgent: TunnelConnectionDelegate {
         }
         connect()
         loop.run()
+        sshSetup?.cleanUp()
         return exitStatus ?? 0
     }
 
@@ -101,6 +106,7 @@ public final class ShareAgent: TunnelConnectionDelegate {
         create.httpsEnabled = config.httpsPort != nil
         create.name = name
         create.resumeSecret = resumeSecret
+        create.ssh = sshSetup?.blob
         tunnel.sendControl(create.encoded())
     }
 
@@ -197,6 +203,9 @@ public final class ShareAgent: TunnelConnectionDelegate {
             let socket = try Socket.connect(to: target)
             let bridge = StreamSocketBridge(tunnel: tunnel, stream: stream, socket: socket, connecting: true)
             bridge.targetDescription = "the machine at \(target)"
+            if request.service == .tcp, let setup = sshSetup, port == setup.options.port, setup.armOnce() {
+                sshOnceStarted(setup, bridge: bridge)
+            }
             try bridge.start()
         } catch {
             tunnel.reset(stream: stream, code: .unreachable, reason: "cannot reach the machine: \(error)")

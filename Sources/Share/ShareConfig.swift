@@ -19,6 +19,8 @@ public struct ShareConfig: Sendable {
     public var packetMTU = 65535
     /// Busy-poll window after active turns, in µs (`EventLoop.spinMicroseconds`; 0 = off).
     public var busyPollMicroseconds: Double = EventLoop.defaultSpinMicroseconds
+    /// `--ssh`: share SSH access with a per-share key (nil: SSH is never shared).
+    public var ssh: SSHShareOptions?
 
     public init(relay: String, relayCA: String?, token: String?, target: String, httpPort: UInt16,
                 httpsPort: UInt16?, disableHTTP: Bool) {

@@ -1,4 +1,5 @@
 import Connect
+import Foundation
 import Transport
 import Wire
 
@@ -14,11 +15,16 @@ enum ConnectCommand {
       --socks ADDR:PORT   the SOCKS5 address (default 127.0.0.1:0, a free port)
       --no-tun            no virtual interface: SOCKS only
       --pcap FILE         write every tunneled packet to FILE (pcap, readable by tcpdump -r)
+      --ssh               log into the machine with the system ssh, using the share's SSH key
+                          (asks for the sharer's password; no virtual interface, no privileges).
+                          Arguments after -- go to ssh after the destination, e.g.
+                          vshare connect --ssh NAME -- uptime
     """
 
     static func config(_ arguments: [String]) throws(ArgumentScanner.UsageError) -> ConnectConfig {
         var scanner = ArgumentScanner(arguments)
-        let parsed = try scanner.parse(flags: ["no-tun"], options: ["relay", "relay-ca", "ip", "socks", "pcap", "stream-window"])
+        let parsed = try scanner.parse(flags: ["no-tun", "ssh", "stdio"],
+                                     options: ["relay", "relay-ca", "ip", "socks", "pcap", "stream-window", "ssh-port"])
         guard let name = parsed.positionals.first else { throw .init("which share? Pass its name: vshare connect NAME") }
         guard parsed.positionals.count == 1 else { throw .init("unexpected argument '\(parsed.positionals[1])'") }
         let defaultCA = Environment.defaultRelayDataDir + "/ca.pem"
@@ -48,10 +54,31 @@ enum ConnectCommand {
 
     static func run(_ arguments: [String]) -> Int32 {
         let config: ConnectConfig
+        let parsed: ArgumentScanner.Parsed
         do {
             config = try self.config(arguments)
+            var scanner = ArgumentScanner(arguments)
+            parsed = try scanner.parse(flags: ["no-tun", "ssh", "stdio"],
+                                       options: ["relay", "relay-ca", "ip", "socks", "pcap", "stream-window", "ssh-port"])
+            if !parsed.passthrough.isEmpty && !parsed.has("ssh") { throw ArgumentScanner.UsageError("arguments after -- are for ssh: add --ssh") }
+            if parsed.has("stdio") && parsed.last("ssh-port") == nil { throw ArgumentScanner.UsageError("--stdio needs --ssh-port") }
         } catch {
             return CLI.usageError(error, usage)
+        }
+        if parsed.has("stdio"), let port = UInt16(parsed.last("ssh-port") ?? "") {
+            // Hidden: ssh's ProxyCommand for `connect --ssh`.
+            do {
+                return try StdioPipe(config: config, port: port).run()
+            } catch {
+                Console.error("vshare: \(error)")
+                return 1
+            }
+        }
+        if parsed.has("ssh") {
+            let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+            return SSHConnect.run(SSHConnectConfig(connect: config, executable: executable, sshArguments: parsed.passthrough) {
+                try PasswordPrompt.ask("Password for the private key:")
+            })
         }
         do {
             return try ConnectClient(config: config).run()

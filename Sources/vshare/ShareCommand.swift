@@ -13,11 +13,20 @@ enum ShareCommand {
       --https PORT        its HTTPS port (optional; routed by SNI, never decrypted)
       --disable-http      no public URL (peers still reach the machine with `vshare connect NAME`)
       --stream-window SIZE  per-stream receive window (default 4M): at least bandwidth × round trip
+      --ssh               also share SSH: a new key per share, inserted into the machine, its private
+                          half sealed with a password you choose (peers: vshare connect --ssh NAME)
+      --ssh-port N        the machine's SSH port (default 22)
+      --ssh-user USER     the SSH user on the machine (default vagrant)
+      --ssh-once          the key works for one login only (implies --ssh)
+      --ssh-identity FILE the agent's own key into the machine, to insert the share's key
+                          (default ~/.vagrant.d/insecure_private_key)
     """
 
     static func config(_ arguments: [String]) throws(ArgumentScanner.UsageError) -> ShareConfig {
         var scanner = ArgumentScanner(arguments)
-        let parsed = try scanner.parse(flags: ["disable-http"], options: ["relay", "relay-ca", "token", "target", "http", "https", "stream-window"])
+        let parsed = try scanner.parse(flags: ["disable-http", "ssh", "ssh-once"],
+                                     options: ["relay", "relay-ca", "token", "target", "http", "https", "stream-window",
+                                               "ssh-port", "ssh-user", "ssh-identity"])
         guard parsed.positionals.isEmpty else { throw .init("unexpected argument '\(parsed.positionals[0])'") }
         let defaultDir = Environment.defaultRelayDataDir
         let defaultCA = defaultDir + "/ca.pem"
@@ -37,7 +46,30 @@ enum ShareCommand {
             disableHTTP: parsed.has("disable-http"))
         if let window = try parsed.streamWindow() { config.mux.initialWindow = window }
         if let us = try Environment.busyPollMicroseconds() { config.busyPollMicroseconds = us }
+        config.ssh = try sshOptions(parsed)
         return config
+    }
+
+    static func sshOptions(_ parsed: ArgumentScanner.Parsed) throws(ArgumentScanner.UsageError) -> SSHShareOptions? {
+        let sshOnly = ["ssh-port", "ssh-user", "ssh-identity"].filter { parsed.last($0) != nil }
+        guard parsed.has("ssh") || parsed.has("ssh-once") else {
+            if let option = sshOnly.first { throw .init("--\(option) needs --ssh") }
+            return nil
+        }
+        let identity = parsed.last("ssh-identity") ?? Environment.home + "/.vagrant.d/insecure_private_key"
+        guard Environment.fileExists(identity) else {
+            throw .init("the SSH identity \(identity) does not exist: pass the key the agent uses to log into the machine with --ssh-identity FILE")
+        }
+        var options = SSHShareOptions(identity: identity) { try PasswordPrompt.newPassword() }
+        options.port = try parsed.port("ssh-port") ?? 22
+        if let user = parsed.last("ssh-user") {
+            guard !user.isEmpty, !user.hasPrefix("-"), user.allSatisfy({ $0.isLetter || $0.isNumber || "._-".contains($0) }) else {
+                throw .init("--ssh-user '\(user)' is not a user name")
+            }
+            options.user = user
+        }
+        options.once = parsed.has("ssh-once")
+        return options
     }
 
     static func run(_ arguments: [String]) -> Int32 {

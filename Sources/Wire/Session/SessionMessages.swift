@@ -43,6 +43,10 @@ public struct ControlMessage: Codable, Equatable, Sendable {
         case sessionOpened
         /// relay → share: the peer of `session` left: drop its packet stack and flows.
         case sessionClosed
+        /// connect → relay: `name`; relay → connect: `sshKDF` (salt and scrypt parameters) of the share's SSH key.
+        case sshParams
+        /// connect → relay: `name`, `sshProof`; relay → connect: `sshSealed` (the encrypted key) when the proof matches.
+        case sshKey
     }
 
     public var kind: Kind
@@ -63,6 +67,14 @@ public struct ControlMessage: Codable, Equatable, Sendable {
     public var client: String?
     /// Connect sessions: the IP the peer gave the shared machine (the packet stack answers for it).
     public var machineAddress: String?
+    /// SSH sharing (`createShare` with `--ssh`): the password-sealed key, kept by the relay with the share.
+    public var ssh: SSHKeyBlob?
+    /// SSH sharing: the KDF parameters a client needs to derive its proof (`sshParams` answer).
+    public var sshKDF: SSHKDFParams?
+    /// SSH sharing: base64 of the client's password-derived verifier (`sshKey` request).
+    public var sshProof: String?
+    /// SSH sharing: the sealed key, released for a matching proof (`sshKey` answer).
+    public var sshSealed: SSHSealedKey?
 
     public enum ErrorCode: String, Codable, Sendable {
         case unauthorized, badRequest, unsupportedVersion
@@ -72,6 +84,10 @@ public struct ControlMessage: Codable, Equatable, Sendable {
         case tooManyRequests
         /// The share is live but its agent is away (reconnecting): a connect client retries.
         case agentUnavailable
+        /// The share exists but was not started with `--ssh` (or its `--ssh-once` key was used).
+        case noSSH
+        /// The proof for the share's SSH key does not match: wrong password.
+        case wrongPassword
     }
 
     public init(kind: Kind) { self.kind = kind }

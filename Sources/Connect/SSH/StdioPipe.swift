@@ -1,0 +1,143 @@
+import Foundation
+import Glibc
+import Transport
+import Wire
+
+/// `vshare connect NAME --stdio --ssh-port P` (hidden; ssh's ProxyCommand): joins the share as a
+/// session without TUN or SOCKS, opens one `tcp` stream to port P of the machine and joins it to
+/// standard input and output. Exits when either side ends. Standard output carries only the
+/// stream's bytes: every message goes to standard error.
+public final class StdioPipe: TunnelConnectionDelegate, @unchecked Sendable {
+    private let config: ConnectConfig
+    private let port: UInt16
+    private let loop: EventLoop
+    private var tunnel: TunnelConnection?
+    private var bridge: StreamSocketBridge?
+    private var exitStatus: Int32?
+
+    public init(config: ConnectConfig, port: UInt16) throws(ConnectError) {
+        self.config = config
+        self.port = port
+        do {
+            loop = try EventLoop(name: "stdio")
+        } catch {
+            throw ConnectError.system(error)
+        }
+    }
+
+    public func run() -> Int32 {
+        TerminationSignals.block()
+        do {
+            let (host, portText) = try SocketAddress.split(config.relay)
+            guard let relayPort = UInt16(portText) else { return fail("bad --relay '\(config.relay)': expected HOST:PORT") }
+            let address = try SocketAddress(host: host, port: relayPort)
+            let tls = try TLSContext.client(caPath: config.relayCA)
+            let signals = try TerminationSignals(loop: loop) { [unowned self] _ in self.finish(0) }
+            let connection = try TLSConnection(socket: try Socket.connect(to: address), context: tls, loop: loop,
+                                               peerName: host, peerAddress: address, connecting: true)
+            let tunnel = TunnelConnection(tls: connection, role: .dialer, config: config.mux)
+            tunnel.delegate = self
+            self.tunnel = tunnel
+            try tunnel.start()
+            loop.run()
+            _ = signals
+        } catch {
+            return fail("cannot connect to the relay at \(config.relay): \(error)")
+        }
+        return exitStatus ?? 0
+    }
+
+    private func fail(_ why: String) -> Int32 {
+        Console.error("vshare: \(why)")
+        return 1
+    }
+
+    private func finish(_ status: Int32, error: String? = nil) {
+        guard exitStatus == nil else { return }
+        exitStatus = status
+        if let error { Console.error("vshare: \(error)") }
+        tunnel?.close()
+        loop.stop()
+    }
+
+    public func tunnelDidConnect(_ tunnel: TunnelConnection) {
+        tunnel.sendHello(HelloBody(role: .connect))
+        var open = ControlMessage(kind: .openSession)
+        open.name = config.name
+        open.machineAddress = config.machineAddress.description
+        tunnel.sendControl(open.encoded())
+    }
+
+    public func tunnel(_ tunnel: TunnelConnection, didReceiveHello version: UInt16, body: HelloBody?) {}
+
+    public func tunnel(_ tunnel: TunnelConnection, didReceiveControl payload: [UInt8]) {
+        guard let message = ControlMessage.decode(payload) else { return }
+        switch message.kind {
+        case .sessionOpened: openStream(tunnel)
+        case .shareEnded: finish(1, error: "the share \(config.name) has ended")
+        case .error: finish(1, error: message.reason ?? "the relay refused the session")
+        default: break
+        }
+    }
+
+    /// A socket pair stands in for stdin/stdout: the bridge owns one end on the loop, and two
+    /// threads copy between the other end and file descriptors 0 and 1 (pipes from ssh).
+    private func openStream(_ tunnel: TunnelConnection) {
+        guard bridge == nil else { return }
+        var pair: [Int32] = [-1, -1]
+        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &pair) == 0 else {
+            return finish(1, error: "socketpair failed: \(String(cString: strerror(errno)))")
+        }
+        let flags = fcntl(pair[0], F_GETFL)
+        _ = fcntl(pair[0], F_SETFL, flags | O_NONBLOCK)
+        guard let stream = tunnel.open(metadata: OpenRequest(service: .tcp, port: port).encoded(), handler: nil) else {
+            return finish(1, error: "the relay takes no more streams")
+        }
+        let bridge = StreamSocketBridge(tunnel: tunnel, stream: stream, socket: Socket(adopting: pair[0]), connecting: false)
+        bridge.targetDescription = "port \(port) of the machine"
+        // The stream is over; the output thread still drains the socket pair into stdout, then ends us.
+        bridge.onClose = { [weak self] in
+            self?.loop.schedule(after: 5) { [weak self] in self?.finish(0) }
+        }
+        self.bridge = bridge
+        do {
+            try bridge.start()
+        } catch {
+            return finish(1, error: "\(error)")
+        }
+        let local = pair[1]
+        Thread.detachNewThread { StdioPipe.copy(from: 0, to: local, thenShutdown: true) }
+        Thread.detachNewThread { [loop] in
+            StdioPipe.copy(from: local, to: 1, thenShutdown: false)
+            close(1)
+            loop.execute { [weak self] in self?.finish(0) }
+        }
+    }
+
+    private static func copy(from source: Int32, to destination: Int32, thenShutdown: Bool) {
+        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        loop: while true {
+            let n = buffer.withUnsafeMutableBytes { read(source, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            var offset = 0
+            while offset < n {
+                let w = buffer.withUnsafeBytes { write(destination, $0.baseAddress! + offset, n - offset) }
+                if w < 0 && errno == EINTR { continue }
+                if w <= 0 { break loop }
+                offset += w
+            }
+        }
+        if thenShutdown { shutdown(destination, Int32(SHUT_WR)) }
+    }
+
+    public func tunnel(_ tunnel: TunnelConnection, didOpen stream: UInt32, metadata: [UInt8]) {
+        tunnel.reset(stream: stream, code: .refused, reason: "connect clients accept no streams")
+    }
+
+    public func tunnel(_ tunnel: TunnelConnection, didReceiveDatagram bytes: [UInt8], channel: UInt32) {}
+
+    public func tunnelDidClose(_ tunnel: TunnelConnection, error: Error?) {
+        finish(exitStatus ?? 1, error: exitStatus == nil ? "lost the connection to the relay\(error.map { ": \($0)" } ?? "")" : nil)
+    }
+}

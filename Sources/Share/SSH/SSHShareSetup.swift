@@ -1,0 +1,105 @@
+import Foundation
+import Transport
+import Wire
+
+/// `vshare share --ssh`: a new Ed25519 key per share, its public half appended to the machine's
+/// authorized_keys (through the agent's own SSH access), its private half sealed with the sharer's
+/// password together with the machine's host keys, user and port. Only the sealed blob leaves this
+/// process. When the share ends the key is removed from the machine again.
+final class SSHShareSetup: @unchecked Sendable {
+    let options: SSHShareOptions
+    let machine: MachineSSH
+    let comment: String
+    private let directory: PrivateDirectory
+    private let label: String
+    private var publicLine = ""
+    private let lock = NSLock()
+    private var inserted = false
+    private var removed = false
+    private var onceArmed = false
+    private(set) var blob: SSHKeyBlob?
+
+    init(options: SSHShareOptions, target: String, label: String) throws {
+        self.options = options
+        self.label = label
+        directory = try PrivateDirectory(prefix: "vshare-share-ssh")
+        machine = MachineSSH(user: options.user, host: target, port: options.port, identity: options.identity,
+                             directory: directory.path)
+        let suffix = (try Secret.random(8)).map { String(format: "%02x", $0) }.joined()
+        let safeLabel = String(label.filter { $0.isLetter || $0.isNumber || $0 == "-" }.prefix(32))
+        comment = "vshare-share-\(safeLabel.isEmpty ? "machine" : safeLabel)-\(suffix)"
+    }
+
+    /// Generates the key, asks for the password, inserts the public key, seals the rest.
+    func prepare() throws {
+        Console.headline(label, "SSH Port: \(options.port)")
+        Console.headline(label, "Generating new SSH key...")
+        var key = try Ed25519Key.generate()
+        defer { key.wipe() }
+        publicLine = OpenSSHKeyFormat.authorizedKeyLine(publicKey: key.publicKey, comment: comment)
+        var password = try options.password()
+        defer { Secret.wipe(&password) }
+        Console.headline(label, "Inserting generated SSH key into machine...")
+        lock.withLock { inserted = true }   // from here on, the end of the share removes it
+        let hostKeys = try machine.insert(publicLine)
+        let checkInt = try Secret.random(4).reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+        var privateKey = OpenSSHKeyFormat.privateKey(seed: key.seed, publicKey: key.publicKey, comment: comment, checkInt: checkInt)
+        defer { Secret.wipe(&privateKey) }
+        var record = SSHKeyRecord(privateKey: privateKey, hostKeys: hostKeys, user: options.user, port: options.port).encoded()
+        defer { Secret.wipe(&record) }
+        blob = try PasswordSealing.seal(record, password: password, once: options.once)
+        pendingKey = privateKey
+    }
+
+    /// Kept from `prepare()` to `check()` only.
+    private var pendingKey: [UInt8] = []
+
+    /// "Checking authentication and authorization...": logs in once with the new key, held by a
+    /// private ssh-agent (the key reaches it through a pipe, never a file).
+    func check() throws {
+        defer { Secret.wipe(&pendingKey); pendingKey = [] }
+        let agent = try PrivateSSHAgent(directory: directory)
+        defer { agent.stop() }
+        try agent.add(privateKey: pendingKey, lifetime: 60)
+        try directory.write("share_key.pub", publicLine + "\n")
+        let result = try machine.run("true", identityFile: directory.path + "/share_key.pub", agentSocket: agent.socketPath)
+        guard result.ok else { throw SSHShareError.check(result.errorSummary) }
+    }
+
+    /// `--ssh-once`: the first SSH stream of a peer session has connected. The key goes after
+    /// `onceRemovalDelay` seconds, or when that stream ends, whichever is first (an authenticated
+    /// session survives the removal). Returns false when already armed.
+    func armOnce() -> Bool {
+        lock.withLock {
+            guard options.once, !onceArmed else { return false }
+            onceArmed = true
+            return true
+        }
+    }
+
+    /// Removes the key on a background thread (the event loop keeps serving the session).
+    func removeInBackground() {
+        Thread.detachNewThread { [self] in removeKey() }
+    }
+
+    /// Removes the key from the machine once; safe to call from any thread, any number of times.
+    func removeKey() {
+        let needed: Bool = lock.withLock {
+            guard inserted, !removed else { return false }
+            removed = true
+            return true
+        }
+        guard needed else { return }
+        Console.headline(label, "Removing the share's SSH key from the machine...")
+        do {
+            try machine.remove(comment: comment)
+        } catch {
+            Console.error("error: \(error)")
+        }
+    }
+
+    func cleanUp() {
+        removeKey()
+        directory.remove()
+    }
+}

@@ -1,0 +1,38 @@
+import Transport
+
+extension ShareAgent {
+    /// Key, password, insertion; false (after saying why) when the share cannot start.
+    func prepareSSH() -> Bool {
+        guard let options = config.ssh else { return true }
+        do {
+            let setup = try SSHShareSetup(options: options, target: config.target, label: config.machineName)
+            sshSetup = setup
+            try setup.prepare()
+            return true
+        } catch {
+            Console.error("error: \(error)")
+            sshSetup?.cleanUp()
+            return false
+        }
+    }
+
+    func checkSSH() -> Bool {
+        do {
+            try sshSetup?.check()
+            return true
+        } catch {
+            Console.error("error: \(error)")
+            sshSetup?.cleanUp()
+            return false
+        }
+    }
+
+    /// `--ssh-once`: the first SSH stream of a session is connecting; the key leaves the machine
+    /// when that stream ends or `onceRemovalDelay` seconds later, whichever comes first.
+    func sshOnceStarted(_ setup: SSHShareSetup, bridge: StreamSocketBridge) {
+        Console.detail(config.machineName, "The one-time SSH session has started; the key will be removed from the machine.")
+        let previous = bridge.onClose
+        bridge.onClose = { previous?(); setup.removeInBackground() }
+        loop.schedule(after: setup.options.onceRemovalDelay) { setup.removeInBackground() }
+    }
+}

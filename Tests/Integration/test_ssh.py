@@ -1,0 +1,329 @@
+"""SSH sharing: `vshare share --ssh` inserts a per-share key into a real sshd in the vm netns and
+uploads it sealed with a password; `vshare connect --ssh NAME` from the client netns (which reaches
+only the relay) fetches it with a proof of the password and runs the system ssh through the tunnel
+(ProxyCommand `vshare connect --stdio`), with the vm's host key pinned."""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import pty
+import re
+import secrets
+import select
+import shutil
+import signal
+import socket
+import ssl
+import struct
+import subprocess
+import time
+
+import pytest
+
+import topology as T
+import vshare as V
+
+SSH_PORT = 2222
+PASSWORD = "correct horse battery staple"
+SHARE_AT_RE = re.compile(r"Share will be at: (\S+)")
+
+
+class Machine:
+    def __init__(self, user: str, home: str, identity: str, marker: str):
+        self.user, self.home, self.identity, self.marker = user, home, identity, marker
+
+    @property
+    def authorized_keys(self) -> str:
+        with open(os.path.join(self.home, ".ssh", "authorized_keys")) as f:
+            return f.read()
+
+    def vshare_lines(self) -> list[str]:
+        return [line for line in self.authorized_keys.splitlines() if "vshare-share-" in line]
+
+
+@pytest.fixture(scope="module")
+def machine(topo, tmp_path_factory):
+    """A test user with a vm-specific file, the agent's "Vagrant insecure key" in its
+    authorized_keys, and a real sshd (own config and host key) on VM_IP:2222 in the vm netns."""
+    for tool in ("sshd", "ssh", "ssh-agent", "ssh-add", "ssh-keygen", "useradd"):
+        if shutil.which(tool) is None and not os.path.exists("/usr/sbin/" + tool):
+            pytest.fail("missing %s (run scripts/install-deps: openssh-client openssh-server passwd)" % tool)
+    conf_dir = str(tmp_path_factory.mktemp("sshd"))
+    user = "vst-" + secrets.token_hex(4)
+    home = "/home/" + user
+    subprocess.run(["useradd", "-m", "-d", home, "-s", "/bin/sh", user], check=True, capture_output=True)
+    try:
+        # UsePAM no: sshd refuses accounts whose password field is locked ("!"); "*" = no password, not locked.
+        subprocess.run(["usermod", "-p", "*", user], check=True, capture_output=True)
+        identity = os.path.join(conf_dir, "insecure_private_key")
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "vagrant-insecure", "-f", identity], check=True)
+        ssh_dir = os.path.join(home, ".ssh")
+        os.makedirs(ssh_dir, mode=0o700, exist_ok=True)
+        with open(os.path.join(ssh_dir, "authorized_keys"), "w") as f:
+            f.write(open(identity + ".pub").read())     # no trailing-newline games: ssh-keygen wrote one
+        marker = "vm-answer-" + secrets.token_hex(4)
+        with open(os.path.join(home, "vm-id"), "w") as f:
+            f.write(marker + "\n")
+        subprocess.run(["chown", "-R", "%s:%s" % (user, user), home], check=True)
+        os.chmod(os.path.join(ssh_dir, "authorized_keys"), 0o600)
+        host_key = os.path.join(conf_dir, "host_ed25519")
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", host_key], check=True)
+        config = os.path.join(conf_dir, "sshd_config")
+        with open(config, "w") as f:
+            f.write("\n".join([
+                "Port %d" % SSH_PORT, "ListenAddress %s" % T.VM_IP, "HostKey %s" % host_key, "PidFile none",
+                "UsePAM no", "PasswordAuthentication no", "KbdInteractiveAuthentication no",
+                "PubkeyAuthentication yes", "AuthorizedKeysFile .ssh/authorized_keys", "PermitRootLogin no",
+                "StrictModes yes", "AllowUsers %s" % user, "LogLevel VERBOSE", "PrintMotd no", "PrintLastLog no",
+                "AcceptEnv none", "",
+            ]))
+        os.makedirs("/run/sshd", mode=0o755, exist_ok=True)
+        sshd = topo.vm.popen(["/usr/sbin/sshd", "-D", "-e", "-f", config], name="sshd")
+        topo.share_host.wait_tcp((T.VM_IP, SSH_PORT), timeout=10, proc=sshd)
+        yield Machine(user, home, identity, marker)
+        sshd.stop()
+    finally:
+        subprocess.run(["userdel", "-r", "-f", user], capture_output=True)
+
+
+def start_ssh_share(topo, relay, machine, extra=(), password=PASSWORD, label="ssh-share"):
+    argv = V.share_argv(relay, token=relay.token, http_port=None,
+                        extra=["--disable-http", "--ssh", "--ssh-port", str(SSH_PORT), "--ssh-user", machine.user,
+                               "--ssh-identity", machine.identity, *extra])
+    proc = topo.share_host.popen(argv, name=label, env=V.clean_env(), stdin=subprocess.PIPE)
+    proc.popen.stdin.write((password + "\n").encode())
+    proc.popen.stdin.close()
+    for line in ("SSH Port: %d" % SSH_PORT, "Generating new SSH key...", "Please enter a password to encrypt the key:",
+                 "Repeat the password to confirm:", "Inserting generated SSH key into machine...",
+                 "Checking authentication and authorization..."):
+        proc.wait_line(re.escape(line), 30)
+    name = proc.wait_line(SHARE_AT_RE, 30).group(1)
+    proc.wait_line(r"Your vshare is running!", 10)
+    assert V.NAME_RE.match(name), name
+    return proc, name
+
+
+def connect_ssh_argv(relay, name, command=()):
+    argv = [V.vshare_bin(), "connect", "--ssh", name, "--relay", "%s:%d" % (T.RELAY_CLIENT_SIDE_IP, relay.control_port),
+            "--relay-ca", relay.ca]
+    return argv + (["--", *command] if command else [])
+
+
+def connect_ssh(topo, relay, name, command, password=PASSWORD, timeout=60):
+    return topo.client.run(connect_ssh_argv(relay, name, command), input=(password + "\n").encode(),
+                           timeout=timeout, env=V.clean_env())
+
+
+@pytest.fixture(scope="module")
+def ssh_share(topo, relay, machine):
+    proc, name = start_ssh_share(topo, relay, machine)
+    yield proc, name
+    proc.stop()
+
+
+def test_share_prints_no_url_and_inserted_one_key(ssh_share, machine):
+    proc, name = ssh_share
+    assert not re.search(r"URL: ", proc.stdout), proc.stdout
+    lines = machine.vshare_lines()
+    assert len(lines) == 1 and lines[0].startswith("ssh-ed25519 "), machine.authorized_keys
+    # The agent's own key is still there, untouched.
+    assert "vagrant-insecure" in machine.authorized_keys
+    assert PASSWORD not in proc.stdout + proc.stderr
+
+
+def test_command_runs_on_the_vm(topo, relay, ssh_share, machine):
+    _, name = ssh_share
+    r = connect_ssh(topo, relay, name, ["cat ~/vm-id; echo via $SSH_CONNECTION"])
+    out = r.stdout.decode()
+    assert r.returncode == 0, out + r.stderr.decode()
+    assert "Loading share '%s'..." % name in out and "Password for the private key:" in out and "Executing SSH..." in out
+    assert machine.marker in out, out
+    # sshd in the vm saw the share agent's side of the vm link, on its own address and port.
+    assert re.search(r"via %s \d+ %s %d" % (re.escape(T.SHARE_VM_SIDE_IP), re.escape(T.VM_IP), SSH_PORT), out), out
+    # ssh's exit status is passed through.
+    r = connect_ssh(topo, relay, name, ["exit 7"])
+    assert r.returncode == 7, r.stdout.decode() + r.stderr.decode()
+
+
+def test_wrong_password_refused_and_ssh_not_run(topo, relay, ssh_share):
+    _, name = ssh_share
+    r = connect_ssh(topo, relay, name, ["echo should-not-run"], password="wrong password")
+    out, err = r.stdout.decode(), r.stderr.decode()
+    assert r.returncode != 0
+    assert "wrong password" in err.lower(), err
+    assert "Executing SSH" not in out and "should-not-run" not in out
+
+
+def test_share_without_ssh_is_a_clear_error(topo, relay, new_share):
+    plain = new_share()
+    r = connect_ssh(topo, relay, plain.name, ["true"])
+    assert r.returncode != 0
+    assert "does not offer SSH" in r.stderr.decode(), r.stderr.decode()
+    r = connect_ssh(topo, relay, "no-such-share-0000", ["true"])
+    assert r.returncode != 0 and "no share named" in r.stderr.decode(), r.stderr.decode()
+
+
+def test_interactive_session_through_a_pty(topo, relay, ssh_share):
+    _, name = ssh_share
+    pid, fd = pty.fork()
+    if pid == 0:
+        env = V.clean_env()
+        env["TERM"] = "dumb"
+        os.execvpe("ip", topo.client.argv(connect_ssh_argv(relay, name)), env)
+    seen = b""
+
+    def expect(pattern: bytes, timeout: float = 30) -> None:
+        nonlocal seen
+        deadline = time.monotonic() + timeout
+        while not re.search(pattern, seen):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError("no %r on the terminal; saw %r" % (pattern, seen[-2000:]))
+            ready, _, _ = select.select([fd], [], [], min(left, 0.5))
+            if ready:
+                try:
+                    seen += os.read(fd, 4096)
+                except OSError:
+                    raise AssertionError("terminal closed before %r; saw %r" % (pattern, seen[-2000:]))
+
+    try:
+        expect(rb"Password for the private key:")
+        os.write(fd, (PASSWORD + "\n").encode())
+        expect(rb"Executing SSH")
+        expect(rb"\$ $|\$ ")
+        os.write(fd, b"echo mark$((40+2))er\n")
+        expect(rb"mark42er")
+        os.write(fd, b"exit\n")
+        deadline = time.monotonic() + 20
+        status = None
+        while time.monotonic() < deadline:
+            try:
+                ready, _, _ = select.select([fd], [], [], 0.2)
+                if ready:
+                    seen += os.read(fd, 4096)
+            except OSError:
+                pass
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                break
+        assert status is not None and os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, (status, seen[-2000:])
+        assert PASSWORD.encode() not in seen, "the password was echoed"
+    finally:
+        try:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        except (ProcessLookupError, ChildProcessError):
+            pass
+        os.close(fd)
+
+
+def wait_key_gone(machine, timeout=20):
+    deadline = time.monotonic() + timeout
+    while machine.vshare_lines():
+        if time.monotonic() > deadline:
+            raise AssertionError("the share's key is still in authorized_keys:\n" + machine.authorized_keys)
+        time.sleep(0.2)
+
+
+def test_ssh_once(topo, relay, machine, ssh_share):
+    proc, name = start_ssh_share(topo, relay, machine, extra=["--ssh-once"], label="once-share")
+    try:
+        assert len(machine.vshare_lines()) == 2      # this one and the module's share
+        # A wrong password does not use the key up.
+        r = connect_ssh(topo, relay, name, ["true"], password="nope")
+        assert r.returncode != 0 and "wrong password" in r.stderr.decode().lower()
+        r = connect_ssh(topo, relay, name, ["cat ~/vm-id"])
+        assert r.returncode == 0 and machine.marker in r.stdout.decode(), r.stdout.decode() + r.stderr.decode()
+        # The agent removes its key (only its key) once the first session has started.
+        deadline = time.monotonic() + 20
+        while len(machine.vshare_lines()) != 1:
+            assert time.monotonic() < deadline, machine.authorized_keys
+            time.sleep(0.2)
+        r = connect_ssh(topo, relay, name, ["echo second-login"])
+        assert r.returncode != 0 and "second-login" not in r.stdout.decode()
+        assert "does not offer SSH" in r.stderr.decode(), r.stderr.decode()
+    finally:
+        proc.stop()
+
+
+def test_ctrl_c_removes_the_key_and_the_blob(topo, relay, machine, ssh_share):
+    proc, name = start_ssh_share(topo, relay, machine, label="ended-share")
+    before = set(machine.vshare_lines())
+    assert len(before) == 2
+    r = connect_ssh(topo, relay, name, ["true"])
+    assert r.returncode == 0, r.stderr.decode()
+    assert V.stop(proc, signal.SIGINT, timeout=20) == 0, proc.describe()
+    after = machine.vshare_lines()
+    assert len(after) == 1 and after[0] in before, machine.authorized_keys
+    r = connect_ssh(topo, relay, name, ["true"])
+    assert r.returncode != 0 and "no share named" in r.stderr.decode(), r.stderr.decode()
+    assert "Executing SSH" not in r.stdout.decode()
+
+
+# --- the relay's stored blob, fetched like a client does ---------------------
+
+def relay_ask(topo, relay, message: dict) -> dict:
+    """HELLO (role connect) and one CONTROL message on the relay's control port; returns the answer."""
+    def exchange():
+        ctx = ssl.create_default_context(cafile=relay.ca)
+        raw = socket.create_connection((T.RELAY_CLIENT_SIDE_IP, relay.control_port), timeout=20)
+        s = ctx.wrap_socket(raw, server_hostname=T.RELAY_CLIENT_SIDE_IP)
+
+        def frame(kind: int, payload: bytes) -> bytes:
+            n = len(payload)
+            return struct.pack(">BHBBI", n >> 16, n & 0xFFFF, kind, 0, 0) + payload
+        hello = b"VSHR" + struct.pack(">H", 1) + json.dumps({"role": "connect", "software": "test"}).encode()
+        s.sendall(frame(0, hello) + frame(1, json.dumps(message).encode()))
+        buf = b""
+        while True:
+            while len(buf) >= 9:
+                n = (buf[0] << 16) | (buf[1] << 8) | buf[2]
+                if len(buf) < 9 + n:
+                    break
+                kind, payload, buf = buf[3], buf[9:9 + n], buf[9 + n:]
+                if kind == 1:
+                    s.close()
+                    return json.loads(payload)
+            chunk = s.recv(65536)
+            if not chunk:
+                raise AssertionError("relay closed without answering")
+            buf += chunk
+    return topo.client.call(exchange, timeout=40)
+
+
+def derive(password: str, kdf: dict) -> tuple[bytes, bytes]:
+    out = hashlib.scrypt(password.encode(), salt=base64.b64decode(kdf["salt"]), n=1 << kdf["logN"], r=kdf["r"],
+                         p=kdf["p"], maxmem=1 << 28, dklen=64)
+    return out[:32], hmac.new(out[32:], b"vshare ssh verifier", hashlib.sha256).digest()
+
+
+def test_relay_blob_is_sealed_and_needs_the_password(topo, relay, ssh_share):
+    _, name = ssh_share
+    params = relay_ask(topo, relay, {"kind": "sshParams", "name": name})
+    assert params["kind"] == "sshParams", params
+    kdf = params["sshKDF"]
+    assert kdf["kdf"] == "scrypt" and kdf["logN"] >= 15 and len(base64.b64decode(kdf["salt"])) == 16, kdf
+    assert "sshSealed" not in params and "verifier" not in json.dumps(params)
+    # A wrong password's proof gets no ciphertext.
+    _, wrong_proof = derive("not the password", kdf)
+    refused = relay_ask(topo, relay, {"kind": "sshKey", "name": name, "sshProof": base64.b64encode(wrong_proof).decode()})
+    assert refused["kind"] == "error" and refused["errorCode"] == "wrongPassword", refused
+    assert "sshSealed" not in refused
+    # The right proof gets the sealed record, which holds no private key in the clear.
+    key, proof = derive(PASSWORD, kdf)
+    answer = relay_ask(topo, relay, {"kind": "sshKey", "name": name, "sshProof": base64.b64encode(proof).decode()})
+    assert answer["kind"] == "sshKey", answer
+    sealed = answer["sshSealed"]
+    ciphertext = base64.b64decode(sealed["ciphertext"])
+    assert b"OPENSSH" not in ciphertext and b"ssh-ed25519" not in ciphertext and b"OPENSSH" not in json.dumps(answer).encode()
+    from cryptography.exceptions import InvalidTag
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+    nonce = base64.b64decode(sealed["nonce"])
+    plain = AESGCM(key).decrypt(nonce, ciphertext, b"vshare-ssh-key-v1")
+    assert b"-----BEGIN OPENSSH PRIVATE KEY-----" in plain
+    wrong_key, _ = derive("not the password", kdf)
+    with pytest.raises(InvalidTag):
+        AESGCM(wrong_key).decrypt(nonce, ciphertext, b"vshare-ssh-key-v1")
