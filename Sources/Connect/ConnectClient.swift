@@ -13,9 +13,7 @@ import Wire
 public final class ConnectClient: TunnelConnectionDelegate {
     private let config: ConnectConfig
     private let loop: EventLoop
-    private let tls: TLSContext
-    private let relayAddress: SocketAddress
-    private let relayHost: String
+    private let relay: RelayEndpoint
     private var tunnel: TunnelConnection?
     private var pump: TunPump?
     private var socks: SOCKS5Server?
@@ -39,17 +37,9 @@ public final class ConnectClient: TunnelConnectionDelegate {
             throw ConnectError.system(error)
         }
         do {
-            let (host, port) = try SocketAddress.split(config.relay)
-            guard let portNumber = UInt16(port) else { throw AddressError.invalid(config.relay, "expected HOST:PORT") }
-            relayHost = host
-            relayAddress = try SocketAddress(host: host, port: portNumber)
+            relay = try RelayEndpoint(config.relay, caPath: config.relayCA)
         } catch {
-            throw ConnectError.relayAddress("\(error)")
-        }
-        do {
-            tls = try TLSContext.client(caPath: config.relayCA)
-        } catch {
-            throw ConnectError.tls(error)
+            throw ConnectError.relay(error)
         }
         backoff = config.reconnectDelay.first
     }
@@ -95,13 +85,7 @@ public final class ConnectClient: TunnelConnectionDelegate {
 
     private func dial() {
         do {
-            let socket = try Socket.connect(to: relayAddress)
-            let connection = try TLSConnection(socket: socket, context: tls, loop: loop, peerName: relayHost,
-                                               peerAddress: relayAddress, connecting: true)
-            let tunnel = TunnelConnection(tls: connection, role: .dialer, config: config.mux)
-            tunnel.delegate = self
-            self.tunnel = tunnel
-            try tunnel.start()
+            tunnel = try relay.dial(on: loop, mux: config.mux, delegate: self)
         } catch {
             connectionLost(error)
         }
@@ -247,15 +231,13 @@ public final class ConnectClient: TunnelConnectionDelegate {
 
 public enum ConnectError: Error, CustomStringConvertible {
     case system(SystemError)
-    case relayAddress(String)
-    case tls(TLSError)
+    case relay(RelayEndpoint.Failure)
     case pcap(String, String)
 
     public var description: String {
         switch self {
         case .system(let error): return "\(error)"
-        case .relayAddress(let why): return "bad --relay: \(why)"
-        case .tls(let error): return "cannot set up TLS: \(error). Check --relay-ca."
+        case .relay(let failure): return "\(failure)"
         case .pcap(let path, let why): return "cannot write the packet capture \(path): \(why)"
         }
     }

@@ -9,9 +9,7 @@ import Wire
 public final class ShareAgent: TunnelConnectionDelegate {
     let config: ShareConfig
     let loop: EventLoop
-    private let tls: TLSContext
-    private let relayAddress: SocketAddress
-    private let relayHost: String
+    private let relay: RelayEndpoint
     /// The machine's address, resolved once at start so no stream waits on DNS.
     private let targetAddress: String
     private var tunnel: TunnelConnection?
@@ -35,17 +33,9 @@ public final class ShareAgent: TunnelConnectionDelegate {
             throw ShareError.system(error)
         }
         do {
-            let (host, port) = try SocketAddress.split(config.relay)
-            guard let portNumber = UInt16(port) else { throw AddressError.invalid(config.relay, "expected HOST:PORT") }
-            relayHost = host
-            relayAddress = try SocketAddress(host: host, port: portNumber)
+            relay = try RelayEndpoint(config.relay, caPath: config.relayCA)
         } catch {
-            throw ShareError.relayAddress("\(error)")
-        }
-        do {
-            tls = try TLSContext.client(caPath: config.relayCA)
-        } catch {
-            throw ShareError.tls(error)
+            throw ShareError.relay(error)
         }
         do {
             targetAddress = try SocketAddress(host: config.target, port: 0).host
@@ -82,16 +72,11 @@ public final class ShareAgent: TunnelConnectionDelegate {
 
     private func connect() {
         do {
-            let socket = try Socket.connect(to: relayAddress)
-            let connection = try TLSConnection(socket: socket, context: tls, loop: loop, peerName: relayHost,
-                                               peerAddress: relayAddress, connecting: true)
-            let tunnel = TunnelConnection(tls: connection, role: .dialer, config: config.mux)
-            tunnel.delegate = self
+            let tunnel = try relay.dial(on: loop, mux: config.mux, delegate: self)
             tunnel.onDatagramRoom = { [unowned self] in
                 for session in self.sessions.values where session.waitingForTunnel { session.tunnelHasRoom() }
             }
             self.tunnel = tunnel
-            try tunnel.start()
         } catch {
             connectionLost(error)
         }
@@ -99,7 +84,7 @@ public final class ShareAgent: TunnelConnectionDelegate {
 
     public func tunnelDidConnect(_ tunnel: TunnelConnection) {
         tunnel.sendHello(HelloBody(role: .share))
-        if name == nil { Console.headline(config.machineName, "Creating vshare session...") }
+        if name == nil { Console.headline(config.machineName, "Creating share session...") }
         var create = ControlMessage(kind: .createShare)
         create.token = config.token
         create.httpEnabled = !config.disableHTTP
@@ -265,16 +250,14 @@ public final class ShareAgent: TunnelConnectionDelegate {
 
 public enum ShareError: Error, CustomStringConvertible {
     case system(SystemError)
-    case relayAddress(String)
+    case relay(RelayEndpoint.Failure)
     case target(String)
-    case tls(TLSError)
 
     public var description: String {
         switch self {
         case .system(let error): return "\(error)"
-        case .relayAddress(let why): return "bad --relay: \(why)"
+        case .relay(let failure): return "\(failure)"
         case .target(let why): return "bad --target: \(why)"
-        case .tls(let error): return "cannot set up TLS: \(error). Check --relay-ca."
         }
     }
 }

@@ -21,17 +21,7 @@ final class RelayExchange: TunnelConnectionDelegate {
         do {
             let loop = try EventLoop(name: "ssh-key")
             let exchange = RelayExchange(loop: loop, request: request)
-            let (host, port) = try SocketAddress.split(relay)
-            guard let portNumber = UInt16(port) else { return .failure(.relay("bad --relay '\(relay)': expected HOST:PORT")) }
-            let address = try SocketAddress(host: host, port: portNumber)
-            let tls = try TLSContext.client(caPath: relayCA)
-            let socket = try Socket.connect(to: address)
-            let connection = try TLSConnection(socket: socket, context: tls, loop: loop, peerName: host,
-                                               peerAddress: address, connecting: true)
-            let tunnel = TunnelConnection(tls: connection, role: .dialer, config: mux)
-            tunnel.delegate = exchange
-            exchange.tunnel = tunnel
-            try tunnel.start()
+            exchange.tunnel = try RelayEndpoint(relay, caPath: relayCA).dial(on: loop, mux: mux, delegate: exchange)
             loop.schedule(after: timeout) { [weak exchange] in
                 exchange?.fail("the relay at \(relay) did not answer within \(Int(timeout)) s")
             }

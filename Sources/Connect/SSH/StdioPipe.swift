@@ -28,17 +28,9 @@ public final class StdioPipe: TunnelConnectionDelegate, @unchecked Sendable {
     public func run() -> Int32 {
         TerminationSignals.block()
         do {
-            let (host, portText) = try SocketAddress.split(config.relay)
-            guard let relayPort = UInt16(portText) else { return fail("bad --relay '\(config.relay)': expected HOST:PORT") }
-            let address = try SocketAddress(host: host, port: relayPort)
-            let tls = try TLSContext.client(caPath: config.relayCA)
+            let relay = try RelayEndpoint(config.relay, caPath: config.relayCA)
             let signals = try TerminationSignals(loop: loop) { [unowned self] _ in self.finish(0) }
-            let connection = try TLSConnection(socket: try Socket.connect(to: address), context: tls, loop: loop,
-                                               peerName: host, peerAddress: address, connecting: true)
-            let tunnel = TunnelConnection(tls: connection, role: .dialer, config: config.mux)
-            tunnel.delegate = self
-            self.tunnel = tunnel
-            try tunnel.start()
+            tunnel = try relay.dial(on: loop, mux: config.mux, delegate: self)
             loop.run()
             _ = signals
         } catch {
