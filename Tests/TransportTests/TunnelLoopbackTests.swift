@@ -32,16 +32,7 @@ final class TunnelLoopbackTests: XCTestCase {
         let result = Outcome()
         let loop = try EventLoop(name: "test")
         let server = EchoServer(tls: serverTLS, config: serverConfig)
-        loop.execute {
-            do {
-                let port = try server.listen(on: loop)
-                let client = StreamingClient(payload: payload, outcome: result)
-                try client.connect(port: port, tls: clientTLS, config: config, loop: loop)
-                result.keep(client)
-            } catch {
-                result.fail("\(error)")
-            }
-        }
+        startEcho(server: server, payload: payload, clientTLS: clientTLS, config: config, loop: loop, result: result)
         loop.startThread()
         defer { loop.stop() }
         XCTAssertEqual(result.done.wait(timeout: .now() + 30), .success, "the echo did not finish in time")
@@ -65,16 +56,7 @@ final class TunnelLoopbackTests: XCTestCase {
         let target = try EventLoop(name: "test-b")
         let server = EchoServer(tls: serverTLS, config: config)
         server.migrateTo = target
-        loop.execute {
-            do {
-                let port = try server.listen(on: loop)
-                let client = StreamingClient(payload: payload, outcome: result)
-                try client.connect(port: port, tls: clientTLS, config: config, loop: loop)
-                result.keep(client)
-            } catch {
-                result.fail("\(error)")
-            }
-        }
+        startEcho(server: server, payload: payload, clientTLS: clientTLS, config: config, loop: loop, result: result)
         loop.startThread()
         target.startThread()
         defer { loop.stop(); target.stop() }
@@ -93,22 +75,28 @@ final class TunnelLoopbackTests: XCTestCase {
         let result = Outcome()
         let loop = try EventLoop(name: "test")
         let server = EchoServer(tls: serverTLS, config: MuxConfig())
-        loop.execute {
-            do {
-                let port = try server.listen(on: loop)
-                let client = StreamingClient(payload: [1, 2, 3], outcome: result)
-                try client.connect(port: port, tls: clientTLS, config: MuxConfig(), loop: loop)
-                result.keep(client)
-            } catch {
-                result.fail("\(error)")
-            }
-        }
+        startEcho(server: server, payload: [1, 2, 3], clientTLS: clientTLS, config: MuxConfig(), loop: loop, result: result)
         loop.startThread()
         defer { loop.stop() }
         XCTAssertEqual(result.done.wait(timeout: .now() + 15), .success)
         let error = try XCTUnwrap(result.error)
         XCTAssertTrue(error.contains("certificate"), error)
         XCTAssertTrue(result.received.isEmpty)
+    }
+}
+
+/// On `loop`: the echo server listens on loopback and a client streams `payload` through it.
+private func startEcho(server: EchoServer, payload: [UInt8], clientTLS: TLSContext, config: MuxConfig,
+                       loop: EventLoop, result: Outcome) {
+    loop.execute {
+        do {
+            let port = try server.listen(on: loop)
+            let client = StreamingClient(payload: payload, outcome: result)
+            try client.connect(port: port, tls: clientTLS, config: config, loop: loop)
+            result.keep(client)
+        } catch {
+            result.fail("\(error)")
+        }
     }
 }
 
