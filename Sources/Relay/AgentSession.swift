@@ -158,6 +158,11 @@ final class AgentSession: TunnelConnectionDelegate {
         tunnel.goaway(code: 0, reason: reason)
     }
 
+    /// `--ssh-once`: the share's key went to a peer (see `ShareRegistry.releaseSSHKey`).
+    func sshKeyWasReleased() {
+        tunnel.sendControl(ControlMessage(kind: .sshKeyReleased).encoded())
+    }
+
     // MARK: Connect sessions
 
     /// A connect client joins: it gets a session id, and the agent starts a packet stack for it.

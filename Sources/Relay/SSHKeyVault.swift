@@ -95,8 +95,12 @@ extension ConnectSession {
                 return refuse(.badRequest, "sshKey needs a base64 sshProof")
             }
             switch relay.registry.releaseSSHKey(name, proof: [UInt8](proof)) {
-            case .found(let sealed):
+            case .found(let (sealed, onceAgent)):
                 Console.headline("relay", "Released the SSH key of share \(name) to \(clientIP).")
+                if let (agent, loop) = onceAgent {
+                    // The agent lives on the share's loop; tell it there.
+                    loop.execute { agent.sshKeyWasReleased() }
+                }
                 var reply = ControlMessage(kind: .sshKey)
                 reply.name = name
                 reply.sshSealed = sealed

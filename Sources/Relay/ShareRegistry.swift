@@ -127,13 +127,16 @@ extension ShareRegistry {
     /// Releases a live share's sealed key for a proof equal to its verifier (constant-time); an
     /// `--ssh-once` key is deleted in the same critical section, so of two simultaneous correct
     /// requests exactly one gets it.
-    func releaseSSHKey(_ name: String, proof: [UInt8]) -> SSHKeyVault.Lookup<SSHSealedKey> {
+    /// The sealed key for a matching proof. A `--ssh-once` key is deleted in the same locked step
+    /// (two simultaneous correct requests: one wins); its agent, if attached, is returned to be told.
+    func releaseSSHKey(_ name: String, proof: [UInt8]) -> SSHKeyVault.Lookup<(sealed: SSHSealedKey, onceAgent: (AgentSession, EventLoop)?)> {
         lock.withLock {
             guard let entry = shares[name] else { return .notFound }
             guard let blob = entry.ssh else { return .noSSH }
             guard SSHKeyVault.matches(proof: proof, verifier: blob.verifier) else { return .wrongProof }
-            if blob.once { entry.ssh = nil }
-            return .found(blob.sealed)
+            guard blob.once else { return .found((blob.sealed, nil)) }
+            entry.ssh = nil
+            return .found((blob.sealed, entry.agent.map { ($0, entry.loop) }))
         }
     }
 }

@@ -137,6 +137,8 @@ public final class ShareAgent: TunnelConnectionDelegate {
             }
         case .sessionOpened:
             openSession(message, on: tunnel)
+        case .sshKeyReleased:
+            sshSetup?.markReleased()
         case .sessionClosed:
             guard let id = message.session, let session = sessions.removeValue(forKey: id) else { return }
             session.close()

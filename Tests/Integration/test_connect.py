@@ -28,31 +28,6 @@ UDP_ECHO = os.path.join(HERE, "servers", "udp_echo.py")
 VM_HTTP_PORT = 8000
 VM_UDP_PORT = 9000
 VM_IPERF_PORT = 5201
-SOCKS_RE = re.compile(r"SOCKS address: (\d+\.\d+\.\d+\.\d+):(\d+)")
-MACHINE_RE = re.compile(r"Machine IP: (\d+\.\d+\.\d+\.\d+)")
-
-
-class Connect:
-    def __init__(self, proc: T.Proc, socks: tuple[str, int], machine_ip: str | None):
-        self.proc, self.socks, self.machine_ip = proc, socks, machine_ip
-
-
-def connect_argv(relay: V.Relay, name: str, extra: list[str] | None = None, ca: str | None = None) -> list[str]:
-    return [V.vshare_bin(), "connect", name, "--relay", "%s:%d" % (T.RELAY_CLIENT_SIDE_IP, relay.control_port),
-            "--relay-ca", ca or relay.ca, *(extra or [])]
-
-
-def start_connect(topo, relay, name, extra=None, tun=True, label="connect", prefix=None, ca=None) -> Connect:
-    proc = topo.client.popen((prefix or []) + connect_argv(relay, name, extra, ca), name=label, env=V.clean_env())
-    proc.wait_line(r"Connecting to: %s" % re.escape(name), V.START_TIMEOUT)
-    proc.wait_line(r"Connect is running!", V.START_TIMEOUT, hint="(connect must say it is running once joined)")
-    m = proc.wait_line(SOCKS_RE, 5)
-    socks = (m.group(1), int(m.group(2)))
-    machine = None
-    if tun:
-        machine = proc.wait_line(MACHINE_RE, 5).group(1)
-    proc.wait_line(r"Press Ctrl-C to stop connection\.", 5)
-    return Connect(proc, socks, machine)
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +44,7 @@ def vm_extras(topo):
 
 @pytest.fixture(scope="module")
 def connected(topo, relay, module_share, vm_extras):
-    c = start_connect(topo, relay, module_share.name)
+    c = V.start_connect(topo, relay, module_share.name)
     yield c
     c.proc.stop()
 
@@ -248,7 +223,7 @@ def test_socks_udp_associate(topo, conn, module_share):
 # --- several peers, privileges, ending -------------------------------------------
 
 def test_two_connects_side_by_side(topo, relay, conn, module_share):
-    second = start_connect(topo, relay, module_share.name, label="connect-2")
+    second = V.start_connect(topo, relay, module_share.name, label="connect-2")
     try:
         assert second.machine_ip == "172.16.0.3", second.machine_ip
         for ip in (conn.machine_ip, second.machine_ip):
@@ -266,7 +241,7 @@ def test_unprivileged_connect_serves_socks_only(topo, relay, conn, module_share)
     ca = os.path.join(public_dir, "ca.pem")
     shutil.copyfile(relay.ca, ca)
     os.chmod(ca, 0o644)
-    c = start_connect(topo, relay, module_share.name, tun=False, label="connect-nobody", prefix=prefix, ca=ca)
+    c = V.start_connect(topo, relay, module_share.name, tun=False, label="connect-nobody", prefix=prefix, ca=ca)
     try:
         assert "needs root or CAP_NET_ADMIN" in c.proc.stdout + c.proc.stderr, c.proc.describe()
         assert "Machine IP" not in c.proc.stdout, c.proc.stdout
@@ -279,7 +254,7 @@ def test_unprivileged_connect_serves_socks_only(topo, relay, conn, module_share)
 
 def test_ctrl_c_removes_interface_and_pcap_is_readable(topo, relay, conn, module_share, tmp_path):
     pcap = str(tmp_path / "tunnel.pcap")
-    c = start_connect(topo, relay, module_share.name, extra=["--pcap", pcap], label="connect-pcap")
+    c = V.start_connect(topo, relay, module_share.name, extra=["--pcap", pcap], label="connect-pcap")
     dev = re.search(r"dev (vshare\d+)", topo.client.run(["ip", "route", "get", c.machine_ip], timeout=10).stdout.decode()).group(1)
     r = curl(topo, ["http://%s:%d/" % (c.machine_ip, VM_HTTP_PORT)], timeout=20)
     assert b"vm-index-ok" in r.stdout, r.stderr
@@ -295,14 +270,14 @@ def test_ctrl_c_removes_interface_and_pcap_is_readable(topo, relay, conn, module
 
 
 def test_unknown_share_exits_1(topo, relay, vm_extras):
-    proc = topo.client.popen(connect_argv(relay, "no-such-share-0000", ["--no-tun"]), name="connect-unknown", env=V.clean_env())
+    proc = topo.client.popen(V.connect_argv(relay, "no-such-share-0000", ["--no-tun"]), name="connect-unknown", env=V.clean_env())
     assert proc.wait(15) == 1, proc.describe()
     assert "no share named" in proc.stderr, proc.describe()
 
 
 def test_share_end_ends_connect(topo, relay, new_share, vm_extras):
     s = new_share()
-    c = start_connect(topo, relay, s.name, extra=["--no-tun"], tun=False, label="connect-end")
+    c = V.start_connect(topo, relay, s.name, extra=["--no-tun"], tun=False, label="connect-end")
     assert V.stop(s.proc) == 0
     c.proc.wait_line(r"has ended", 10)
     assert c.proc.wait(5) == 0, c.proc.describe()
@@ -313,7 +288,7 @@ def test_connect_survives_the_agent_reconnecting(topo, relay, new_share, vm_extr
     """The share agent's connection drops (ss -K) and it resumes the share: the connect peer is told
     to retry, not that the share ended, and the machine IP works again afterwards."""
     s = new_share()
-    c = start_connect(topo, relay, s.name, extra=["--ip", "172.16.0.20"], label="connect-resume")
+    c = V.start_connect(topo, relay, s.name, extra=["--ip", "172.16.0.20"], label="connect-resume")
     try:
         r = curl(topo, ["http://%s:%d/" % (c.machine_ip, VM_HTTP_PORT)], timeout=20)
         assert b"vm-index-ok" in r.stdout, r.stderr

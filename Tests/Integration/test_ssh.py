@@ -23,6 +23,7 @@ import time
 
 import pytest
 
+import socks5
 import topology as T
 import vshare as V
 
@@ -232,6 +233,18 @@ def test_ssh_once(topo, relay, machine, ssh_share):
     proc, name = start_ssh_share(topo, relay, machine, extra=["--ssh-once"], label="once-share")
     try:
         assert len(machine.vshare_lines()) == 2      # this one and the module's share
+        # A peer reaching the SSH port before anyone got the key (here through connect's SOCKS)
+        # must not arm the one-time removal: only streams after the relay's release count.
+        c = V.start_connect(topo, relay, name, extra=["--no-tun"], tun=False, label="once-socks")
+        try:
+            s = topo.client.call(socks5.connect, c.socks, name, SSH_PORT, timeout=15)
+            banner = topo.client.call(s.recv, 100, timeout=15)
+            s.close()
+            assert banner.startswith(b"SSH-"), banner
+        finally:
+            V.stop(c.proc)
+        time.sleep(1)
+        assert len(machine.vshare_lines()) == 2, "a SOCKS stream to port 22 removed the one-time key"
         # A wrong password does not use the key up.
         r = connect_ssh(topo, relay, name, ["true"], password="nope")
         assert r.returncode != 0 and "wrong password" in r.stderr.decode().lower()

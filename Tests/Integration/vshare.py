@@ -247,3 +247,32 @@ def download_big(topo: T.Topology, share: Share, size: int, stall: tuple[int, fl
             os.killpg(p.pid, signal.SIGKILL)
             p.wait(5)
     return Download(rc, err, n, h.hexdigest(), time.monotonic() - t0)
+
+
+# --- vshare connect ----------------------------------------------------------------
+
+SOCKS_RE = re.compile(r"SOCKS address: (\d+\.\d+\.\d+\.\d+):(\d+)")
+MACHINE_RE = re.compile(r"Machine IP: (\d+\.\d+\.\d+\.\d+)")
+
+
+class Connect:
+    def __init__(self, proc: T.Proc, socks: tuple[str, int], machine_ip: str | None):
+        self.proc, self.socks, self.machine_ip = proc, socks, machine_ip
+
+
+def connect_argv(relay: Relay, name: str, extra: list[str] | None = None, ca: str | None = None) -> list[str]:
+    return [vshare_bin(), "connect", name, "--relay", "%s:%d" % (T.RELAY_CLIENT_SIDE_IP, relay.control_port),
+            "--relay-ca", ca or relay.ca, *(extra or [])]
+
+
+def start_connect(topo, relay, name, extra=None, tun=True, label="connect", prefix=None, ca=None) -> Connect:
+    proc = topo.client.popen((prefix or []) + connect_argv(relay, name, extra, ca), name=label, env=clean_env())
+    proc.wait_line(r"Connecting to: %s" % re.escape(name), START_TIMEOUT)
+    proc.wait_line(r"Connect is running!", START_TIMEOUT, hint="(connect must say it is running once joined)")
+    m = proc.wait_line(SOCKS_RE, 5)
+    socks = (m.group(1), int(m.group(2)))
+    machine = None
+    if tun:
+        machine = proc.wait_line(MACHINE_RE, 5).group(1)
+    proc.wait_line(r"Press Ctrl-C to stop connection\.", 5)
+    return Connect(proc, socks, machine)

@@ -17,6 +17,8 @@ final class SSHShareSetup: @unchecked Sendable {
     private var inserted = false
     private var removed = false
     private var onceArmed = false
+    /// `--ssh-once`: the relay released the key to a peer; only SSH streams after that count.
+    private var onceReleased = false
     private(set) var blob: SSHKeyBlob?
 
     init(options: SSHShareOptions, target: String, label: String) throws {
@@ -71,10 +73,16 @@ final class SSHShareSetup: @unchecked Sendable {
     /// session survives the removal). Returns false when already armed.
     func armOnce() -> Bool {
         lock.withLock {
-            guard options.once, !onceArmed else { return false }
+            guard options.once, onceReleased, !onceArmed else { return false }
             onceArmed = true
             return true
         }
+    }
+
+    /// The relay says the one-time key was released: the next SSH stream is that peer's login
+    /// (before this, a peer reaching port 22 some other way, e.g. through SOCKS, arms nothing).
+    func markReleased() {
+        lock.withLock { onceReleased = true }
     }
 
     /// Removes the key on a background thread (the event loop keeps serving the session).

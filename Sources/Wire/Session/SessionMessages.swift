@@ -47,6 +47,9 @@ public struct ControlMessage: Codable, Equatable, Sendable {
         case sshParams
         /// connect → relay: `name`, `sshProof`; relay → connect: `sshSealed` (the encrypted key) when the proof matches.
         case sshKey
+        /// relay → share: the `--ssh-once` key was just released to a peer: the next SSH stream
+        /// is that peer's login, after which the key leaves the machine.
+        case sshKeyReleased
     }
 
     public var kind: Kind
