@@ -3,7 +3,6 @@
 Prints "READY <host>:<port>" once bound."""
 import argparse
 import socket
-import sys
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--host", required=True)
