@@ -22,8 +22,18 @@ final class StreamSplice {
         }
 
         func tunnelStream(_ stream: UInt32, didReceive bytes: [UInt8]) {
+            guard let splice else { return }
+            // Nothing waiting: pass the frame straight across and keep only what did not fit.
+            if pending.isEmpty {
+                let target = splice.other(of: self)
+                let taken = bytes.withUnsafeBytes { target.tunnel.send(stream: target.stream, $0) }
+                if taken > 0 { tunnel.consumed(stream: self.stream, count: taken) }
+                if taken == bytes.count { return }
+                bytes.withUnsafeBytes { pending.append(UnsafeRawBufferPointer(rebasing: $0[taken...])) }
+                return
+            }
             bytes.withUnsafeBytes { pending.append($0) }
-            splice?.pump(from: self)
+            splice.pump(from: self)
         }
         func tunnelStreamDidFinish(_ stream: UInt32) {
             finished = true

@@ -62,7 +62,28 @@ public final class TLSConnection: IOHandler {
     /// Queues bytes for encryption and sends what the socket takes now.
     public func write(_ bytes: UnsafeRawBufferPointer) {
         guard state != .closed else { return }
-        outbound.append(bytes)
+        var rest = bytes
+        if state == .open && outbound.isEmpty && !closeWhenFlushed, let ssl {
+            // Write-through: encrypt straight from the caller's buffer and queue only what the
+            // socket did not take (one copy less per byte on every hop). A retry after
+            // WANT_WRITE starts with the same bytes, from the queue: SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER.
+            while !rest.isEmpty {
+                let n = SSL_write(ssl, rest.baseAddress, Int32(min(rest.count, 1 << 20)))
+                if n > 0 {
+                    rest = UnsafeRawBufferPointer(rebasing: rest[Int(n)...])
+                    continue
+                }
+                switch SSL_get_error(ssl, n) {
+                case SSL_ERROR_WANT_WRITE, SSL_ERROR_WANT_READ:
+                    break
+                default:
+                    return fail(TLSError("TLS write failed"))
+                }
+                break
+            }
+            if rest.isEmpty { return }
+        }
+        outbound.append(rest)
         if state == .open { flush(notify: false) }
     }
 
