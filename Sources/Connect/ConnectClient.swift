@@ -16,6 +16,7 @@ public final class ConnectClient: TunnelConnectionDelegate {
     private let relay: RelayEndpoint
     private var tunnel: TunnelConnection?
     private var pump: TunPump?
+    private var capture: PacketCaptureFile?
     private var socks: SOCKS5Server?
     private var machineAddress: IPv4Address
     private var joined = false
@@ -54,7 +55,8 @@ public final class ConnectClient: TunnelConnectionDelegate {
             Console.error("error: \(error)")
             return 1
         }
-        if config.useTun { openInterface() }
+        openCapture()
+        if config.useTun && exitStatus == nil { openInterface() }
         if exitStatus == nil { dial() }
         if exitStatus == nil { loop.run() }
         teardown()
@@ -63,12 +65,19 @@ public final class ConnectClient: TunnelConnectionDelegate {
 
     // MARK: The interface
 
+    /// `--pcap`: every packet that crosses the tunnel, both ways (TUN traffic and SOCKS UDP alike).
+    private func openCapture() {
+        guard let path = config.pcapPath else { return }
+        do {
+            capture = try PacketCaptureFile(path: path)
+        } catch {
+            finish(1, error: "\(ConnectError.pcap(path, "\(error)"))")
+        }
+    }
+
     private func openInterface() {
         do {
             let device = try MachineAddressAllocator.openDevice(requested: config.machineAddress, mtu: config.mtu)
-            let capture = try config.pcapPath.map { path throws(ConnectError) in
-                do { return try PacketCaptureFile(path: path) } catch { throw ConnectError.pcap(path, "\(error)") }
-            }
             pump = try TunPump(device: device, loop: loop, capture: capture)
             machineAddress = device.peerAddress
             if machineAddress != config.machineAddress {
@@ -138,7 +147,8 @@ public final class ConnectClient: TunnelConnectionDelegate {
         }
         everJoined = true
         do {
-            let server = try SOCKS5Server(address: config.socks, loop: loop, shareName: config.name, machineAddress: machineAddress)
+            let server = try SOCKS5Server(address: config.socks, loop: loop, shareName: config.name,
+                                          machineAddress: machineAddress, capture: capture)
             server.attach(tunnel)
             socks = server
         } catch {
@@ -163,6 +173,7 @@ public final class ConnectClient: TunnelConnectionDelegate {
 
     public func tunnel(_ tunnel: TunnelConnection, didReceiveDatagram bytes: [UInt8], channel: UInt32) {
         bytes.withUnsafeBytes { packet in
+            capture?.write(packet: packet)
             if socks?.claims(packet) == true { return }
             pump?.deliver(packet)
         }
@@ -226,6 +237,7 @@ public final class ConnectClient: TunnelConnectionDelegate {
         pump?.close()
         pump = nil
         socks?.close()
+        capture?.close()
     }
 }
 

@@ -75,9 +75,8 @@ final class TunPump: IOHandler {
         pump()
     }
 
-    /// A packet from the share for local programs.
+    /// A packet from the share for local programs (the client already captured it).
     func deliver(_ packet: UnsafeRawBufferPointer) {
-        capture?.write(packet: packet)
         do {
             if try !device.write(packet) { droppedToTun += 1 }
         } catch {
@@ -88,6 +87,5 @@ final class TunPump: IOHandler {
     func close() {
         loop.deregister(fd: device.fd)
         device.close()
-        capture?.close()
     }
 }

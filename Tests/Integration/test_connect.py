@@ -307,3 +307,27 @@ def test_connect_survives_the_agent_reconnecting(topo, relay, new_share, vm_extr
         assert b"vm-index-ok" in r.stdout, r.stderr
     finally:
         assert V.stop(c.proc) == 0, c.proc.describe()
+
+
+def test_pcap_records_socks_udp_without_tun(topo, relay, conn, module_share, tmp_path):
+    """--pcap records every tunneled packet, also with --no-tun (SOCKS UDP rides the packet path)."""
+    pcap = str(tmp_path / "socks.pcap")
+    c = V.start_connect(topo, relay, module_share.name, extra=["--no-tun", "--pcap", pcap], tun=False, label="connect-pcap-socks")
+    try:
+        def exchange():
+            control, relay_addr = socks5.udp_associate(c.socks)
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.settimeout(3)
+            s.sendto(socks5.udp_wrap(module_share.name, VM_UDP_PORT, b"captured"), relay_addr)
+            answer = socks5.udp_unwrap(s.recv(65535))[2]
+            s.close()
+            control.close()
+            return answer
+        assert topo.client.call(exchange, timeout=30) == b"captured"
+    finally:
+        assert V.stop(c.proc) == 0, c.proc.describe()
+    dump = subprocess.run(["tcpdump", "-nn", "-r", pcap, "udp"], capture_output=True, timeout=20)
+    assert dump.returncode == 0, dump.stderr
+    lines = dump.stdout.decode().splitlines()
+    assert any(("> 172.16.0.2.%d:" % VM_UDP_PORT) in l for l in lines), lines
+    assert any(("172.16.0.2.%d >" % VM_UDP_PORT) in l for l in lines), lines

@@ -1,4 +1,5 @@
 import PacketStack
+import TunDevice
 import Transport
 import Wire
 
@@ -11,6 +12,8 @@ final class SOCKS5Server {
     let shareName: String
     let machineAddress: IPv4Address
     let loop: EventLoop
+    /// `--pcap`: the packets UDP associations send (what comes back is captured by the client).
+    let capture: PacketCaptureFile?
     private let listener: Listener
     private(set) weak var tunnel: TunnelConnection?
     private var associations: [UInt16: SOCKSUDPAssociation] = [:]
@@ -21,8 +24,10 @@ final class SOCKS5Server {
     /// a real peer, so replies to it are told apart from the TUN's traffic without a lookup table.
     static let udpSourceAddress = IPv4Address(198, 18, 0, 1)
 
-    init(address: SocketAddress, loop: EventLoop, shareName: String, machineAddress: IPv4Address) throws(SystemError) {
+    init(address: SocketAddress, loop: EventLoop, shareName: String, machineAddress: IPv4Address,
+         capture: PacketCaptureFile?) throws(SystemError) {
         self.loop = loop
+        self.capture = capture
         self.shareName = shareName
         self.machineAddress = machineAddress
         var accept: ((Socket, SocketAddress?) -> Void)?

@@ -67,7 +67,10 @@ final class SOCKSUDPAssociation: IOHandler {
             let packet = UDPPacket.build(source: SOCKS5Server.udpSourceAddress, sourcePort: port,
                                          destination: server.machineAddress, destinationPort: header.port,
                                          payload: UnsafeRawBufferPointer(rebasing: datagram[offset...]))
-            packet.withUnsafeBytes { _ = tunnel.sendDatagram(channel: 0, $0) }
+            packet.withUnsafeBytes {
+                server.capture?.write(packet: $0)
+                _ = tunnel.sendDatagram(channel: 0, $0)
+            }
         }
     }
 
