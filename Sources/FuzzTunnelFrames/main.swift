@@ -136,6 +136,8 @@ func runReactiveMux(_ bytes: UnsafeRawBufferPointer, pattern: [Int]) {
             case .writable(let s):
                 precondition(mux.sendCredit(stream: s) > 0, ".writable without credit")
                 _ = mux.send(stream: s, filler)
+            case .connected(let s):
+                mux.sendConnected(stream: s)
             case .finished(let s):
                 mux.finish(stream: s)
                 precondition(!mux.isOpen(stream: s), "stream kept after both FINs")

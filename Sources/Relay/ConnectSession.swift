@@ -55,7 +55,7 @@ final class ConnectSession: TunnelConnectionDelegate {
         guard let agent, let request = OpenRequest.decode(metadata), request.service == .tcp, let port = request.port else {
             return tunnel.reset(stream: stream, code: .refused, reason: "connect clients may open tcp streams to the machine only")
         }
-        let forward = OpenRequest(service: .tcp, port: port, client: clientIP, session: id)
+        let forward = OpenRequest(service: .tcp, port: port, client: clientIP, session: id, confirm: request.confirm)
         guard let agentStream = agent.tunnel.open(metadata: forward.encoded(), handler: nil) else {
             return tunnel.reset(stream: stream, code: .refused, reason: "the share's tunnel takes no more streams")
         }

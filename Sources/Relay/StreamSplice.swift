@@ -42,6 +42,11 @@ final class StreamSplice {
         func tunnelStream(_ stream: UInt32, didReset code: ResetCode, reason: String) {
             splice?.reset(from: self, code: code, reason: reason)
         }
+        func tunnelStreamDidConnect(_ stream: UInt32) {
+            guard let splice else { return }
+            let target = splice.other(of: self)
+            target.tunnel.sendConnected(stream: target.stream)
+        }
         func tunnelStreamIsWritable(_ stream: UInt32) {
             guard let splice else { return }
             splice.pump(from: splice.other(of: self))

@@ -193,6 +193,11 @@ public final class ShareAgent: TunnelConnectionDelegate {
             if request.service == .tcp, let setup = sshSetup, port == setup.options.port, setup.armOnce() {
                 sshOnceStarted(setup, bridge: bridge)
             }
+            if request.confirm == true {
+                bridge.onConnectResult = { [weak tunnel] failure in
+                    if failure == nil { tunnel?.sendConnected(stream: stream) }
+                }
+            }
             try bridge.start()
         } catch {
             tunnel.reset(stream: stream, code: .unreachable, reason: "cannot reach the machine: \(error)")

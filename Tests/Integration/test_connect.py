@@ -180,6 +180,23 @@ def test_socks_large_download(topo, conn, module_share):
     assert r.stdout.split()[0].decode() == pattern.sha256_of(size), r.stderr
 
 
+def test_socks_closed_port_is_refused(topo, conn, module_share):
+    """The SOCKS reply waits for the share agent's dial: a closed port answers 0x05 (connection
+    refused) at once, instead of a success followed by a closed connection."""
+    def attempt():
+        t0 = time.monotonic()
+        try:
+            socks5.connect(conn.socks, module_share.name, 1, timeout=10).close()
+            return "connected", time.monotonic() - t0
+        except socks5.SOCKSError as e:
+            return e.reply, time.monotonic() - t0
+    reply, took = topo.client.call(attempt, timeout=20)
+    assert reply == 0x05, reply
+    assert took < 1.0, "refusal took %.2fs" % took
+    r = curl(topo, ["--socks5-hostname", "%s:%d" % conn.socks, "http://%s:1/" % module_share.name], timeout=20)
+    assert r.returncode != 0 and b"(5)" in r.stderr, r.stderr   # curl names the SOCKS reply code
+
+
 def test_socks_refuses_other_hosts(topo, conn):
     def attempt(host):
         try:

@@ -94,6 +94,24 @@ final class StreamMuxTests: XCTestCase {
         }
     }
 
+    /// `sendConnected` is an empty DATA frame without FIN: the peer hears `.connected`, no bytes,
+    /// no credit spent; after our FIN it is not sent.
+    func testConnectedSignalCarriesNoBytes() throws {
+        var p = try MuxPair()
+        let s = try XCTUnwrap(p.dialer.open(metadata: []))
+        _ = try p.pump()
+        let credit = p.dialer.sendCredit(stream: s)
+        p.listener.sendConnected(stream: s)
+        let (d, _) = try p.pump()
+        XCTAssertEqual(d, [.connected(stream: s)])
+        XCTAssertEqual(p.dialer.sendCredit(stream: s), credit)
+        XCTAssertEqual(p.listener.send(stream: s, [7, 8]), 2)
+        p.listener.finish(stream: s)
+        p.listener.sendConnected(stream: s)
+        let (after, _) = try p.pump()
+        XCTAssertEqual(after, [.data(stream: s, [7, 8]), .finished(stream: s)])
+    }
+
     func testLargeSendIsSplitIntoMaxDataFrames() throws {
         var cfg = MuxConfig()
         cfg.maxDataFrame = 1000

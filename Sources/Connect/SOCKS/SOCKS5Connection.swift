@@ -5,7 +5,7 @@ import Wire
 /// answers, and then hands the socket over: to a tunnel stream for CONNECT (`StreamSocketBridge`),
 /// or to a `SOCKSUDPAssociation` for UDP ASSOCIATE. A malformed or refused request closes this
 /// client only.
-final class SOCKS5Connection: IOHandler {
+final class SOCKS5Connection: IOHandler, TunnelStreamHandler {
     private let socket: Socket
     private let client: SocketAddress?
     private unowned let server: SOCKS5Server
@@ -13,7 +13,11 @@ final class SOCKS5Connection: IOHandler {
     private var loop: EventLoop { server.loop }
     private var done = false
     private var timer: UInt64?
+    /// CONNECT: the stream opened for it, until the share says it is connected (or not).
+    private var pending: (tunnel: TunnelConnection, stream: UInt32)?
     static let handshakeTimeout = 10.0
+    /// Longer than the share agent's own dial timeout, which answers first with a reset.
+    static let connectTimeout = 15.0
 
     init(socket: Socket, client: SocketAddress?, server: SOCKS5Server) {
         self.socket = socket
@@ -76,20 +80,23 @@ final class SOCKS5Connection: IOHandler {
         }
         switch request.command {
         case .connect:
-            let open = OpenRequest(service: .tcp, port: request.port)
-            guard let stream = tunnel.open(metadata: open.encoded(), handler: nil) else {
+            let open = OpenRequest(service: .tcp, port: request.port, confirm: true)
+            guard let stream = tunnel.open(metadata: open.encoded(), handler: self) else {
                 send(SOCKS5Reply(.generalFailure).encoded())
                 return fail(nil)
             }
-            // Streams open optimistically (no round trip): the reply goes now; a refused port
-            // then shows as a closed connection, as through `ssh -D`.
-            send(SOCKS5Reply(.succeeded).encoded())
-            handOver()
-            let bridge = StreamSocketBridge(tunnel: tunnel, stream: stream, socket: socket, connecting: false)
-            bridge.targetDescription = "SOCKS client \(client?.description ?? "?")"
-            let pipelined = parser.takeRemainingBytes()
-            if !pipelined.isEmpty { bridge.sendFirst(pipelined) }
-            do { try bridge.start() } catch { tunnel.reset(stream: stream, code: .cancelled, reason: "SOCKS client gone") }
+            // The reply waits until the share agent has dialed the port (`connected`), so a closed
+            // port is answered "connection refused" (0x05), as a direct connection would be.
+            pending = (tunnel, stream)
+            loop.modify(fd: socket.fd, interest: IOInterest.none)
+            if let timer { loop.cancelTimer(timer) }
+            timer = loop.schedule(after: Self.connectTimeout) { [self] in
+                guard let (tunnel, stream) = pending else { return }
+                pending = nil
+                tunnel.reset(stream: stream, code: .timeout, reason: "no answer from the share")
+                send(SOCKS5Reply(.hostUnreachable).encoded())
+                fail(nil)
+            }
         case .udpAssociate:
             guard let association = SOCKSUDPAssociation(control: socket, client: client, server: server) else {
                 send(SOCKS5Reply(.generalFailure).encoded())
@@ -104,6 +111,40 @@ final class SOCKS5Connection: IOHandler {
         }
     }
 
+    // MARK: Waiting for the share to dial (TunnelStreamHandler until then)
+
+    /// The machine accepted: reply success and join the socket to the stream.
+    func tunnelStreamDidConnect(_ stream: UInt32) {
+        guard let (tunnel, stream) = pending else { return }
+        pending = nil
+        send(SOCKS5Reply(.succeeded).encoded())
+        handOver()
+        let bridge = StreamSocketBridge(tunnel: tunnel, stream: stream, socket: socket, connecting: false)
+        bridge.targetDescription = "SOCKS client \(client?.description ?? "?")"
+        let pipelined = parser.takeRemainingBytes()
+        if !pipelined.isEmpty { bridge.sendFirst(pipelined) }
+        do { try bridge.start() } catch { tunnel.reset(stream: stream, code: .cancelled, reason: "SOCKS client gone") }
+    }
+
+    /// The machine refused, could not be reached, or the share went away: say so in the reply.
+    func tunnelStream(_ stream: UInt32, didReset code: ResetCode, reason: String) {
+        guard pending != nil else { return }
+        pending = nil
+        let reply: SOCKS5ReplyCode
+        switch code {
+        case .refused: reply = .connectionRefused
+        case .unreachable, .timeout: reply = .hostUnreachable
+        default: reply = .generalFailure
+        }
+        send(SOCKS5Reply(reply).encoded())
+        fail(nil)
+    }
+
+    // Nothing arrives before `connected` (the agent signals it before reading its socket).
+    func tunnelStream(_ stream: UInt32, didReceive bytes: [UInt8]) {}
+    func tunnelStreamDidFinish(_ stream: UInt32) {}
+    func tunnelStreamIsWritable(_ stream: UInt32) {}
+
     private func send(_ bytes: [UInt8]) {
         // Handshake replies are tiny; a full socket buffer here means a broken client.
         _ = bytes.withUnsafeBytes { try? socket.write($0) }
@@ -117,6 +158,10 @@ final class SOCKS5Connection: IOHandler {
     }
 
     private func fail(_ why: String?) {
+        if let (tunnel, stream) = pending {
+            pending = nil
+            tunnel.reset(stream: stream, code: .cancelled, reason: "SOCKS client gone")
+        }
         guard !done else { return }
         done = true
         if let timer { loop.cancelTimer(timer) }

@@ -8,6 +8,12 @@ public protocol TunnelStreamHandler: AnyObject {
     func tunnelStream(_ stream: UInt32, didReset code: ResetCode, reason: String)
     /// Send credit or TLS buffer space became available after `send` took less than offered.
     func tunnelStreamIsWritable(_ stream: UInt32)
+    /// The peer's end of the stream is connected (`sendConnected`); most handlers ignore it.
+    func tunnelStreamDidConnect(_ stream: UInt32)
+}
+
+public extension TunnelStreamHandler {
+    func tunnelStreamDidConnect(_ stream: UInt32) {}
 }
 
 public protocol TunnelConnectionDelegate: AnyObject {
@@ -132,6 +138,9 @@ public final class TunnelConnection: TLSConnectionDelegate {
     }
 
     public func finish(stream: UInt32) { mux.finish(stream: stream); flush() }
+
+    /// Tells the peer our end of `stream` is connected (see `MuxEvent.connected`).
+    public func sendConnected(stream: UInt32) { mux.sendConnected(stream: stream); flush() }
 
     public func reset(stream: UInt32, code: ResetCode, reason: String) {
         handlers[stream] = nil
@@ -283,6 +292,8 @@ public final class TunnelConnection: TLSConnectionDelegate {
             }
         case .finished(let stream):
             handlers[stream]?.tunnelStreamDidFinish(stream)
+        case .connected(let stream):
+            handlers[stream]?.tunnelStreamDidConnect(stream)
         case .reset(let stream, let code, let reason):
             let handler = handlers.removeValue(forKey: stream)
             blockedOnTLS.remove(stream)

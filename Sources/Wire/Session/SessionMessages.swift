@@ -124,12 +124,17 @@ public struct OpenRequest: Codable, Equatable, Sendable {
     public var client: String?
     /// Relay → share, for streams of a connect session (SOCKS CONNECT): which session.
     public var session: UInt32?
+    /// The opener wants to hear when the far end is dialed (`MuxEvent.connected`) before it
+    /// answers its own client (a SOCKS CONNECT reply), so a refused port is reported as refused.
+    public var confirm: Bool?
 
-    public init(service: Service, port: UInt16? = nil, client: String? = nil, session: UInt32? = nil) {
+    public init(service: Service, port: UInt16? = nil, client: String? = nil, session: UInt32? = nil,
+                confirm: Bool? = nil) {
         self.service = service
         self.port = port
         self.client = client
         self.session = session
+        self.confirm = confirm
     }
 
     public func encoded() -> [UInt8] { (try? [UInt8](JSONEncoder().encode(self))) ?? [] }

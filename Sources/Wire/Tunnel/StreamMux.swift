@@ -43,6 +43,9 @@ public enum MuxEvent: Equatable, Sendable {
     case opened(stream: UInt32, metadata: [UInt8])
     /// Stream data; counts against our receive window until reported with consumed(stream:count:).
     case data(stream: UInt32, [UInt8])
+    /// An empty DATA frame without FIN: the peer's end of the stream is connected (sent by a side
+    /// that dials something for the stream, when the opener asked for it; see `sendConnected`).
+    case connected(stream: UInt32)
     /// The peer half-closed the stream (FIN): no more data will arrive on it.
     case finished(stream: UInt32)
     /// The peer reset the stream; it is forgotten.
@@ -243,6 +246,7 @@ public struct StreamMux: Sendable {
             s.recvWindow -= n
             s.unconsumed += n
             if n > 0 { events.append(.data(stream: id, frame.payload)) }
+            if n == 0 && !frame.isFin { events.append(.connected(stream: id)) }
             if frame.isFin {
                 s.receivedFin = true
                 events.append(.finished(stream: id))
@@ -350,6 +354,13 @@ public struct StreamMux: Sendable {
 
     public mutating func send(stream: UInt32, _ bytes: [UInt8]) -> Int {
         bytes.withUnsafeBytes { send(stream: stream, $0) }
+    }
+
+    /// Tells the peer that our end of the stream is connected: an empty DATA frame without FIN,
+    /// which carries no bytes and costs no credit. Before our FIN only.
+    public mutating func sendConnected(stream: UInt32) {
+        guard let s = streams[stream], !s.sentFin else { return }
+        queue(.data(stream: stream, [], fin: false))
     }
 
     /// Half-closes our direction (empty DATA with FIN). The stream is forgotten once both directions finished.
