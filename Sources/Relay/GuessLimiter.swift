@@ -15,6 +15,14 @@ public final class GuessLimiter: @unchecked Sendable {
         public var baseDelay: Double = 0.1
         public var maxDelay: Double = 5
         public init() {}
+
+        public init(freeMisses: Int, refuseAfter: Int, window: Double, refusal: Double, baseDelay: Double) {
+            self.freeMisses = freeMisses
+            self.refuseAfter = refuseAfter
+            self.window = window
+            self.refusal = refusal
+            self.baseDelay = baseDelay
+        }
     }
 
     public enum Verdict: Equatable { case allow, delay(Double), refuse }

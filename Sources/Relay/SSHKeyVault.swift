@@ -34,20 +34,8 @@ enum SSHKeyVault {
         let perShare: GuessLimiter
 
         init() {
-            var address = GuessLimiter.Limits()
-            address.freeMisses = 3
-            address.refuseAfter = 10
-            address.window = 600
-            address.refusal = 900
-            address.baseDelay = 0.5
-            perAddress = GuessLimiter(limits: address)
-            var share = GuessLimiter.Limits()
-            share.freeMisses = 10
-            share.refuseAfter = 30
-            share.window = 600
-            share.refusal = 900
-            share.baseDelay = 0.5
-            perShare = GuessLimiter(limits: share)
+            perAddress = GuessLimiter(limits: .init(freeMisses: 3, refuseAfter: 10, window: 600, refusal: 900, baseDelay: 0.5))
+            perShare = GuessLimiter(limits: .init(freeMisses: 10, refuseAfter: 30, window: 600, refusal: 900, baseDelay: 0.5))
         }
 
         func isRefused(client: String, share: String) -> Bool {
