@@ -19,7 +19,6 @@ public final class ConnectClient: TunnelConnectionDelegate {
     private var capture: PacketCaptureFile?
     private var socks: SOCKS5Server?
     private var machineAddress: IPv4Address
-    private var joined = false
     private var everJoined = false
     private var exitStatus: Int32?
     private var backoff: Double
@@ -137,7 +136,6 @@ public final class ConnectClient: TunnelConnectionDelegate {
     }
 
     private func sessionOpened(_ message: ControlMessage, tunnel: TunnelConnection) {
-        joined = true
         backoff = config.reconnectDelay.first
         pump?.attach(tunnel)
         if everJoined {
@@ -190,7 +188,6 @@ public final class ConnectClient: TunnelConnectionDelegate {
 
     private func connectionLost(_ error: Error?) {
         let why = error.map { "\($0)" } ?? "the relay closed the connection"
-        joined = false
         if let reason = retryLater {
             retryLater = nil
             Console.headline(label, "The share is not reachable right now (\(reason)); retrying in \(Int(backoff)) s...")
@@ -223,8 +220,7 @@ public final class ConnectClient: TunnelConnectionDelegate {
         if let notice { Console.headline(label, notice) }
         if let error { Console.error("error: \(error)") }
         // The interface and its route go first: nothing should route into a dead tunnel.
-        pump?.close()
-        pump = nil
+        closeInterface()
         if let tunnel, tunnel.isOpen {
             tunnel.closeAfterFlushing()
             loop.schedule(after: 1) { [weak self] in self?.loop.stop() }
@@ -234,10 +230,18 @@ public final class ConnectClient: TunnelConnectionDelegate {
     }
 
     private func teardown() {
-        pump?.close()
-        pump = nil
+        closeInterface()
         socks?.close()
         capture?.close()
+    }
+
+    private func closeInterface() {
+        guard let pump else { return }
+        if pump.droppedToTun > 0 {
+            Console.detail(label, "\(pump.droppedToTun) packets from the share were dropped: the interface's queue was full.")
+        }
+        pump.close()
+        self.pump = nil
     }
 }
 

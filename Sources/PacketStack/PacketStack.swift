@@ -42,7 +42,6 @@ public final class PacketStack {
     // MARK: public API
 
     public var flowCount: Int { tcpByID.count - timeWaitCount + udpByID.count }
-    public var hasOutput: Bool { !queue.isEmpty || !ackList.isEmpty }
     /// Bytes of packets waiting in the output queue.
     public var queuedOutputBytes: Int { queue.byteCount }
 
@@ -207,16 +206,20 @@ public final class PacketStack {
 
     private func flushAcks() {
         guard !ackList.isEmpty else { return }
-        let pending = ackList
-        ackList.removeAll(keepingCapacity: true)
-        for c in pending {
-            if c.ackPending && tcpByID[c.id] === c && c.ackMayWait {
-                ackList.append(c)   // its delayed-ACK timer, or the answer's data, sends it
+        // Compacted in place (no copy per transmit): ACKs that may wait stay listed.
+        var kept = 0
+        for i in ackList.indices {
+            let c = ackList[i]
+            let live = c.ackPending && tcpByID[c.id] === c
+            if live && c.ackMayWait {
+                ackList[kept] = c   // its delayed-ACK timer, or the answer's data, sends it
+                kept += 1
                 continue
             }
             c.inAckList = false
-            if c.ackPending && tcpByID[c.id] === c { c.sendAck() }
+            if live { c.sendAck() }
         }
+        ackList.removeSubrange(kept...)
     }
 
     func leftHalfOpen(_ c: TCPConnection) {

@@ -160,7 +160,7 @@ public final class ShareAgent: TunnelConnectionDelegate {
               let machine = message.machineAddress.flatMap(IPv4Address.init) else { return }
         var stackConfig = PacketStackConfig(machineAddress: machine)
         stackConfig.mtu = config.packetMTU
-        sessions[id] = PacketSession(id: id, machineAddress: machine, tunnel: tunnel, targetHost: targetAddress, config: stackConfig)
+        sessions[id] = PacketSession(id: id, tunnel: tunnel, targetHost: targetAddress, config: stackConfig)
         Console.detail(config.machineName, "A peer connected from \(message.client ?? "?") (session \(id)); it sees this machine as \(machine).")
     }
 

@@ -12,7 +12,6 @@ import Wire
 /// the turn `service()` handles the stack's events, sends its packets, and re-arms its timer.
 final class PacketSession {
     let id: UInt32
-    let machineAddress: IPv4Address
     let stack: PacketStack
     let loop: EventLoop
     private let tunnel: TunnelConnection
@@ -28,9 +27,8 @@ final class PacketSession {
     /// One buffer for every socket read of this session (all on one thread).
     let scratch: UnsafeMutableRawBufferPointer
 
-    init(id: UInt32, machineAddress: IPv4Address, tunnel: TunnelConnection, targetHost: String, config: PacketStackConfig) {
+    init(id: UInt32, tunnel: TunnelConnection, targetHost: String, config: PacketStackConfig) {
         self.id = id
-        self.machineAddress = machineAddress
         self.tunnel = tunnel
         self.loop = tunnel.loop
         self.targetHost = targetHost
@@ -39,8 +37,6 @@ final class PacketSession {
     }
 
     deinit { scratch.deallocate() }
-
-    var flowCount: Int { tcpFlows.count + udpFlows.count }
 
     /// A packet from the peer.
     func receive(_ packet: UnsafeRawBufferPointer) {

@@ -77,12 +77,5 @@ public final class DatagramSocket {
         throw SystemError("sendto")
     }
 
-    public func localAddress() -> SocketAddress? {
-        var storage = sockaddr_storage()
-        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-        let rc = withUnsafeMutablePointer(to: &storage) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        return rc == 0 ? SocketAddress(storage: storage) : nil
-    }
+    public func localAddress() -> SocketAddress? { SocketAddress.local(of: fd) }
 }

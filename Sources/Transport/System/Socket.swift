@@ -106,14 +106,7 @@ public final class Socket {
         setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, socklen_t(MemoryLayout<Int32>.size))
     }
 
-    public func localAddress() -> SocketAddress? {
-        var storage = sockaddr_storage()
-        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-        let rc = withUnsafeMutablePointer(to: &storage) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        return rc == 0 ? SocketAddress(storage: storage) : nil
-    }
+    public func localAddress() -> SocketAddress? { SocketAddress.local(of: fd) }
 
     /// Gives up ownership of the descriptor (to move it to another event loop).
     public func release() -> Int32 {

@@ -85,6 +85,16 @@ public struct SocketAddress: Sendable, CustomStringConvertible, Hashable {
         }
     }
 
+    /// The local address a socket is bound to (getsockname), for any socket type.
+    static func local(of fd: Int32) -> SocketAddress? {
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let rc = withUnsafeMutablePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        return rc == 0 ? SocketAddress(storage: storage) : nil
+    }
+
     /// Builds an address from a kernel sockaddr (accept, getsockname).
     init?(storage: sockaddr_storage) {
         var storage = storage
