@@ -15,19 +15,29 @@ let package = Package(
         .systemLibrary(name: "CPcap", pkgConfig: "libpcap", providers: [.apt(["libpcap-dev"])]),
         .target(name: "CShims", dependencies: ["COpenSSL"]),
 
+        // Swift helpers over the C libraries: OpenSSL's error queue, C string buffers.
+        .target(name: "CInterop", dependencies: ["COpenSSL"]),
+        // User-facing output in the seed's style (`==> default: ...`).
+        .target(name: "Console"),
+
         // Pure, I/O-free protocol cores: tunnel frames and multiplexing, HTTP/1.1, TLS ClientHello.
         .target(name: "Wire"),
-        // The I/O shell the roles share: epoll event loops, sockets, TLS, certificates.
-        .target(name: "Transport", dependencies: ["Wire", "CShims", "COpenSSL"]),
+        // The I/O shell the roles share: epoll event loops, sockets, TLS, the tunnel connection.
+        .target(name: "Transport", dependencies: ["Wire", "CShims", "COpenSSL", "CInterop", "Console"]),
+        // The relay's CA and certificates, PEM files, random secrets and their comparison.
+        .target(name: "Identity", dependencies: ["Wire", "CShims", "COpenSSL", "CInterop"]),
+        // SSH sharing's keys and processes: Ed25519, the OpenSSH key format, password sealing
+        // (scrypt + AES-GCM), ssh children spawned with a clean signal mask, a private ssh-agent.
+        .target(name: "SSHKeys", dependencies: ["Wire", "CShims", "COpenSSL", "CInterop"]),
 
         // The roles.
-        .target(name: "Relay", dependencies: ["Wire", "Transport"]),
-        .target(name: "Share", dependencies: ["Wire", "Transport", "PacketStack"]),
-        .target(name: "Connect", dependencies: ["Wire", "Transport", "TunDevice", "PacketStack"]),
+        .target(name: "Relay", dependencies: ["Wire", "Transport", "Identity", "Console"]),
+        .target(name: "Share", dependencies: ["Wire", "Transport", "PacketStack", "SSHKeys", "Console"]),
+        .target(name: "Connect", dependencies: ["Wire", "Transport", "TunDevice", "PacketStack", "SSHKeys", "Console"]),
         .target(name: "PacketStack", dependencies: ["Wire"]),
         .target(name: "TunDevice", dependencies: ["Wire", "CShims", "CPcap"]),
 
-        .executableTarget(name: "vshare", dependencies: ["Relay", "Share", "Connect", "Transport", "Wire"]),
+        .executableTarget(name: "vshare", dependencies: ["Relay", "Share", "Connect", "Transport", "Wire", "Identity", "SSHKeys", "Console"]),
 
         // Seeded randomness and input splitting shared by the fuzz targets and the tests.
         .target(name: "TestSupport"),
@@ -39,10 +49,12 @@ let package = Package(
         .executableTarget(name: "FuzzPackets", dependencies: ["PacketStack", "Wire"]),
 
         .testTarget(name: "WireTests", dependencies: ["Wire"]),
-        .testTarget(name: "TransportTests", dependencies: ["Transport", "Wire"]),
+        .testTarget(name: "TransportTests", dependencies: ["Transport", "Wire", "Identity"]),
+        .testTarget(name: "IdentityTests", dependencies: ["Identity", "Wire"]),
+        .testTarget(name: "SSHKeysTests", dependencies: ["SSHKeys", "Wire"]),
         .testTarget(name: "TunDeviceTests", dependencies: ["TunDevice", "CShims", "CPcap", "Wire"]),
         .testTarget(name: "PacketStackTests", dependencies: ["PacketStack", "Wire", "TestSupport"]),
-        .testTarget(name: "RelayTests", dependencies: ["Relay", "Share", "Transport", "Wire", "TestSupport"]),
+        .testTarget(name: "RelayTests", dependencies: ["Relay", "Share", "Transport", "Wire", "Identity", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

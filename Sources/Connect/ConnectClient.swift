@@ -1,6 +1,7 @@
+import Console
 import Glibc
-import TunDevice
 import Transport
+import TunDevice
 import Wire
 
 /// `vshare connect NAME`: joins a share through the relay and gives this host the machine —

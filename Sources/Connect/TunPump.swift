@@ -1,5 +1,6 @@
-import TunDevice
+import Console
 import Transport
+import TunDevice
 import Wire
 
 /// Moves packets between the TUN interface and the tunnel: what local programs send to the machine

@@ -1,3 +1,4 @@
+import Console
 import Glibc
 import Transport
 
@@ -78,7 +79,8 @@ enum AccessLog {
         var out = ""
         for scalar in path.unicodeScalars.prefix(512) {
             if scalar.value < 0x21 || scalar.value == 0x7F || scalar == "\"" {
-                out += "%" + String(scalar.value, radix: 16, uppercase: true).leftPadded(2)
+                let hex = String(scalar.value, radix: 16, uppercase: true)
+                out += (hex.count < 2 ? "%0" : "%") + hex
             } else {
                 out.unicodeScalars.append(scalar)
             }

@@ -1,3 +1,5 @@
+import Console
+import Identity
 import Transport
 import Wire
 
@@ -105,7 +107,7 @@ final class AgentSession: TunnelConnectionDelegate {
 
     private func createShare(_ message: ControlMessage) {
         guard share == nil else { return refuse(.badRequest, "this connection already has a share") }
-        guard let token = message.token, constantTimeEqual(token, relay.ownerToken) else {
+        guard let token = message.token, SecretToken.equal(token, relay.ownerToken) else {
             Console.headline("relay", "Refused a share from \(peer?.host ?? "?"): wrong or missing owner token.")
             return refuse(.unauthorized, "the relay refused the owner token. Pass the token from the relay's data directory (DIR/token) with --token or VSHARE_TOKEN.")
         }

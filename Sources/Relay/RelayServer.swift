@@ -1,4 +1,6 @@
+import Console
 import Glibc
+import Identity
 import Transport
 import Wire
 

@@ -1,3 +1,4 @@
+import Identity
 import Transport
 import Wire
 
@@ -63,7 +64,7 @@ public final class ShareRegistry: @unchecked Sendable {
     /// Gives a share back to its reconnected agent when the secret matches.
     func resume(name: String, secret: String, loop: EventLoop, agent: AgentSession) -> ShareEntry? {
         lock.withLock {
-            guard let entry = shares[name], constantTimeEqual(entry.resumeSecret, secret) else { return nil }
+            guard let entry = shares[name], SecretToken.equal(entry.resumeSecret, secret) else { return nil }
             entry.loop = loop
             entry.agent = agent
             entry.detachedSince = nil

@@ -1,3 +1,4 @@
+import Console
 import PacketStack
 import Transport
 import Wire

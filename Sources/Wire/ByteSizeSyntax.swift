@@ -1,7 +1,7 @@
 /// Sizes on the command line: `65536`, `512K`, `4M`, `1G` (binary units, case-insensitive, optional `iB`/`B`).
 public enum ByteSizeSyntax {
     public static func parse(_ text: String) -> Int? {
-        var digits = text.trimmingWhitespace().lowercased()
+        var digits = text.trimmingASCIIWhitespace().lowercased()
         for suffix in ["ib", "b"] where digits.hasSuffix(suffix) && digits.count > suffix.count {
             digits.removeLast(suffix.count)
             break
@@ -17,11 +17,5 @@ public enum ByteSizeSyntax {
         guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }), let value = Int(digits), value > 0,
               value <= (Int.max >> shift) else { return nil }
         return value << shift
-    }
-}
-
-private extension String {
-    func trimmingWhitespace() -> String {
-        String(drop(while: { $0 == " " }).reversed().drop(while: { $0 == " " }).reversed())
     }
 }

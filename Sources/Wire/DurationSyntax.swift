@@ -69,12 +69,3 @@ public enum DurationSyntax {
 extension Character {
     fileprivate var isASCIIDigit: Bool { ("0"..."9").contains(self) && isASCII }
 }
-
-extension String {
-    fileprivate func trimmingASCIIWhitespace() -> Substring {
-        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }
-        guard let start = firstIndex(where: { !isSpace($0) }) else { return "" }
-        let end = lastIndex(where: { !isSpace($0) })!
-        return self[start...end]
-    }
-}

@@ -1,4 +1,5 @@
 import Connect
+import Console
 import Foundation
 import Transport
 import Wire

@@ -1,4 +1,5 @@
 import Foundation
+import Wire
 
 /// The only place that reads the process environment and the home directory; roles get plain values.
 enum Environment {
@@ -16,7 +17,7 @@ enum Environment {
 
     static func readTrimmed(_ path: String) -> String? {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
-        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let trimmed = String(text.trimmingASCIIWhitespace())
         return trimmed.isEmpty ? nil : trimmed
     }
 }

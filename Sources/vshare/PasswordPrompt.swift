@@ -1,4 +1,6 @@
+import Console
 import Glibc
+import SSHKeys
 import Transport
 
 /// Password input for SSH sharing. On a terminal: the prompt and the typed characters go through

@@ -1,3 +1,4 @@
+import Console
 import Relay
 import Transport
 import Wire

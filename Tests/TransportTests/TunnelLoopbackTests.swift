@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Identity
 import Transport
 import Wire
 import XCTest

@@ -1,5 +1,7 @@
+import Console
 import Foundation
 import Glibc
+import SSHKeys
 import Transport
 import Wire
 

@@ -1,4 +1,5 @@
 import Foundation
+import SSHKeys
 import Transport
 
 /// The agent's own SSH access to the machine it shares: the system `ssh` with `--ssh-identity`, in

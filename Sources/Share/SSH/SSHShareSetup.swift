@@ -1,4 +1,6 @@
+import Console
 import Foundation
+import SSHKeys
 import Transport
 import Wire
 

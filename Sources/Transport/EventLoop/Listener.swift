@@ -1,4 +1,5 @@
 /// A listening socket on a loop; hands each accepted connection to `onAccept`.
+import Console
 public final class Listener: IOHandler {
     public let socket: Socket
     public let loop: EventLoop

@@ -1,3 +1,4 @@
+import CInterop
 import COpenSSL
 
 /// A TLS failure, with OpenSSL's own explanation drained from its error queue.

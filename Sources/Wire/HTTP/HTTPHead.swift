@@ -44,7 +44,7 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence, ExpressibleByDictionar
         var result: [String] = []
         for value in values(named: name) {
             for part in value.split(separator: ",", omittingEmptySubsequences: true) {
-                let token = trimOWS(Substring(part)).lowercased()
+                let token = part.trimmingASCIIWhitespace().lowercased()
                 if !token.isEmpty { result.append(token) }
             }
         }
@@ -208,13 +208,6 @@ func asciiCaseInsensitiveEqual(_ a: String, _ b: String) -> Bool {
             return true
         }
     }
-}
-
-func trimOWS(_ s: Substring) -> Substring {
-    var s = s
-    while let f = s.first, f == " " || f == "\t" { s.removeFirst() }
-    while let l = s.last, l == " " || l == "\t" { s.removeLast() }
-    return s
 }
 
 func connectionKeepAlive(version: HTTPVersion, headers: HTTPHeaders) -> Bool {

@@ -1,6 +1,8 @@
+import CInterop
 import COpenSSL
 import CShims
 import Glibc
+import Wire
 
 /// The relay's TLS identity on disk: a private CA, a server certificate it signed, and the owner token.
 public struct RelayIdentity: Sendable {
@@ -186,7 +188,7 @@ public enum CertificateAuthority {
         guard let text = String(validating: bytes, as: UTF8.self) else {
             throw CertificateAuthorityError.badToken(path: path, reason: "not UTF-8 text")
         }
-        let token = trimWhitespace(text)
+        let token = String(text.trimmingASCIIWhitespace())
         guard !token.isEmpty else { throw CertificateAuthorityError.badToken(path: path, reason: "file is empty") }
         return token
     }
@@ -404,7 +406,7 @@ struct SubjectAltNames: Equatable {
         append("IP:127.0.0.1")
         var first: String?
         for raw in hostnames {
-            var host = trimWhitespace(raw)
+            var host = String(raw.trimmingASCIIWhitespace())
             if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
             if let ip = IPAddressText.canonical(host) {
                 append("IP:" + ip)
@@ -476,18 +478,4 @@ enum IPAddressText {
         let ok = bytes.withUnsafeBytes { inet_ntop(family, $0.baseAddress, &buffer, socklen_t(buffer.count)) != nil }
         return ok ? stringFromCBuffer(buffer) : nil
     }
-}
-
-/// `text` without leading and trailing ASCII whitespace.
-func trimWhitespace(_ text: String) -> String {
-    let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }
-    guard let start = text.firstIndex(where: { !isSpace($0) }), let end = text.lastIndex(where: { !isSpace($0) })
-    else { return "" }
-    return String(text[start...end])
-}
-
-/// The NUL-terminated string in a C character buffer.
-func stringFromCBuffer(_ buffer: [CChar]) -> String {
-    let bytes = buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
-    return String(decoding: bytes, as: UTF8.self)
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import Wire
 
 /// Runs a system tool (ssh, ssh-add, ssh-agent) to completion: optional bytes on its standard input
 /// through a pipe (never a file), standard output and error captured. Pipes are drained on their own
@@ -12,7 +13,7 @@ public enum ChildProcess {
         public var ok: Bool { status == 0 }
         /// The last lines of standard error, for an error message.
         public var errorSummary: String {
-            let text = errorOutput.trimmingCharacters(in: .whitespacesAndNewlines)
+            let text = String(errorOutput.trimmingASCIIWhitespace())
             return text.isEmpty ? "exit status \(status)" : text.split(separator: "\n").suffix(3).joined(separator: " / ")
         }
     }

@@ -1,8 +1,8 @@
 import COpenSSL
 
 /// Reads OpenSSL's thread-local error queue into a readable string (and empties it).
-enum OpenSSLError {
-    static func drain(whenEmpty: String = "no OpenSSL error recorded") -> String {
+public enum OpenSSLError {
+    public static func drain(whenEmpty: String = "no OpenSSL error recorded") -> String {
         var messages: [String] = []
         while true {
             let code = ERR_get_error()

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import Identity
 import XCTest
 @testable import Transport
 

@@ -1,3 +1,4 @@
+import CInterop
 import COpenSSL
 import CShims
 import Glibc

@@ -1,7 +1,7 @@
 import Foundation
-import XCTest
-@testable import Transport
+import SSHKeys
 import Wire
+import XCTest
 
 final class SSHKeyCryptoTests: XCTestCase {
     /// Known answer from OpenSSH itself: `ssh-keygen -y` on the private key we produce prints our public line.
