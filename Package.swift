@@ -31,7 +31,7 @@ let package = Package(
         .target(name: "SSHKeys", dependencies: ["Wire", "CShims", "COpenSSL", "CInterop"]),
 
         // The roles.
-        .target(name: "Relay", dependencies: ["Wire", "Transport", "Identity", "Console"]),
+        .target(name: "Relay", dependencies: ["Wire", "Transport", "Identity", "Console", "CInterop"]),
         .target(name: "Share", dependencies: ["Wire", "Transport", "PacketStack", "SSHKeys", "Console"]),
         .target(name: "Connect", dependencies: ["Wire", "Transport", "TunDevice", "PacketStack", "SSHKeys", "Console"]),
         .target(name: "PacketStack", dependencies: ["Wire"]),

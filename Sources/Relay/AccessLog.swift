@@ -1,3 +1,4 @@
+import CInterop
 import Console
 import Glibc
 import Transport
@@ -67,7 +68,7 @@ enum AccessLog {
         gmtime_r(&now, &parts)
         var buffer = [CChar](repeating: 0, count: 32)
         strftime(&buffer, buffer.count, "%Y-%m-%dT%H:%M:%SZ", &parts)
-        let text = String(cString: buffer)
+        let text = stringFromCBuffer(buffer)
         lock.withLock { cached = (now, text) }
         return text
     }

@@ -70,7 +70,7 @@ final class SOCKS5Server {
     /// Takes a packet from the share if it answers a SOCKS UDP association.
     func claims(_ packet: UnsafeRawBufferPointer) -> Bool {
         guard packet.count >= 20, packet[0] >> 4 == 4,
-              IPv4Address(UInt32(packet[16]) << 24 | UInt32(packet[17]) << 16 | UInt32(packet[18]) << 8 | UInt32(packet[19]))
+              IPv4Address(packet.bigEndianUInt32(at: 16))
                 == Self.udpSourceAddress else { return false }
         if let udp = UDPPacket.parse(packet), let association = associations[udp.destinationPort] {
             association.deliver(fromPort: udp.sourcePort, payload: UnsafeRawBufferPointer(rebasing: packet[udp.payload]))

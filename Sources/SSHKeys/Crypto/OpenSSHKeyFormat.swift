@@ -27,11 +27,11 @@ public enum OpenSSHKeyFormat {
         appendString(&body, Array("none".utf8))   // cipher
         appendString(&body, Array("none".utf8))   // kdf
         appendString(&body, [])                   // kdf options
-        appendUInt32(&body, 1)                    // number of keys
+        body.appendBigEndian(UInt32(1))                    // number of keys
         appendString(&body, publicBlob(publicKey))
         var secret: [UInt8] = []
-        appendUInt32(&secret, checkInt)
-        appendUInt32(&secret, checkInt)
+        secret.appendBigEndian(UInt32(checkInt))
+        secret.appendBigEndian(UInt32(checkInt))
         appendString(&secret, Array(keyType.utf8))
         appendString(&secret, publicKey)
         var pair = seed + publicKey
@@ -67,17 +67,13 @@ public enum OpenSSHKeyFormat {
         guard known.contains(type), let blob = Data(base64Encoded: base64), blob.count >= 4 + type.utf8.count else { return nil }
         // The blob starts with its own type string: a line whose two halves disagree is not a key.
         let bytes = [UInt8](blob)
-        let n = Int(bytes[0]) << 24 | Int(bytes[1]) << 16 | Int(bytes[2]) << 8 | Int(bytes[3])
+        let n = Int(bytes.bigEndianUInt32(at: bytes.startIndex))
         guard n == type.utf8.count, Array(bytes[4..<(4 + n)]) == Array(type.utf8) else { return nil }
         return "\(type) \(base64)"
     }
 
-    static func appendUInt32(_ out: inout [UInt8], _ value: UInt32) {
-        out += [UInt8(value >> 24), UInt8((value >> 16) & 0xff), UInt8((value >> 8) & 0xff), UInt8(value & 0xff)]
-    }
-
     static func appendString(_ out: inout [UInt8], _ bytes: [UInt8]) {
-        appendUInt32(&out, UInt32(bytes.count))
+        out.appendBigEndian(UInt32(bytes.count))
         out += bytes
     }
 }

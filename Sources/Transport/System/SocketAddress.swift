@@ -1,3 +1,4 @@
+import CInterop
 import Glibc
 import CShims
 
@@ -54,11 +55,11 @@ public struct SocketAddress: Sendable, CustomStringConvertible, Hashable {
         if first.pointee.ai_family == AF_INET6 {
             var sin6 = first.pointee.ai_addr.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { $0.pointee }
             inet_ntop(AF_INET6, &sin6.sin6_addr, &buffer, socklen_t(buffer.count))
-            return (String(cString: buffer), .v6)
+            return (stringFromCBuffer(buffer), .v6)
         }
         var sin = first.pointee.ai_addr.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { $0.pointee }
         inet_ntop(AF_INET, &sin.sin_addr, &buffer, socklen_t(buffer.count))
-        return (String(cString: buffer), .v4)
+        return (stringFromCBuffer(buffer), .v4)
     }
 
     public var description: String { family == .v6 ? "[\(host)]:\(port)" : "\(host):\(port)" }
@@ -104,12 +105,12 @@ public struct SocketAddress: Sendable, CustomStringConvertible, Hashable {
             let sin = withUnsafePointer(to: &storage) { $0.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { $0.pointee } }
             var a = sin.sin_addr
             inet_ntop(AF_INET, &a, &buffer, socklen_t(buffer.count))
-            host = String(cString: buffer); port = UInt16(bigEndian: sin.sin_port); family = .v4
+            host = stringFromCBuffer(buffer); port = UInt16(bigEndian: sin.sin_port); family = .v4
         case AF_INET6:
             let sin6 = withUnsafePointer(to: &storage) { $0.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { $0.pointee } }
             var a = sin6.sin6_addr
             inet_ntop(AF_INET6, &a, &buffer, socklen_t(buffer.count))
-            host = String(cString: buffer); port = UInt16(bigEndian: sin6.sin6_port); family = .v6
+            host = stringFromCBuffer(buffer); port = UInt16(bigEndian: sin6.sin6_port); family = .v6
             // Show IPv4-mapped clients as plain IPv4.
             if host.hasPrefix("::ffff:"), host.contains(".") { host = String(host.dropFirst(7)); family = .v4 }
         default:

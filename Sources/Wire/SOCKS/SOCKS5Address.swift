@@ -20,7 +20,7 @@ public enum SOCKS5Address: Hashable, Sendable, CustomStringConvertible {
         case .domain(let name): return name
         case .ipv6(let b):
             return stride(from: 0, to: 16, by: 2)
-                .map { String(UInt16(b[$0]) << 8 | UInt16(b[$0 + 1]), radix: 16) }.joined(separator: ":")
+                .map { String(b.bigEndianUInt16(at: $0), radix: 16) }.joined(separator: ":")
         }
     }
 
@@ -78,7 +78,7 @@ public enum SOCKS5Address: Hashable, Sendable, CustomStringConvertible {
         }
         let total = 1 + addressLength + 2
         guard bytes.count >= total else { return .needMoreData }
-        let port = UInt16(bytes[total - 2]) << 8 | UInt16(bytes[total - 1])
+        let port = bytes.bigEndianUInt16(at: total - 2)
         switch type {
         case typeIPv4:
             return .address(.ipv4(IPv4Address(bytes[1], bytes[2], bytes[3], bytes[4])), port: port, length: total)

@@ -106,7 +106,7 @@ public struct SSHKeyRecord: Equatable, Sendable {
         var index = magic.count
         func field() -> [UInt8]? {
             guard bytes.count - index >= 4 else { return nil }
-            let n = Int(bytes[index]) << 24 | Int(bytes[index + 1]) << 16 | Int(bytes[index + 2]) << 8 | Int(bytes[index + 3])
+            let n = Int(bytes.bigEndianUInt32(at: index))
             index += 4
             guard bytes.count - index >= n else { return nil }
             defer { index += n }
@@ -116,7 +116,7 @@ public struct SSHKeyRecord: Equatable, Sendable {
               let hostText = String(bytes: hosts, encoding: .utf8), let userText = String(bytes: user, encoding: .utf8) else {
             return nil
         }
-        let port = UInt16(bytes[index]) << 8 | UInt16(bytes[index + 1])
+        let port = bytes.bigEndianUInt16(at: index)
         let lines = hostText.split(separator: "\n").map(String.init).filter { !$0.isEmpty }
         return SSHKeyRecord(privateKey: key, hostKeys: lines, user: userText, port: port)
     }

@@ -37,7 +37,7 @@ public enum ClientHelloSNI {
             }
             if available >= 2 && bytes[offset + 1] != 3 { return .malformed("unknown TLS record version") }
             if available < 5 { return .needMoreData }
-            let length = Int(bytes[offset + 3]) << 8 | Int(bytes[offset + 4])
+            let length = Int(bytes.bigEndianUInt16(at: offset + 3))
             if length == 0 { return .malformed("empty handshake record") }
             if length > 16384 { return .malformed("TLS record longer than 16384 bytes") }
             let body = offset + 5
@@ -45,7 +45,7 @@ public enum ClientHelloSNI {
             handshake.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[body..<(body + have)]))
             if needed == nil && handshake.count >= 4 {
                 if handshake[0] != 1 { return .malformed("first handshake message is not a ClientHello") }
-                let msgLength = Int(handshake[1]) << 16 | Int(handshake[2]) << 8 | Int(handshake[3])
+                let msgLength = Int(handshake.bigEndianUInt24(at: 1))
                 if msgLength > maxClientHelloBytes { return .malformed("ClientHello longer than \(maxClientHelloBytes) bytes") }
                 if msgLength < 38 { return .malformed("ClientHello too short") }
                 needed = 4 + msgLength
@@ -115,7 +115,7 @@ public enum ClientHelloSNI {
         mutating func u16() -> UInt16? {
             guard remaining >= 2 else { return nil }
             defer { pos += 2 }
-            return UInt16(buf[pos]) << 8 | UInt16(buf[pos + 1])
+            return buf.bigEndianUInt16(at: pos)
         }
         mutating func slice(_ n: Int) -> UnsafeBufferPointer<UInt8>? {
             guard n <= remaining else { return nil }

@@ -147,7 +147,7 @@ public struct Frame: Equatable, Sendable, CustomStringConvertible {
 
     public static func window(stream: UInt32, increment: UInt32) -> Frame {
         var p: [UInt8] = []
-        p.appendUInt32(increment)
+        p.appendBigEndian(increment)
         return Frame(type: .window, stream: stream, payload: p)
     }
 
@@ -157,7 +157,7 @@ public struct Frame: Equatable, Sendable, CustomStringConvertible {
 
     public static func ping(_ token: UInt64, ack: Bool = false) -> Frame {
         var p: [UInt8] = []
-        p.appendUInt64(token)
+        p.appendBigEndian(token)
         return Frame(type: .ping, flags: ack ? FrameFlags.ack : 0, stream: 0, payload: p)
     }
 
@@ -172,7 +172,7 @@ public struct Frame: Equatable, Sendable, CustomStringConvertible {
     static func codeAndReason(_ code: UInt32, _ reason: String) -> [UInt8] {
         var p: [UInt8] = []
         p.reserveCapacity(4 + reason.utf8.count)
-        p.appendUInt32(code)
+        p.appendBigEndian(code)
         p.append(contentsOf: reason.utf8)
         return p
     }
@@ -185,25 +185,25 @@ public struct Frame: Equatable, Sendable, CustomStringConvertible {
     /// HELLO: (version, body after magic and version).
     public var helloFields: (version: UInt16, body: [UInt8])? {
         guard type == .hello, payload.count >= 6, payload[0..<4].elementsEqual(TunnelProtocol.magic) else { return nil }
-        return (UInt16(payload[4]) << 8 | UInt16(payload[5]), Array(payload[6...]))
+        return (payload.bigEndianUInt16(at: 4), Array(payload[6...]))
     }
 
     /// WINDOW increment.
     public var windowIncrement: UInt32? {
         guard type == .window, payload.count == 4 else { return nil }
-        return payload.readUInt32(at: 0)
+        return payload.bigEndianUInt32(at: 0)
     }
 
     /// RESET / GOAWAY: (code, reason). Invalid UTF-8 in the reason is replaced, not rejected.
     public var codeAndReason: (code: UInt32, reason: String)? {
         guard type == .reset || type == .goaway, payload.count >= 4 else { return nil }
-        return (payload.readUInt32(at: 0), String(decoding: payload[4...], as: UTF8.self))
+        return (payload.bigEndianUInt32(at: 0), String(decoding: payload[4...], as: UTF8.self))
     }
 
     /// PING token.
     public var pingToken: UInt64? {
         guard type == .ping, payload.count == 8 else { return nil }
-        return UInt64(payload.readUInt32(at: 0)) << 32 | UInt64(payload.readUInt32(at: 4))
+        return UInt64(payload.bigEndianUInt32(at: 0)) << 32 | UInt64(payload.bigEndianUInt32(at: 4))
     }
 
     /// Checks the per-type rules of docs/PROTOCOL.md (stream id, payload size, magic).
@@ -228,7 +228,7 @@ public struct Frame: Equatable, Sendable, CustomStringConvertible {
             }
         case .window:
             guard payload.count == 4 else { throw .malformed("WINDOW payload is \(payload.count) bytes, must be 4") }
-            guard payload.readUInt32(at: 0) > 0 else { throw .malformed("WINDOW increment is 0 on stream \(stream)") }
+            guard payload.bigEndianUInt32(at: 0) > 0 else { throw .malformed("WINDOW increment is 0 on stream \(stream)") }
         case .reset, .goaway:
             guard payload.count >= 4 else { throw .malformed("\(type) payload is \(payload.count) bytes, needs at least 4 (code)") }
         case .ping:
@@ -236,28 +236,5 @@ public struct Frame: Equatable, Sendable, CustomStringConvertible {
         case .control, .open, .data, .datagram:
             break
         }
-    }
-}
-
-// MARK: Big-endian helpers
-
-extension Array where Element == UInt8 {
-    @inline(__always)
-    mutating func appendUInt32(_ v: UInt32) {
-        append(UInt8(truncatingIfNeeded: v >> 24))
-        append(UInt8(truncatingIfNeeded: v >> 16))
-        append(UInt8(truncatingIfNeeded: v >> 8))
-        append(UInt8(truncatingIfNeeded: v))
-    }
-
-    @inline(__always)
-    mutating func appendUInt64(_ v: UInt64) {
-        appendUInt32(UInt32(truncatingIfNeeded: v >> 32))
-        appendUInt32(UInt32(truncatingIfNeeded: v))
-    }
-
-    @inline(__always)
-    func readUInt32(at i: Int) -> UInt32 {
-        UInt32(self[i]) << 24 | UInt32(self[i + 1]) << 16 | UInt32(self[i + 2]) << 8 | UInt32(self[i + 3])
     }
 }

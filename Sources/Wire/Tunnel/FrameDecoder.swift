@@ -35,9 +35,7 @@ public struct FrameDecoder: Sendable {
         guard available >= TunnelProtocol.headerSize else { return nil }
         let r = readIndex
         let (length, typeByte, flags, stream) = buffer.withUnsafeBufferPointer { b in
-            (Int(b[r]) << 16 | Int(b[r + 1]) << 8 | Int(b[r + 2]),
-             b[r + 3], b[r + 4],
-             UInt32(b[r + 5]) << 24 | UInt32(b[r + 6]) << 16 | UInt32(b[r + 7]) << 8 | UInt32(b[r + 8]))
+            (Int(b.bigEndianUInt24(at: r)), b[r + 3], b[r + 4], b.bigEndianUInt32(at: r + 5))
         }
         guard let type = FrameType(rawValue: typeByte) else { return try fail(.unknownType(typeByte)) }
         guard length <= maxPayload else { return try fail(.frameTooLarge(length)) }

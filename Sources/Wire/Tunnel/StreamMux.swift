@@ -378,7 +378,7 @@ public struct StreamMux: Sendable {
         var r = Array(reason.utf8)
         if r.count > config.maxFramePayload - 4 { r.removeLast(r.count - max(0, config.maxFramePayload - 4)) }
         var payload: [UInt8] = []
-        payload.appendUInt32(code.rawValue)
+        payload.appendBigEndian(code.rawValue)
         payload.append(contentsOf: r)
         queue(Frame(type: .reset, stream: stream, payload: payload))
     }
@@ -431,7 +431,7 @@ public struct StreamMux: Sendable {
         var r = Array(reason.utf8)
         if r.count > config.maxFramePayload - 4 { r.removeLast(r.count - max(0, config.maxFramePayload - 4)) }
         var payload: [UInt8] = []
-        payload.appendUInt32(code)
+        payload.appendBigEndian(code)
         payload.append(contentsOf: r)
         queue(Frame(type: .goaway, payload: payload))
     }
