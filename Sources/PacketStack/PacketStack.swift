@@ -24,7 +24,7 @@ public final class PacketStack {
     private var nextFlowID: FlowID = 1
     private var halfOpenCount = 0
     private var timeWaitCount = 0
-    var timers = TimerHeap()
+    var timers = FlowTimers()
     private var ackList: [TCPConnection] = []
     private var blockedList: [TCPConnection] = []
 
@@ -138,14 +138,14 @@ public final class PacketStack {
     }
 
     public var nextDeadline: Double? {
-        // Heap entries are lazy (see TimerHeap): drop or move entries whose flow's timers changed.
+        // Heap entries are lazy (see FlowTimers): drop or move entries whose flow's timers changed.
         while let top = timers.first {
-            if let c = tcpByID[top.flow], c.heapDeadline == top.deadline {
+            if let c = tcpByID[top.value], c.heapDeadline == top.deadline {
                 if let d = c.earliestDeadline, d <= top.deadline { return top.deadline }
                 timers.pop()
                 c.heapDeadline = nil
                 reschedule(c)
-            } else if let u = udpByID[top.flow], u.heapDeadline == top.deadline {
+            } else if let u = udpByID[top.value], u.heapDeadline == top.deadline {
                 let expiry = u.lastActive + config.udpIdleTimeout
                 if expiry <= top.deadline { return top.deadline }
                 timers.pop()
@@ -162,12 +162,12 @@ public final class PacketStack {
         self.now = max(self.now, now)
         while let top = timers.first, top.deadline <= self.now {
             timers.pop()
-            if let c = tcpByID[top.flow] {
+            if let c = tcpByID[top.value] {
                 guard c.heapDeadline == top.deadline else { continue }
                 c.heapDeadline = nil
                 c.fireTimers()
                 if tcpByID[c.id] === c { reschedule(c) }
-            } else if let u = udpByID[top.flow] {
+            } else if let u = udpByID[top.value] {
                 guard u.heapDeadline == top.deadline else { continue }
                 u.heapDeadline = nil
                 expireIfIdle(u)
