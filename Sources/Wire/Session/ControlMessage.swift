@@ -74,13 +74,19 @@ public enum ControlMessage: Equatable, Sendable {
             throw error
         } catch let DecodingError.keyNotFound(key, _) {
             throw .missingField(key.stringValue)
-        } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
-            throw .badField(context.codingPath.map(\.stringValue).joined(separator: "."))
+        } catch let DecodingError.typeMismatch(_, context) where !context.codingPath.isEmpty {
+            throw .badField(fieldPath(context))
+        } catch let DecodingError.valueNotFound(_, context) where !context.codingPath.isEmpty {
+            throw .badField(fieldPath(context))
         } catch let DecodingError.dataCorrupted(context) where !context.codingPath.isEmpty {
-            throw .badField(context.codingPath.map(\.stringValue).joined(separator: "."))
+            throw .badField(fieldPath(context))
         } catch {
             throw .notJSON
         }
+    }
+
+    private static func fieldPath(_ context: DecodingError.Context) -> String {
+        context.codingPath.map(\.stringValue).joined(separator: ".")
     }
 }
 
