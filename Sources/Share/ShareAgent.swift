@@ -148,11 +148,14 @@ public final class ShareAgent: RelayLinkDelegate {
     }
 
     public func relayLink(_ link: RelayLink, didOpen stream: UInt32, metadata: [UInt8], on tunnel: TunnelConnection) {
-        let request: OpenRequest, port: UInt16
         switch policy.verdict(for: metadata, isLiveSession: { sessions[$0] != nil }) {
-        case .dial(let allowed, let allowedRequest): (port, request) = (allowed, allowedRequest)
-        case .reset(let code, let reason): return tunnel.reset(stream: stream, code: code, reason: reason)
+        case .dial(let port, let request): dial(port: port, for: request, stream: stream, on: tunnel)
+        case .reset(let code, let reason): tunnel.reset(stream: stream, code: code, reason: reason)
         }
+    }
+
+    /// Joins `stream` to a new connection to `port` of the machine (the policy's port, our own target).
+    private func dial(port: UInt16, for request: OpenRequest, stream: UInt32, on tunnel: TunnelConnection) {
         do {
             let target = try SocketAddress(host: targetAddress, port: port)
             let socket = try Socket.connect(to: target)
@@ -195,7 +198,7 @@ public final class ShareAgent: RelayLinkDelegate {
     private func interrupted() {
         guard !ending else { return link.finish(0, notice: "Stopped.") }
         ending = true
-        guard live, let tunnel = link.tunnel, tunnel.isOpen else { return link.finish(0, notice: "Stopped.") }
+        guard live, link.tunnel?.isOpen == true else { return link.finish(0, notice: "Stopped.") }
         Console.headline(config.machineName, "Ending the share...")
         link.send(.endShare)
         // The relay answers at once; don't hang on a relay that doesn't.
