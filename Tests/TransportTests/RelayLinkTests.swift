@@ -37,7 +37,9 @@ final class RelayLinkTests: XCTestCase {
         loop.startThread()
         defer { loop.stop() }
         XCTAssertEqual(role.done.wait(timeout: .now() + 20), .success, "the link did not finish")
-        XCTAssertEqual(role.events, ["connect", "disconnect", "lost", "connect", "joined", "finish 0"])
+        // Finishing flushes and closes the connection; the role hears it like any loss.
+        XCTAssertEqual(role.closedAfterFinish.wait(timeout: .now() + 5), .success, "the connection did not close")
+        XCTAssertEqual(role.events, ["connect", "disconnect", "lost", "connect", "joined", "finish 0", "disconnect"])
         XCTAssertEqual(relay.hellos, [.connect, .connect])
         XCTAssertEqual(relay.requests, 2)
     }
@@ -64,6 +66,7 @@ final class RelayLinkTests: XCTestCase {
 /// A connect-like role: asks to join, gives up after the first loss without any join.
 private final class Role: RelayLinkDelegate, @unchecked Sendable {
     let done = DispatchSemaphore(value: 0)
+    let closedAfterFinish = DispatchSemaphore(value: 0)
     private let lock = NSLock()
     private var recorded: [String] = []
     private var link: RelayLink?
@@ -97,7 +100,10 @@ private final class Role: RelayLinkDelegate, @unchecked Sendable {
         tunnel.reset(stream: stream, code: .refused, reason: "no streams")
     }
 
-    func relayLinkDidDisconnect(_ link: RelayLink) { record("disconnect") }
+    func relayLinkDidDisconnect(_ link: RelayLink) {
+        record("disconnect")
+        if link.exitStatus != nil { closedAfterFinish.signal() }
+    }
 
     func relayLink(_ link: RelayLink, nextAfterLoss error: Error?) -> RelayLink.Next {
         record("lost")
