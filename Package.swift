@@ -54,6 +54,7 @@ let package = Package(
         .testTarget(name: "SSHKeysTests", dependencies: ["SSHKeys", "Wire"]),
         .testTarget(name: "TunDeviceTests", dependencies: ["TunDevice", "CShims", "CPcap", "Wire"]),
         .testTarget(name: "PacketStackTests", dependencies: ["PacketStack", "Wire", "TestSupport"]),
+        .testTarget(name: "ShareTests", dependencies: ["Share", "Wire"]),
         .testTarget(name: "RelayTests", dependencies: ["Relay", "Share", "Transport", "Wire", "Identity", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -9,20 +9,18 @@ import Wire
 /// on loopback for programs without privileges. One event loop on the main thread.
 ///
 /// Life: TUN first (so the session can tell the share which IP the peer uses), then the relay:
-/// HELLO, `openSession`; on `sessionOpened` SOCKS starts and the lines are printed. A lost
-/// connection is retried with back-off while the TUN stays up; an unknown share ends with exit 1.
-public final class ConnectClient: TunnelConnectionDelegate {
+/// HELLO, `openSession` (through `RelayLink`); on `sessionOpened` SOCKS starts and the lines are
+/// printed. A lost connection is retried with back-off while the TUN stays up; an unknown share
+/// ends with exit 1.
+public final class ConnectClient: RelayLinkDelegate {
     private let config: ConnectConfig
     private let loop: EventLoop
-    private let relay: RelayEndpoint
-    private var tunnel: TunnelConnection?
+    private let link: RelayLink
     private var pump: TunPump?
     private var capture: PacketCaptureFile?
     private var socks: SOCKS5Server?
     private var machineAddress: IPv4Address
     private var everJoined = false
-    private var exitStatus: Int32?
-    private var backoff: Double
     private var signals: TerminationSignals?
     /// Why the relay asked us to come back later (the share's agent is away), if it did.
     private var retryLater: String?
@@ -37,12 +35,15 @@ public final class ConnectClient: TunnelConnectionDelegate {
         } catch {
             throw ConnectError.system(error)
         }
+        let relay: RelayEndpoint
         do {
             relay = try RelayEndpoint(config.relay, caPath: config.relayCA)
         } catch {
             throw ConnectError.relay(error)
         }
-        backoff = config.reconnectDelay.first
+        link = RelayLink(endpoint: relay, role: .connect, loop: loop, mux: config.mux, backoff: config.reconnect,
+                         label: label)
+        link.delegate = self
     }
 
     /// Runs until Ctrl-C or the share ends; returns the process exit status.
@@ -50,17 +51,17 @@ public final class ConnectClient: TunnelConnectionDelegate {
         TerminationSignals.block()
         Console.headline(label, "Connecting to: \(config.name)")
         do {
-            signals = try TerminationSignals(loop: loop) { [unowned self] _ in self.finish(0, notice: "Stopped.") }
+            signals = try TerminationSignals(loop: loop) { [unowned self] _ in self.link.finish(0, notice: "Stopped.") }
         } catch {
             Console.error("error: \(error)")
             return 1
         }
         openCapture()
-        if config.useTun && exitStatus == nil { openInterface() }
-        if exitStatus == nil { dial() }
-        if exitStatus == nil { loop.run() }
+        if config.useTun && link.exitStatus == nil { openInterface() }
+        link.start()
+        if link.exitStatus == nil { loop.run() }
         teardown()
-        return exitStatus ?? 0
+        return link.exitStatus ?? 0
     }
 
     // MARK: The interface
@@ -71,7 +72,7 @@ public final class ConnectClient: TunnelConnectionDelegate {
         do {
             capture = try PacketCaptureFile(path: path)
         } catch {
-            finish(1, error: "\(ConnectError.pcap(path, "\(error)"))")
+            link.finish(1, error: "\(ConnectError.pcap(path, "\(error)"))")
         }
     }
 
@@ -86,58 +87,38 @@ public final class ConnectClient: TunnelConnectionDelegate {
         } catch let error as TunError where error.isPermissionProblem {
             Console.detail(label, "No virtual interface: \(error)")
         } catch {
-            finish(1, error: "\(error)")
+            link.finish(1, error: "\(error)")
         }
     }
 
     // MARK: The relay
 
-    private func dial() {
-        do {
-            tunnel = try relay.dial(on: loop, mux: config.mux, delegate: self)
-        } catch {
-            connectionLost(error)
-        }
+    public func relayLinkDidConnect(_ link: RelayLink, tunnel: TunnelConnection) {
+        link.send(.openSession(OpenSession(name: config.name, machineAddress: machineAddress.description)))
     }
 
-    public func tunnelDidConnect(_ tunnel: TunnelConnection) {
-        tunnel.sendHello(HelloBody(role: .connect))
-        var open = ControlMessage(kind: .openSession)
-        open.name = config.name
-        open.machineAddress = machineAddress.description
-        tunnel.sendControl(open.encoded())
-    }
-
-    public func tunnel(_ tunnel: TunnelConnection, didReceiveHello version: UInt16, body: HelloBody?) {
-        if version != TunnelProtocol.version {
-            finish(1, error: "the relay speaks tunnel protocol \(version), this vshare \(TunnelProtocol.version): use matching versions.")
-        }
-    }
-
-    public func tunnel(_ tunnel: TunnelConnection, didReceiveControl payload: [UInt8]) {
-        guard let message = ControlMessage.decode(payload) else { return }
-        switch message.kind {
-        case .sessionOpened:
-            sessionOpened(message, tunnel: tunnel)
-        case .shareEnded:
-            finish(0, notice: "The share \(config.name) has ended (\(message.reason ?? "ended")).")
-        case .error:
-            let reason = message.reason ?? "the relay refused the request"
-            switch message.errorCode {
-            case .notFound?: finish(1, error: "\(reason). Ask the sharer for the current name.")
-            case .agentUnavailable?:
+    public func relayLink(_ link: RelayLink, didReceive message: ControlMessage, on tunnel: TunnelConnection) {
+        switch message {
+        case .sessionOpened(let opened):
+            sessionOpened(opened, tunnel: tunnel)
+        case .shareEnded(let ended):
+            link.finish(0, notice: "The share \(config.name) has ended (\(ended.reason.rawValue)).")
+        case .error(let refusal):
+            switch refusal.code {
+            case .notFound: link.finish(1, error: "\(refusal.reason). Ask the sharer for the current name.")
+            case .agentUnavailable:
                 // Not an end: the sharer's agent is reconnecting. Retry with back-off.
-                retryLater = reason
+                retryLater = refusal.reason
                 tunnel.close()
-            default: finish(1, error: reason)
+            default: link.finish(1, error: refusal.reason)
             }
         default:
             break
         }
     }
 
-    private func sessionOpened(_ message: ControlMessage, tunnel: TunnelConnection) {
-        backoff = config.reconnectDelay.first
+    private func sessionOpened(_ opened: SessionOpened, tunnel: TunnelConnection) {
+        link.requestAccepted()
         pump?.attach(tunnel)
         if everJoined {
             Console.headline(label, "Reconnected to \(config.name).")
@@ -151,7 +132,7 @@ public final class ConnectClient: TunnelConnectionDelegate {
             server.attach(tunnel)
             socks = server
         } catch {
-            return finish(1, error: "cannot start the SOCKS proxy on \(config.socks): \(error). Choose another with --socks.")
+            return link.finish(1, error: "cannot start the SOCKS proxy on \(config.socks): \(error). Choose another with --socks.")
         }
         Console.headline(label, "Connect is running!")
         Console.detail(label, "SOCKS address: \(socks!.address)")
@@ -160,17 +141,15 @@ public final class ConnectClient: TunnelConnectionDelegate {
         } else if config.useTun {
             Console.detail(label, "The virtual interface needs root or CAP_NET_ADMIN: there is no machine IP; use the SOCKS address.")
         }
-        if let seconds = message.expiresIn {
-            Console.detail(label, "The share expires in \(DurationSyntax.format(seconds: max(seconds, 1))).")
-        }
+        Console.detail(label, "The share expires in \(DurationSyntax.format(seconds: max(opened.expiresIn, 1))).")
         Console.detail(label, "Press Ctrl-C to stop connection.")
     }
 
-    public func tunnel(_ tunnel: TunnelConnection, didOpen stream: UInt32, metadata: [UInt8]) {
+    public func relayLink(_ link: RelayLink, didOpen stream: UInt32, metadata: [UInt8], on tunnel: TunnelConnection) {
         tunnel.reset(stream: stream, code: .refused, reason: "connect clients accept no streams")
     }
 
-    public func tunnel(_ tunnel: TunnelConnection, didReceiveDatagram bytes: [UInt8], channel: UInt32) {
+    public func relayLink(_ link: RelayLink, didReceiveDatagram bytes: [UInt8], channel: UInt32) {
         bytes.withUnsafeBytes { packet in
             capture?.write(packet: packet)
             if socks?.claims(packet) == true { return }
@@ -178,56 +157,31 @@ public final class ConnectClient: TunnelConnectionDelegate {
         }
     }
 
-    public func tunnelDidClose(_ tunnel: TunnelConnection, error: Error?) {
-        guard self.tunnel === tunnel else { return }
-        self.tunnel = nil
+    public func relayLinkDidDisconnect(_ link: RelayLink) {
         pump?.attach(nil)
         socks?.attach(nil)
-        if exitStatus != nil { return loop.stop() }
-        connectionLost(error)
     }
 
-    private func connectionLost(_ error: Error?) {
+    public func relayLink(_ link: RelayLink, nextAfterLoss error: Error?) -> RelayLink.Next {
         let why = error.map { "\($0)" } ?? "the relay closed the connection"
         if let reason = retryLater {
             retryLater = nil
-            Console.headline(label, "The share is not reachable right now (\(reason)); retrying in \(Int(backoff)) s...")
-            return retry()
+            return .reconnect(notice: "The share is not reachable right now (\(reason)); retrying in \(link.nextDelay) s...")
         }
         if !everJoined {
             if (error as? TLSError)?.isCertificateFailure == true {
-                return finish(1, error: "cannot verify the relay's TLS certificate (\(why)). Pass the relay's CA with --relay-ca.")
+                return .finish(status: 1, error: "cannot verify the relay's TLS certificate (\(why)). Pass the relay's CA with --relay-ca.")
             }
-            return finish(1, error: "cannot connect to the relay at \(config.relay): \(why). Is the relay running, and is --relay right?")
+            return .finish(status: 1, error: "cannot connect to the relay at \(config.relay): \(why). Is the relay running, and is --relay right?")
         }
-        Console.headline(label, "Lost the connection to the relay (\(why)); reconnecting in \(Int(backoff)) s...")
-        retry()
-    }
-
-    private func retry() {
-        let delay = backoff
-        backoff = min(backoff * 2, config.reconnectDelay.max)
-        loop.schedule(after: delay) { [weak self] in
-            guard let self, self.exitStatus == nil else { return }
-            self.dial()
-        }
+        return .reconnect(notice: "Lost the connection to the relay (\(why)); reconnecting in \(link.nextDelay) s...")
     }
 
     // MARK: Ending
 
-    private func finish(_ status: Int32, notice: String? = nil, error: String? = nil) {
-        guard exitStatus == nil else { return }
-        exitStatus = status
-        if let notice { Console.headline(label, notice) }
-        if let error { Console.error("error: \(error)") }
-        // The interface and its route go first: nothing should route into a dead tunnel.
+    /// The interface and its route go first: nothing should route into a dead tunnel.
+    public func relayLinkWillFinish(_ link: RelayLink) {
         closeInterface()
-        if let tunnel, tunnel.isOpen {
-            tunnel.closeAfterFlushing()
-            loop.schedule(after: 1) { [weak self] in self?.loop.stop() }
-        } else {
-            loop.stop()
-        }
     }
 
     private func teardown() {

@@ -15,8 +15,8 @@ public struct ConnectConfig: Sendable {
     /// Busy-poll window after active turns, in µs (`EventLoop.spinMicroseconds`; 0 = off).
     public var busyPollMicroseconds: Double = EventLoop.defaultSpinMicroseconds
     public var mux = MuxConfig()
-    /// Reconnect back-off after a lost connection: first delay and cap, in seconds.
-    public var reconnectDelay: (first: Double, max: Double) = (1, 30)
+    /// Reconnect back-off after a lost connection to the relay.
+    public var reconnect = ReconnectBackoff(first: 1, max: 30)
 
     public init(relay: String, relayCA: String?, name: String, socks: SocketAddress) {
         self.relay = relay

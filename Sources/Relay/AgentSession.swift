@@ -70,11 +70,15 @@ final class AgentSession: TunnelConnectionDelegate {
     }
 
     func tunnel(_ tunnel: TunnelConnection, didReceiveControl payload: [UInt8]) {
-        guard greeted, let message = ControlMessage.decode(payload) else {
-            return refuse(.badRequest, "malformed control message")
+        guard greeted else { return refuse(.badRequest, "control message before HELLO") }
+        let message: ControlMessage
+        do {
+            message = try ControlMessage.decode(payload)
+        } catch {
+            return refuse(.badRequest, "malformed control message: \(error)")
         }
-        switch message.kind {
-        case .createShare: createShare(message)
+        switch message {
+        case .createShare(let request): createShare(request)
         case .endShare: endShare()
         default: refuse(.badRequest, "unexpected \(message.kind.rawValue) message from an agent")
         }
@@ -105,24 +109,22 @@ final class AgentSession: TunnelConnectionDelegate {
 
     // MARK: Share lifecycle
 
-    private func createShare(_ message: ControlMessage) {
+    private func createShare(_ message: CreateShare) {
         guard share == nil else { return refuse(.badRequest, "this connection already has a share") }
         guard let token = message.token, SecretToken.equal(token, relay.ownerToken) else {
             Console.headline("relay", "Refused a share from \(peer?.host ?? "?"): wrong or missing owner token.")
             return refuse(.unauthorized, "the relay refused the owner token. Pass the token from the relay's data directory (DIR/token) with --token or VSHARE_TOKEN.")
         }
-        if let name = message.name, let secret = message.resumeSecret {
-            if let entry = relay.registry.resume(name: name, secret: secret, loop: loop, agent: self) {
-                share = entry
-                Console.headline("relay", "Share \(name) resumed by its agent from \(peer?.host ?? "?").")
-                return confirm(entry)
-            }
+        if let resume = message.resume,
+           let entry = relay.registry.resume(name: resume.name, secret: resume.secret, loop: loop, agent: self) {
+            share = entry
+            Console.headline("relay", "Share \(resume.name) resumed by its agent from \(peer?.host ?? "?").")
+            return confirm(entry)
         }
-        let httpEnabled = message.httpEnabled ?? true
         if let ssh = message.ssh, !ssh.isWellFormed {
             return refuse(.badRequest, "the share's SSH key blob is malformed or uses unsupported parameters")
         }
-        let entry = relay.registry.create(httpEnabled: httpEnabled, httpsEnabled: message.httpsEnabled ?? false,
+        let entry = relay.registry.create(httpEnabled: message.httpEnabled, httpsEnabled: message.httpsEnabled,
                                           ttl: relay.config.shareTTL, loop: loop, agent: self, ssh: message.ssh)
         share = entry
         Console.headline("relay", "Share \(entry.name) created by \(peer?.host ?? "?"); expires in \(DurationSyntax.format(seconds: relay.config.shareTTL)).")
@@ -131,38 +133,33 @@ final class AgentSession: TunnelConnectionDelegate {
     }
 
     private func confirm(_ entry: ShareEntry) {
-        var reply = ControlMessage(kind: .shareCreated)
-        reply.name = entry.name
-        reply.resumeSecret = entry.resumeSecret
-        if entry.httpEnabled { reply.url = relay.config.publicURL(for: entry.name) }
-        if entry.httpsEnabled {
-            let port = relay.config.https.port
-            reply.httpsAddress = "https://\(entry.name).\(relay.config.domain)\(port == 443 ? "" : ":\(port)")"
-        }
-        reply.expiresIn = max(0, Int(entry.expiresAt - MonotonicClock.now()))
-        tunnel.sendControl(reply.encoded())
+        let port = relay.config.https.port
+        let reply = ShareCreated(
+            name: entry.name, resumeSecret: entry.resumeSecret,
+            url: entry.httpEnabled ? relay.config.publicURL(for: entry.name) : nil,
+            httpsAddress: entry.httpsEnabled ? "https://\(entry.name).\(relay.config.domain)\(port == 443 ? "" : ":\(port)")" : nil,
+            expiresIn: max(0, Int(entry.expiresAt - MonotonicClock.now())))
+        tunnel.sendControl(ControlMessage.shareCreated(reply).encoded())
     }
 
     private func endShare() {
         guard let share else { return refuse(.badRequest, "there is no share to end") }
         relay.registry.remove(share)
         Console.headline("relay", "Share \(share.name) ended by its agent.")
-        shareWasEnded(reason: "ended")
+        shareWasEnded(reason: .ended)
     }
 
     /// The share is over (ended, expired, abandoned): tell the agent and hang up.
-    func shareWasEnded(reason: String) {
+    func shareWasEnded(reason: ShareEndReason) {
         endSessions(reason: reason)
         share = nil
-        var message = ControlMessage(kind: .shareEnded)
-        message.reason = reason
-        tunnel.sendControl(message.encoded())
-        tunnel.goaway(code: 0, reason: reason)
+        tunnel.sendControl(ControlMessage.shareEnded(ShareEnded(reason: reason)).encoded())
+        tunnel.goaway(code: 0, reason: reason.rawValue)
     }
 
     /// `--ssh-once`: the share's key went to a peer (see `ShareRegistry.releaseSSHKey`).
     func sshKeyWasReleased() {
-        tunnel.sendControl(ControlMessage(kind: .sshKeyReleased).encoded())
+        tunnel.sendControl(ControlMessage.sshKeyReleased.encoded())
     }
 
     // MARK: Connect sessions
@@ -173,30 +170,25 @@ final class AgentSession: TunnelConnectionDelegate {
         guard sessions.count < Self.maxSessions, lastSessionID < UInt32.max else { return nil }
         lastSessionID += 1
         sessions[lastSessionID] = session
-        var message = ControlMessage(kind: .sessionOpened)
-        message.session = lastSessionID
-        message.client = session.peer?.host
-        message.machineAddress = machineAddress
-        tunnel.sendControl(message.encoded())
+        let joined = PeerJoined(session: lastSessionID, client: session.peer?.host, machineAddress: machineAddress)
+        tunnel.sendControl(ControlMessage.peerJoined(joined).encoded())
         return lastSessionID
     }
 
     func detach(_ session: ConnectSession) {
         guard sessions[session.id] === session else { return }
         sessions[session.id] = nil
-        var message = ControlMessage(kind: .sessionClosed)
-        message.session = session.id
-        tunnel.sendControl(message.encoded())
+        tunnel.sendControl(ControlMessage.sessionClosed(SessionClosed(session: session.id)).encoded())
     }
 
-    private func endSessions(reason: String) {
+    private func endSessions(reason: ShareEndReason) {
         let ending = sessions.values
         sessions.removeAll()
         for session in ending { session.end(reason: reason) }
     }
 
-    private func refuse(_ code: ControlMessage.ErrorCode, _ reason: String) {
-        tunnel.sendControl(ControlMessage.error(code, reason).encoded())
+    private func refuse(_ code: ControlError.Code, _ reason: String) {
+        tunnel.sendControl(ControlMessage.error(ControlError(code, reason)).encoded())
         tunnel.goaway(code: 1, reason: reason)
     }
 }

@@ -41,15 +41,15 @@ final class ConnectSession: TunnelConnectionDelegate {
     func tunnel(_ tunnel: TunnelConnection, didReceiveHello version: UInt16, body: HelloBody?) {}
 
     func tunnel(_ tunnel: TunnelConnection, didReceiveControl payload: [UInt8]) {
-        if let message = ControlMessage.decode(payload), message.kind == .sshParams || message.kind == .sshKey, !requested {
-            return handleSSH(message)
+        guard !requested else { return refuse(.badRequest, "expected one openSession message") }
+        switch try? ControlMessage.decode(payload) {
+        case .sshParamsRequest(let request)?: askedForSSHParams(request)
+        case .sshKeyRequest(let request)?: askedForSSHKey(request)
+        case .openSession(let request)?:
+            requested = true
+            lookUp(name: request.name, machineAddress: request.machineAddress)
+        default: refuse(.badRequest, "expected one openSession message")
         }
-        guard let message = ControlMessage.decode(payload), message.kind == .openSession, !requested,
-              let name = message.name else {
-            return refuse(.badRequest, "expected one openSession message")
-        }
-        requested = true
-        lookUp(name: name, machineAddress: message.machineAddress ?? "")
     }
 
     func tunnel(_ tunnel: TunnelConnection, didOpen stream: UInt32, metadata: [UInt8]) {
@@ -95,12 +95,10 @@ final class ConnectSession: TunnelConnectionDelegate {
     }
 
     /// The share ended: tell the peer and hang up.
-    func end(reason: String) {
+    func end(reason: ShareEndReason) {
         agent = nil
-        var message = ControlMessage(kind: .shareEnded)
-        message.reason = reason
-        tunnel.sendControl(message.encoded())
-        tunnel.goaway(code: 0, reason: reason)
+        tunnel.sendControl(ControlMessage.shareEnded(ShareEnded(reason: reason)).encoded())
+        tunnel.goaway(code: 0, reason: reason.rawValue)
     }
 
     // MARK: Joining
@@ -133,19 +131,16 @@ final class ConnectSession: TunnelConnectionDelegate {
         self.agent = agent
         self.id = id
         Console.headline("relay", "Peer \(clientIP) joined share \(entry.name) (session \(id)).")
-        var reply = ControlMessage(kind: .sessionOpened)
-        reply.name = entry.name
-        reply.session = id
-        reply.expiresIn = max(0, Int(entry.expiresAt - MonotonicClock.now()))
-        tunnel.sendControl(reply.encoded())
+        let reply = SessionOpened(name: entry.name, session: id, expiresIn: max(0, Int(entry.expiresAt - MonotonicClock.now())))
+        tunnel.sendControl(ControlMessage.sessionOpened(reply).encoded())
     }
 
     func notFound(_ name: String) {
         refuse(.notFound, "there is no share named '\(name)': check the name, or the share has ended")
     }
 
-    func refuse(_ code: ControlMessage.ErrorCode, _ reason: String) {
-        tunnel.sendControl(ControlMessage.error(code, reason).encoded())
+    func refuse(_ code: ControlError.Code, _ reason: String) {
+        tunnel.sendControl(ControlMessage.error(ControlError(code, reason)).encoded())
         tunnel.goaway(code: 1, reason: reason)
     }
 }

@@ -121,7 +121,7 @@ public final class RelayServer: @unchecked Sendable {
         loop.schedule(after: 0.5) { [unowned self] in
             let now = MonotonicClock.now()
             for ended in self.registry.sweep(now: now, grace: self.config.reconnectGrace) {
-                Console.headline("relay", "Share \(ended.entry.name) \(ended.reason == "expired" ? "expired" : "ended: its agent did not reconnect").")
+                Console.headline("relay", "Share \(ended.entry.name) \(ended.reason == .expired ? "expired" : "ended: its agent did not reconnect").")
                 if let agent = ended.agent {
                     let reason = ended.reason
                     ended.loop.execute { agent.shareWasEnded(reason: reason) }

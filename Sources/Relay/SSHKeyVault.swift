@@ -60,57 +60,58 @@ extension ConnectSession {
 
     /// `sshParams` and `sshKey` (before any `openSession`): answered from the registry under its
     /// lock, on this connection's loop (no move to the share's loop: nothing of the agent is touched).
-    func handleSSH(_ message: ControlMessage) {
+    func askedForSSHParams(_ request: SSHParamsRequest) {
+        guard countSSHRequest() else { return }
+        let name = request.name
+        switch relay.registry.sshParams(name) {
+        case .found(let params):
+            tunnel.sendControl(ControlMessage.sshParams(SSHParams(name: name, kdf: params)).encoded())
+        case .noSSH: noSSH(name)
+        case .notFound, .wrongProof: unknownName(name)
+        }
+    }
+
+    func askedForSSHKey(_ request: SSHKeyRequest) {
+        guard countSSHRequest() else { return }
+        let name = request.name
+        if relay.proofLimiter.isRefused(client: clientIP, share: name) {
+            return refuse(.tooManyRequests, "too many wrong passwords for this share or from \(clientIP); try again in 15 minutes")
+        }
+        guard let proof = Data(base64Encoded: request.proof) else {
+            return refuse(.badRequest, "sshKey needs a base64 sshProof")
+        }
+        switch relay.registry.releaseSSHKey(name, proof: [UInt8](proof)) {
+        case .found(let (sealed, onceAgent)):
+            Console.headline("relay", "Released the SSH key of share \(name) to \(clientIP).")
+            if let (agent, loop) = onceAgent {
+                // The agent lives on the share's loop; tell it there.
+                loop.execute { agent.sshKeyWasReleased() }
+            }
+            tunnel.sendControl(ControlMessage.sshKey(SSHKeyRelease(name: name, sealed: sealed)).encoded())
+        case .noSSH: noSSH(name)
+        case .notFound: unknownName(name)
+        case .wrongProof:
+            let verdict = relay.proofLimiter.recordWrong(client: clientIP, share: name)
+            Console.headline("relay", "Wrong SSH key password for share \(name) from \(clientIP).")
+            let answer: () -> Void = { [weak self] in
+                self?.refuse(.wrongPassword, "wrong password for the SSH key of share '\(name)'")
+            }
+            switch verdict {
+            case .allow: answer()
+            case .delay(let seconds): tunnel.loop.schedule(after: seconds, answer)
+            case .refuse: refuse(.tooManyRequests, "too many wrong passwords for this share or from \(clientIP); try again in 15 minutes")
+            }
+        }
+    }
+
+    /// A client needs two requests; more on one connection is refused.
+    private func countSSHRequest() -> Bool {
         sshRequests += 1
-        guard sshRequests <= Self.maxSSHRequests, let name = message.name else {
-            return refuse(.badRequest, "too many or malformed SSH key requests on one connection")
+        guard sshRequests <= Self.maxSSHRequests else {
+            refuse(.badRequest, "too many SSH key requests on one connection")
+            return false
         }
-        switch message.kind {
-        case .sshParams:
-            switch relay.registry.sshParams(name) {
-            case .found(let params):
-                var reply = ControlMessage(kind: .sshParams)
-                reply.name = name
-                reply.sshKDF = params
-                tunnel.sendControl(reply.encoded())
-            case .noSSH: noSSH(name)
-            case .notFound, .wrongProof: unknownName(name)
-            }
-        case .sshKey:
-            if relay.proofLimiter.isRefused(client: clientIP, share: name) {
-                return refuse(.tooManyRequests, "too many wrong passwords for this share or from \(clientIP); try again in 15 minutes")
-            }
-            guard let proofText = message.sshProof, let proof = Data(base64Encoded: proofText) else {
-                return refuse(.badRequest, "sshKey needs a base64 sshProof")
-            }
-            switch relay.registry.releaseSSHKey(name, proof: [UInt8](proof)) {
-            case .found(let (sealed, onceAgent)):
-                Console.headline("relay", "Released the SSH key of share \(name) to \(clientIP).")
-                if let (agent, loop) = onceAgent {
-                    // The agent lives on the share's loop; tell it there.
-                    loop.execute { agent.sshKeyWasReleased() }
-                }
-                var reply = ControlMessage(kind: .sshKey)
-                reply.name = name
-                reply.sshSealed = sealed
-                tunnel.sendControl(reply.encoded())
-            case .noSSH: noSSH(name)
-            case .notFound: unknownName(name)
-            case .wrongProof:
-                let verdict = relay.proofLimiter.recordWrong(client: clientIP, share: name)
-                Console.headline("relay", "Wrong SSH key password for share \(name) from \(clientIP).")
-                let answer: () -> Void = { [weak self] in
-                    self?.refuse(.wrongPassword, "wrong password for the SSH key of share '\(name)'")
-                }
-                switch verdict {
-                case .allow: answer()
-                case .delay(let seconds): tunnel.loop.schedule(after: seconds, answer)
-                case .refuse: refuse(.tooManyRequests, "too many wrong passwords for this share or from \(clientIP); try again in 15 minutes")
-                }
-            }
-        default:
-            refuse(.badRequest, "unexpected \(message.kind.rawValue) message")
-        }
+        return true
     }
 
     private func noSSH(_ name: String) {

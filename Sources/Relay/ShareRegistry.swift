@@ -99,14 +99,14 @@ public final class ShareRegistry: @unchecked Sendable {
 extension ShareRegistry {
     /// Removes shares past their expiry, or detached longer than `grace`; says why for each.
     /// Returns, for each, the loop and agent (if attached) to tell.
-    func sweep(now: Double, grace: Double) -> [(entry: ShareEntry, reason: String, loop: EventLoop, agent: AgentSession?)] {
+    func sweep(now: Double, grace: Double) -> [(entry: ShareEntry, reason: ShareEndReason, loop: EventLoop, agent: AgentSession?)] {
         lock.withLock {
-            var ended: [(entry: ShareEntry, reason: String, loop: EventLoop, agent: AgentSession?)] = []
+            var ended: [(entry: ShareEntry, reason: ShareEndReason, loop: EventLoop, agent: AgentSession?)] = []
             for entry in shares.values {
                 if entry.expiresAt <= now {
-                    ended.append((entry, "expired", entry.loop, entry.agent))
+                    ended.append((entry, .expired, entry.loop, entry.agent))
                 } else if entry.agent == nil, let since = entry.detachedSince, now - since > grace {
-                    ended.append((entry, "abandoned", entry.loop, nil))
+                    ended.append((entry, .abandoned, entry.loop, nil))
                 }
             }
             for ending in ended { shares[ending.entry.name] = nil; ending.entry.ssh = nil }

@@ -3,23 +3,22 @@ import PacketStack
 import Transport
 import Wire
 
-/// `vshare share`: keeps one TLS connection to the relay, holds the share, and serves each stream the
-/// relay opens by dialing the shared machine on the configured port, and only that machine.
-/// Connect clients of the share are packet sessions (`PacketSession`): their IP packets arrive as
-/// datagrams on the session's channel and their flows end as sockets to the same machine.
-public final class ShareAgent: TunnelConnectionDelegate {
+/// `vshare share`: keeps one TLS connection to the relay (`RelayLink`), holds the share, and serves
+/// each stream the relay opens by dialing the shared machine on a port `OpenRequestPolicy` allows,
+/// and only that machine. Connect clients of the share are packet sessions (`PacketSession`):
+/// their IP packets arrive as datagrams on the session's channel and their flows end as sockets
+/// to the same machine.
+public final class ShareAgent: RelayLinkDelegate {
     let config: ShareConfig
     let loop: EventLoop
-    private let relay: RelayEndpoint
+    private let link: RelayLink
+    private let policy: OpenRequestPolicy
     /// The machine's address, resolved once at start so no stream waits on DNS.
     private let targetAddress: String
-    private var tunnel: TunnelConnection?
     private var name: String?
     private var resumeSecret: String?
     private var live = false
     private var ending = false
-    private var exitStatus: Int32?
-    private var backoff: Double
     private var signals: TerminationSignals?
     private var sessions: [UInt32: PacketSession] = [:]
     /// `--ssh`: the share's SSH key (inserted into the machine, sealed for the relay).
@@ -33,6 +32,7 @@ public final class ShareAgent: TunnelConnectionDelegate {
         } catch {
             throw ShareError.system(error)
         }
+        let relay: RelayEndpoint
         do {
             relay = try RelayEndpoint(config.relay, caPath: config.relayCA)
         } catch {
@@ -43,7 +43,10 @@ public final class ShareAgent: TunnelConnectionDelegate {
         } catch {
             throw ShareError.target("\(error)")
         }
-        backoff = config.reconnectDelay.first
+        policy = OpenRequestPolicy(config: config)
+        link = RelayLink(endpoint: relay, role: .share, loop: loop, mux: config.mux, backoff: config.reconnect,
+                         label: config.machineName)
+        link.delegate = self
     }
 
     /// Runs until the share ends; returns the process exit status.
@@ -63,106 +66,80 @@ public final class ShareAgent: TunnelConnectionDelegate {
             Console.error("error: \(error)")
             return 1
         }
-        connect()
+        link.start()
         loop.run()
         sshSetup?.cleanUp()
-        return exitStatus ?? 0
+        return link.exitStatus ?? 0
     }
 
-    // MARK: Connection to the relay
+    // MARK: The relay
 
-    private func connect() {
-        do {
-            let tunnel = try relay.dial(on: loop, mux: config.mux, delegate: self)
-            tunnel.onDatagramRoom = { [unowned self] in
-                for session in self.sessions.values where session.waitingForTunnel { session.tunnelHasRoom() }
-            }
-            self.tunnel = tunnel
-        } catch {
-            connectionLost(error)
+    public func relayLinkDidConnect(_ link: RelayLink, tunnel: TunnelConnection) {
+        tunnel.onDatagramRoom = { [unowned self] in
+            for session in self.sessions.values where session.waitingForTunnel { session.tunnelHasRoom() }
         }
-    }
-
-    public func tunnelDidConnect(_ tunnel: TunnelConnection) {
-        tunnel.sendHello(HelloBody(role: .share))
         if name == nil { Console.headline(config.machineName, "Creating share session...") }
-        var create = ControlMessage(kind: .createShare)
-        create.token = config.token
-        create.httpEnabled = !config.disableHTTP
-        create.httpsEnabled = config.httpsPort != nil
-        create.name = name
-        create.resumeSecret = resumeSecret
-        create.ssh = sshSetup?.blob
-        tunnel.sendControl(create.encoded())
+        let resume = name.flatMap { name in resumeSecret.map { CreateShare.Resume(name: name, secret: $0) } }
+        link.send(.createShare(CreateShare(token: config.token, httpEnabled: !config.disableHTTP,
+                                           httpsEnabled: config.httpsPort != nil, resume: resume, ssh: sshSetup?.blob)))
     }
 
-    public func tunnel(_ tunnel: TunnelConnection, didReceiveHello version: UInt16, body: HelloBody?) {
-        if version != TunnelProtocol.version {
-            finish(1, error: "the relay speaks tunnel protocol \(version), this vshare \(TunnelProtocol.version): use matching versions.")
-        }
-    }
-
-    public func tunnel(_ tunnel: TunnelConnection, didReceiveControl payload: [UInt8]) {
-        guard let message = ControlMessage.decode(payload) else { return }
-        let machine = config.machineName
-        switch message.kind {
-        case .shareCreated:
-            guard let newName = message.name else { return }
-            backoff = config.reconnectDelay.first
-            if live && newName == name {
-                Console.headline(machine, "Reconnected to the relay; the share \(newName) is still live.")
-            } else {
-                if live { Console.headline(machine, "The relay no longer held the old share; this is a new one.") }
-                Console.detail(machine, "Share will be at: \(newName)")
-                Console.headline(machine, "Your vshare is running! Name: \(newName)")
-                if let url = message.url { Console.headline(machine, "URL: \(url)") }
-                if let https = message.httpsAddress { Console.headline(machine, "HTTPS URL: \(https)") }
-                if let seconds = message.expiresIn {
-                    Console.detail(machine, "The share expires in \(DurationSyntax.format(seconds: max(seconds, 1))). Press Ctrl-C to end it sooner.")
-                }
+    public func relayLink(_ link: RelayLink, didReceive message: ControlMessage, on tunnel: TunnelConnection) {
+        switch message {
+        case .shareCreated(let created): shareCreated(created)
+        case .shareEnded(let ended):
+            switch ended.reason {
+            case .expired: link.finish(0, notice: "The share \(name ?? "") expired; exiting.")
+            case .ended, .abandoned: link.finish(0, notice: "The share \(name ?? "") has ended.")
             }
-            name = newName
-            resumeSecret = message.resumeSecret
-            live = true
-        case .shareEnded:
-            if message.reason == "expired" {
-                finish(0, notice: "The share \(name ?? "") expired; exiting.")
-            } else {
-                finish(0, notice: "The share \(name ?? "") has ended.")
+        case .error(let refusal):
+            switch refusal.code {
+            case .unauthorized: link.finish(1, error: "authentication failed: \(refusal.reason)")
+            default: link.finish(1, error: refusal.reason)
             }
-        case .error:
-            let reason = message.reason ?? "the relay refused the request"
-            switch message.errorCode {
-            case .unauthorized?: finish(1, error: "authentication failed: \(reason)")
-            default: finish(1, error: reason)
-            }
-        case .sessionOpened:
-            openSession(message, on: tunnel)
-        case .sshKeyReleased:
-            sshSetup?.markReleased()
-        case .sessionClosed:
-            guard let id = message.session, let session = sessions.removeValue(forKey: id) else { return }
+        case .peerJoined(let peer): openSession(peer, on: tunnel)
+        case .sshKeyReleased: sshSetup?.markReleased()
+        case .sessionClosed(let closed):
+            guard let session = sessions.removeValue(forKey: closed.session) else { return }
             session.close()
-            Console.detail(machine, "A peer disconnected (session \(id)): \(session.stack.counters).")
+            Console.detail(config.machineName, "A peer disconnected (session \(closed.session)): \(session.stack.counters).")
         default:
             break
         }
     }
 
-    public func tunnel(_ tunnel: TunnelConnection, didReceiveDatagram bytes: [UInt8], channel: UInt32) {
+    private func shareCreated(_ created: ShareCreated) {
+        let machine = config.machineName
+        link.requestAccepted()
+        if live && created.name == name {
+            Console.headline(machine, "Reconnected to the relay; the share \(created.name) is still live.")
+        } else {
+            if live { Console.headline(machine, "The relay no longer held the old share; this is a new one.") }
+            Console.detail(machine, "Share will be at: \(created.name)")
+            Console.headline(machine, "Your vshare is running! Name: \(created.name)")
+            if let url = created.url { Console.headline(machine, "URL: \(url)") }
+            if let https = created.httpsAddress { Console.headline(machine, "HTTPS URL: \(https)") }
+            Console.detail(machine, "The share expires in \(DurationSyntax.format(seconds: max(created.expiresIn, 1))). Press Ctrl-C to end it sooner.")
+        }
+        name = created.name
+        resumeSecret = created.resumeSecret
+        live = true
+    }
+
+    public func relayLink(_ link: RelayLink, didReceiveDatagram bytes: [UInt8], channel: UInt32) {
         guard let session = sessions[channel] else { return }
         bytes.withUnsafeBytes { session.receive($0) }
     }
 
     // MARK: Connect sessions
 
-    private func openSession(_ message: ControlMessage, on tunnel: TunnelConnection) {
-        guard let id = message.session, sessions[id] == nil,
-              let machine = message.machineAddress.flatMap(IPv4Address.init) else { return }
+    private func openSession(_ peer: PeerJoined, on tunnel: TunnelConnection) {
+        let id = peer.session
+        guard sessions[id] == nil, let machine = IPv4Address(peer.machineAddress) else { return }
         var stackConfig = PacketStackConfig(machineAddress: machine)
         stackConfig.mtu = config.packetMTU
         sessions[id] = PacketSession(id: id, tunnel: tunnel, targetHost: targetAddress, config: stackConfig)
-        Console.detail(config.machineName, "A peer connected from \(message.client ?? "?") (session \(id)); it sees this machine as \(machine).")
+        Console.detail(config.machineName, "A peer connected from \(peer.client ?? "?") (session \(id)); it sees this machine as \(machine).")
     }
 
     private func closeSessions() {
@@ -170,22 +147,15 @@ public final class ShareAgent: TunnelConnectionDelegate {
         sessions.removeAll()
     }
 
-    public func tunnel(_ tunnel: TunnelConnection, didOpen stream: UInt32, metadata: [UInt8]) {
-        guard let request = OpenRequest.decode(metadata) else {
-            return tunnel.reset(stream: stream, code: .protocolError, reason: "malformed open request")
+    public func relayLink(_ link: RelayLink, didOpen stream: UInt32, metadata: [UInt8], on tunnel: TunnelConnection) {
+        switch policy.verdict(for: metadata, isLiveSession: { sessions[$0] != nil }) {
+        case .dial(let port, let request): dial(port: port, for: request, stream: stream, on: tunnel)
+        case .reset(let code, let reason): tunnel.reset(stream: stream, code: code, reason: reason)
         }
-        // Only the configured ports of the configured machine: a share is never an open proxy.
-        let port: UInt16?
-        switch request.service {
-        case .http: port = config.disableHTTP ? nil : config.httpPort
-        case .https: port = config.httpsPort
-        case .tcp:
-            // SOCKS CONNECT of a connect session: any port, of this machine only.
-            port = request.session.flatMap { sessions[$0] } != nil ? request.port : nil
-        }
-        guard let port else {
-            return tunnel.reset(stream: stream, code: .refused, reason: "this share does not offer \(request.service.rawValue)")
-        }
+    }
+
+    /// Joins `stream` to a new connection to `port` of the machine (the policy's port, our own target).
+    private func dial(port: UInt16, for request: OpenRequest, stream: UInt32, on tunnel: TunnelConnection) {
         do {
             let target = try SocketAddress(host: targetAddress, port: port)
             let socket = try Socket.connect(to: target)
@@ -205,54 +175,34 @@ public final class ShareAgent: TunnelConnectionDelegate {
         }
     }
 
-    public func tunnelDidClose(_ tunnel: TunnelConnection, error: Error?) {
-        guard self.tunnel === tunnel else { return }
-        self.tunnel = nil
+    public func relayLinkDidDisconnect(_ link: RelayLink) {
         // The relay ends every connect session with the connection; peers rejoin.
         closeSessions()
-        if exitStatus != nil { return loop.stop() }
-        if ending { return finish(0, notice: "The share \(name ?? "") has ended.") }
-        connectionLost(error)
     }
 
-    private func connectionLost(_ error: Error?) {
+    public func relayLink(_ link: RelayLink, nextAfterLoss error: Error?) -> RelayLink.Next {
+        if ending { return .finish(status: 0, notice: "The share \(name ?? "") has ended.") }
         let why = error.map { "\($0)" } ?? "the relay closed the connection"
         guard live else {
             // Nothing to keep alive yet: a wrong address or CA is better reported than retried.
             if (error as? TLSError)?.isCertificateFailure == true {
-                return finish(1, error: "cannot verify the relay's TLS certificate (\(why)). Pass the relay's CA with --relay-ca (the relay prints its path; usually DATA_DIR/ca.pem).")
+                return .finish(status: 1, error: "cannot verify the relay's TLS certificate (\(why)). Pass the relay's CA with --relay-ca (the relay prints its path; usually DATA_DIR/ca.pem).")
             }
-            return finish(1, error: "cannot connect to the relay at \(config.relay): \(why). Is the relay running, and is --relay right?")
+            return .finish(status: 1, error: "cannot connect to the relay at \(config.relay): \(why). Is the relay running, and is --relay right?")
         }
-        Console.headline(config.machineName, "Lost the connection to the relay (\(why)); reconnecting in \(Int(backoff)) s...")
-        let delay = backoff
-        backoff = min(backoff * 2, config.reconnectDelay.max)
-        loop.schedule(after: delay) { [weak self] in self?.connect() }
+        return .reconnect(notice: "Lost the connection to the relay (\(why)); reconnecting in \(link.nextDelay) s...")
     }
 
     // MARK: Ending
 
     private func interrupted() {
-        guard !ending else { return finish(0, notice: "Stopped.") }
+        guard !ending else { return link.finish(0, notice: "Stopped.") }
         ending = true
-        guard live, let tunnel, tunnel.isOpen else { return finish(0, notice: "Stopped.") }
+        guard live, link.tunnel?.isOpen == true else { return link.finish(0, notice: "Stopped.") }
         Console.headline(config.machineName, "Ending the share...")
-        tunnel.sendControl(ControlMessage(kind: .endShare).encoded())
+        link.send(.endShare)
         // The relay answers at once; don't hang on a relay that doesn't.
-        loop.schedule(after: 3) { [weak self] in self?.finish(0, notice: "The relay did not confirm the end of the share; exiting.") }
-    }
-
-    private func finish(_ status: Int32, notice: String? = nil, error: String? = nil) {
-        guard exitStatus == nil else { return }
-        exitStatus = status
-        if let notice { Console.headline(config.machineName, notice) }
-        if let error { Console.error("error: \(error)") }
-        if let tunnel, tunnel.isOpen {
-            tunnel.closeAfterFlushing()
-            loop.schedule(after: 1) { [weak self] in self?.loop.stop() }
-        } else {
-            loop.stop()
-        }
+        loop.schedule(after: 3) { [weak self] in self?.link.finish(0, notice: "The relay did not confirm the end of the share; exiting.") }
     }
 }
 

@@ -11,8 +11,8 @@ public struct ShareConfig: Sendable {
     public var httpsPort: UInt16?
     public var disableHTTP: Bool
     public var mux = MuxConfig()
-    /// Reconnect back-off: first delay and cap, in seconds.
-    public var reconnectDelay: (first: Double, max: Double) = (1, 30)
+    /// Reconnect back-off after a lost connection to the relay.
+    public var reconnect = ReconnectBackoff(first: 1, max: 30)
     /// The name shown in output (`==> default: ...`), as Vagrant shows the machine's name.
     public var machineName = "default"
     /// Largest IP packet the packet stacks send to connect peers (the peers' TUN MTU).

@@ -30,12 +30,13 @@ final class SSHKeyBlobTests: XCTestCase {
                               sealed: SSHSealedKey(nonce: Data(repeating: 5, count: 12).base64EncodedString(), ciphertext: "AAAA"),
                               once: true)
         XCTAssertTrue(blob.isWellFormed)
-        var message = ControlMessage(kind: .createShare)
-        message.ssh = blob
-        XCTAssertEqual(ControlMessage.decode(message.encoded())?.ssh, blob)
+        let message = ControlMessage.createShare(CreateShare(token: "t", httpEnabled: true, httpsEnabled: false, ssh: blob))
+        guard case .createShare(let decoded)? = try? ControlMessage.decode(message.encoded()) else {
+            return XCTFail("createShare did not round-trip")
+        }
+        XCTAssertEqual(decoded.ssh, blob)
         var bad = blob
         bad.verifier = "AAAA"
         XCTAssertFalse(bad.isWellFormed)
-        XCTAssertEqual(ControlMessage.decode(ControlMessage.error(.wrongPassword, "x").encoded())?.errorCode, .wrongPassword)
     }
 }

@@ -53,7 +53,7 @@ final class RelayExchange: TunnelConnectionDelegate {
     }
 
     func tunnel(_ tunnel: TunnelConnection, didReceiveControl payload: [UInt8]) {
-        guard answer == nil, let message = ControlMessage.decode(payload) else { return }
+        guard answer == nil, let message = try? ControlMessage.decode(payload) else { return }
         answer = message
         tunnel.close()
         loop.stop()

@@ -55,11 +55,12 @@ public enum SSHConnect {
     private static func session(_ config: SSHConnectConfig) throws -> Int32 {
         let name = config.connect.name
         Console.headline(label, "Loading share '\(name)'...")
-        var ask = ControlMessage(kind: .sshParams)
-        ask.name = name
-        let params = try expect(.sshParams, RelayExchange.ask(ask, relay: config.connect.relay, relayCA: config.connect.relayCA,
-                                                               mux: config.connect.mux), name: name)
-        guard let kdf = params.sshKDF, kdf.isAcceptable else {
+        let ask = ControlMessage.sshParamsRequest(SSHParamsRequest(name: name))
+        let kdf = try expect(RelayExchange.ask(ask, relay: config.connect.relay, relayCA: config.connect.relayCA,
+                                               mux: config.connect.mux)) { answer in
+            if case .sshParams(let params) = answer { return params.kdf } else { return nil }
+        }
+        guard kdf.isAcceptable else {
             throw SSHConnectError.refused("the relay sent unusable key-derivation parameters for share '\(name)'")
         }
         var password = try config.password()
@@ -67,12 +68,11 @@ public enum SSHConnect {
         var keys = try PasswordSealing.derive(password: password, params: kdf)
         Secret.wipe(&password)
         defer { keys.wipe() }
-        var request = ControlMessage(kind: .sshKey)
-        request.name = name
-        request.sshProof = Data(try keys.proof()).base64EncodedString()
-        let answer = try expect(.sshKey, RelayExchange.ask(request, relay: config.connect.relay, relayCA: config.connect.relayCA,
-                                                           mux: config.connect.mux), name: name)
-        guard let sealed = answer.sshSealed else { throw SSHConnectError.refused("the relay's answer carried no key") }
+        let request = ControlMessage.sshKeyRequest(SSHKeyRequest(name: name, proof: Data(try keys.proof()).base64EncodedString()))
+        let sealed = try expect(RelayExchange.ask(request, relay: config.connect.relay, relayCA: config.connect.relayCA,
+                                                  mux: config.connect.mux)) { answer in
+            if case .sshKey(let release) = answer { return release.sealed } else { return nil }
+        }
         var plain: [UInt8]
         do {
             plain = try PasswordSealing.open(sealed, keys: keys)
@@ -120,16 +120,19 @@ public enum SSHConnect {
         return try runSSH(arguments)
     }
 
-    private static func expect(_ kind: ControlMessage.Kind, _ result: Result<ControlMessage, SSHConnectError>,
-                               name: String) throws(SSHConnectError) -> ControlMessage {
+    /// The part of the relay's answer `wanted` picks out, or the relay's refusal as an error.
+    private static func expect<Answer>(_ result: Result<ControlMessage, SSHConnectError>,
+                                       _ wanted: (ControlMessage) -> Answer?) throws(SSHConnectError) -> Answer {
         let message = try result.get()
-        if message.kind == kind { return message }
-        let reason = message.reason ?? "the relay refused the request"
-        switch message.errorCode {
-        case .notFound?: throw .refused("\(reason). Ask the sharer for the current name.")
-        case .noSSH?: throw .refused("\(reason). Ask the sharer to run `vshare share --ssh`.")
-        case .wrongPassword?: throw .refused("\(reason): ssh was not run. Check the password with the sharer and try again.")
-        case .tooManyRequests?: throw .refused(reason)
+        if let answer = wanted(message) { return answer }
+        guard case .error(let refusal) = message else {
+            throw .refused("the relay answered with an unexpected \(message.kind.rawValue) message")
+        }
+        let reason = refusal.reason
+        switch refusal.code {
+        case .notFound: throw .refused("\(reason). Ask the sharer for the current name.")
+        case .noSSH: throw .refused("\(reason). Ask the sharer to run `vshare share --ssh`.")
+        case .wrongPassword: throw .refused("\(reason): ssh was not run. Check the password with the sharer and try again.")
         default: throw .refused(reason)
         }
     }

@@ -55,20 +55,17 @@ public final class StdioPipe: TunnelConnectionDelegate, @unchecked Sendable {
 
     public func tunnelDidConnect(_ tunnel: TunnelConnection) {
         tunnel.sendHello(HelloBody(role: .connect))
-        var open = ControlMessage(kind: .openSession)
-        open.name = config.name
-        open.machineAddress = config.machineAddress.description
-        tunnel.sendControl(open.encoded())
+        let open = OpenSession(name: config.name, machineAddress: config.machineAddress.description)
+        tunnel.sendControl(ControlMessage.openSession(open).encoded())
     }
 
     public func tunnel(_ tunnel: TunnelConnection, didReceiveHello version: UInt16, body: HelloBody?) {}
 
     public func tunnel(_ tunnel: TunnelConnection, didReceiveControl payload: [UInt8]) {
-        guard let message = ControlMessage.decode(payload) else { return }
-        switch message.kind {
-        case .sessionOpened: openStream(tunnel)
-        case .shareEnded: finish(1, error: "the share \(config.name) has ended")
-        case .error: finish(1, error: message.reason ?? "the relay refused the session")
+        switch try? ControlMessage.decode(payload) {
+        case .sessionOpened?: openStream(tunnel)
+        case .shareEnded?: finish(1, error: "the share \(config.name) has ended")
+        case .error(let refusal)?: finish(1, error: refusal.reason)
         default: break
         }
     }

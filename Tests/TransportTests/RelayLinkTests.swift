@@ -1,0 +1,164 @@
+import Dispatch
+import Foundation
+import Identity
+import Transport
+import Wire
+import XCTest
+
+/// `RelayLink` against a small relay on loopback TLS: HELLO and the role's request on every
+/// connection, a reconnect after a loss, the role's verdict on a failed dial.
+final class RelayLinkTests: XCTestCase {
+    private var directory: String!
+
+    override func setUp() {
+        directory = NSTemporaryDirectory() + "vshare-link-\(UUID().uuidString)"
+    }
+
+    override func tearDown() {
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    func testReconnectsAfterALossAndSendsItsRequestAgain() throws {
+        let identity = try CertificateAuthority.loadOrCreate(dataDir: directory, hostnames: [])
+        let serverTLS = try TLSContext.server(certificatePath: identity.certificatePath, keyPath: identity.privateKeyPath)
+        let loop = try EventLoop(name: "link-test")
+        let role = Role()
+        let relay = HangUpOnceRelay(tls: serverTLS)
+        let caPath = identity.caCertificatePath
+        loop.execute {
+            do {
+                let port = try relay.listen(on: loop)
+                role.start(try RelayEndpoint("127.0.0.1:\(port)", caPath: caPath), loop: loop)
+            } catch {
+                role.record("setup failed: \(error)")
+                role.done.signal()
+            }
+        }
+        loop.startThread()
+        defer { loop.stop() }
+        XCTAssertEqual(role.done.wait(timeout: .now() + 20), .success, "the link did not finish")
+        // Finishing flushes and closes the connection; the role hears it like any loss.
+        XCTAssertEqual(role.closedAfterFinish.wait(timeout: .now() + 5), .success, "the connection did not close")
+        XCTAssertEqual(role.events, ["connect", "disconnect", "lost", "connect", "joined", "finish 0", "disconnect"])
+        XCTAssertEqual(relay.hellos, [.connect, .connect])
+        XCTAssertEqual(relay.requests, 2)
+    }
+
+    func testAFailedDialIsTheRolesToJudge() throws {
+        let loop = try EventLoop(name: "link-test")
+        let role = Role()
+        loop.execute {
+            do {
+                // Port 1 on loopback: nothing listens, the dial is refused.
+                role.start(try RelayEndpoint("127.0.0.1:1", caPath: nil), loop: loop)
+            } catch {
+                role.record("setup failed: \(error)")
+                role.done.signal()
+            }
+        }
+        loop.startThread()
+        defer { loop.stop() }
+        XCTAssertEqual(role.done.wait(timeout: .now() + 20), .success, "the link did not finish")
+        XCTAssertEqual(role.events, ["disconnect", "lost", "finish 1"])
+    }
+}
+
+/// A connect-like role: asks to join, gives up after the first loss without any join.
+private final class Role: RelayLinkDelegate, @unchecked Sendable {
+    let done = DispatchSemaphore(value: 0)
+    let closedAfterFinish = DispatchSemaphore(value: 0)
+    private let lock = NSLock()
+    private var recorded: [String] = []
+    private var link: RelayLink?
+    private var connections = 0
+
+    var events: [String] { lock.withLock { recorded } }
+    func record(_ event: String) { lock.withLock { recorded.append(event) } }
+
+    func start(_ endpoint: RelayEndpoint, loop: EventLoop) {
+        let link = RelayLink(endpoint: endpoint, role: .connect, loop: loop, mux: MuxConfig(),
+                             backoff: ReconnectBackoff(first: 0.05, max: 0.1), label: "test")
+        link.delegate = self
+        self.link = link
+        link.start()
+    }
+
+    func relayLinkDidConnect(_ link: RelayLink, tunnel: TunnelConnection) {
+        connections += 1
+        record("connect")
+        link.send(.openSession(OpenSession(name: "happy-cat", machineAddress: "172.16.0.2")))
+    }
+
+    func relayLink(_ link: RelayLink, didReceive message: ControlMessage, on tunnel: TunnelConnection) {
+        guard case .sessionOpened = message else { return record("unexpected \(message.kind)") }
+        record("joined")
+        link.requestAccepted()
+        link.finish(0)
+    }
+
+    func relayLink(_ link: RelayLink, didOpen stream: UInt32, metadata: [UInt8], on tunnel: TunnelConnection) {
+        tunnel.reset(stream: stream, code: .refused, reason: "no streams")
+    }
+
+    func relayLinkDidDisconnect(_ link: RelayLink) {
+        record("disconnect")
+        if link.exitStatus != nil { closedAfterFinish.signal() }
+    }
+
+    func relayLink(_ link: RelayLink, nextAfterLoss error: Error?) -> RelayLink.Next {
+        record("lost")
+        return connections > 0 ? .reconnect(notice: "reconnecting in \(link.nextDelay) s") : .finish(status: 1)
+    }
+
+    func relayLinkWillFinish(_ link: RelayLink) {
+        record("finish \(link.exitStatus ?? -1)")
+        done.signal()
+    }
+}
+
+/// Hangs up on the first request it gets; answers the second with `sessionOpened`.
+private final class HangUpOnceRelay: TunnelConnectionDelegate, @unchecked Sendable {
+    private let tls: TLSContext
+    private var listener: Listener?
+    private var tunnels: [TunnelConnection] = []
+    private let lock = NSLock()
+    private var helloRoles: [HelloBody.Role] = []
+    private var requestCount = 0
+
+    init(tls: TLSContext) { self.tls = tls }
+
+    var hellos: [HelloBody.Role] { lock.withLock { helloRoles } }
+    var requests: Int { lock.withLock { requestCount } }
+
+    func listen(on loop: EventLoop) throws -> UInt16 {
+        let listener = try Listener(address: try SocketAddress(parsing: "127.0.0.1:0"), loop: loop) { [unowned self] socket, peer in
+            guard let connection = try? TLSConnection(socket: socket, context: self.tls, loop: loop, peerAddress: peer) else { return }
+            let tunnel = TunnelConnection(tls: connection, role: .listener)
+            tunnel.delegate = self
+            self.tunnels.append(tunnel)
+            try? tunnel.start()
+        }
+        try listener.start()
+        self.listener = listener
+        return listener.address.port
+    }
+
+    func tunnelDidConnect(_ tunnel: TunnelConnection) { tunnel.sendHello(HelloBody(role: .relay)) }
+
+    func tunnel(_ tunnel: TunnelConnection, didReceiveHello version: UInt16, body: HelloBody?) {
+        if let role = body?.role { lock.withLock { helloRoles.append(role) } }
+    }
+
+    func tunnel(_ tunnel: TunnelConnection, didReceiveControl payload: [UInt8]) {
+        guard case .openSession(let request)? = try? ControlMessage.decode(payload) else { return tunnel.close() }
+        let count: Int = lock.withLock { requestCount += 1; return requestCount }
+        if count == 1 { return tunnel.close() }
+        tunnel.sendControl(ControlMessage.sessionOpened(SessionOpened(name: request.name, session: 1, expiresIn: 60)).encoded())
+    }
+
+    func tunnel(_ tunnel: TunnelConnection, didOpen stream: UInt32, metadata: [UInt8]) {
+        tunnel.reset(stream: stream, code: .refused, reason: "no streams")
+    }
+
+    func tunnelDidClose(_ tunnel: TunnelConnection, error: Error?) {}
+}

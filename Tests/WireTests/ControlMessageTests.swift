@@ -1,0 +1,130 @@
+import Foundation
+import XCTest
+@testable import Wire
+
+final class ControlMessageTests: XCTestCase {
+    private let kdf = SSHKDFParams(logN: 15, r: 8, p: 1, salt: "c2FsdHNhbHRzYWx0c2FsdA==")
+    private let sealed = SSHSealedKey(nonce: "bm9uY2Vub25jZW5v", ciphertext: "AAAA")
+
+    /// One of every message, in both directions where a kind has two shapes.
+    private var everyMessage: [ControlMessage] {
+        let blob = SSHKeyBlob(kdf: kdf, verifier: "dmVyaWZpZXI=", sealed: sealed, once: false)
+        return [
+            .createShare(CreateShare(token: "tok", httpEnabled: true, httpsEnabled: false)),
+            .createShare(CreateShare(token: "tok", httpEnabled: false, httpsEnabled: true,
+                                     resume: .init(name: "happy-cat", secret: "s3cret"), ssh: blob)),
+            .shareCreated(ShareCreated(name: "happy-cat", resumeSecret: "s3cret", url: "http://happy-cat.example",
+                                       httpsAddress: "https://happy-cat.example:8443", expiresIn: 3600)),
+            .shareCreated(ShareCreated(name: "happy-cat", resumeSecret: "s3cret", url: nil, httpsAddress: nil, expiresIn: 1)),
+            .endShare,
+            .shareEnded(ShareEnded(reason: .ended)),
+            .shareEnded(ShareEnded(reason: .expired)),
+            .shareEnded(ShareEnded(reason: .abandoned)),
+            .error(ControlError(.agentUnavailable, "later")),
+            .openSession(OpenSession(name: "happy-cat", machineAddress: "172.16.0.2")),
+            .sessionOpened(SessionOpened(name: "happy-cat", session: 7, expiresIn: 60)),
+            .peerJoined(PeerJoined(session: 7, client: "10.0.0.9", machineAddress: "172.16.0.2")),
+            .peerJoined(PeerJoined(session: 8, client: nil, machineAddress: "172.16.0.3")),
+            .sessionClosed(SessionClosed(session: 7)),
+            .sshParamsRequest(SSHParamsRequest(name: "happy-cat")),
+            .sshParams(SSHParams(name: "happy-cat", kdf: kdf)),
+            .sshKeyRequest(SSHKeyRequest(name: "happy-cat", proof: "cHJvb2Y=")),
+            .sshKey(SSHKeyRelease(name: "happy-cat", sealed: sealed)),
+            .sshKeyReleased,
+        ]
+    }
+
+    private func json(_ message: ControlMessage) -> String {
+        String(decoding: message.encoded(), as: UTF8.self)
+    }
+
+    private func decode(_ text: String) throws(ControlMessageError) -> ControlMessage {
+        try ControlMessage.decode(Array(text.utf8))
+    }
+
+    func testEveryMessageRoundTrips() throws {
+        for message in everyMessage {
+            XCTAssertEqual(try decode(json(message)), message, json(message))
+        }
+    }
+
+    func testEveryKindIsCovered() {
+        XCTAssertEqual(Set(everyMessage.map(\.kind)), Set(ControlMessage.Kind.allCases))
+    }
+
+    func testEveryErrorCodeAndEndReasonRoundTrips() throws {
+        for code in ControlError.Code.allCases {
+            XCTAssertEqual(try decode(json(.error(ControlError(code, "why")))), .error(ControlError(code, "why")))
+        }
+        for reason in ShareEndReason.allCases {
+            XCTAssertEqual(json(.shareEnded(ShareEnded(reason: reason))), #"{"kind":"shareEnded","reason":"\#(reason.rawValue)"}"#)
+        }
+    }
+
+    // The bytes earlier versions sent: the wire format did not change with the types.
+
+    func testCreateShareIsTheFlatObjectOfBefore() {
+        let message = ControlMessage.createShare(CreateShare(token: "tok", httpEnabled: true, httpsEnabled: false,
+                                                             resume: .init(name: "happy-cat", secret: "s3cret")))
+        XCTAssertEqual(json(message),
+                       #"{"httpEnabled":true,"httpsEnabled":false,"kind":"createShare","name":"happy-cat","resumeSecret":"s3cret","token":"tok"}"#)
+    }
+
+    func testShareCreatedAndErrorAreTheFlatObjectsOfBefore() {
+        let created = ControlMessage.shareCreated(ShareCreated(name: "happy-cat", resumeSecret: "s", url: "http://happy-cat.example",
+                                                               httpsAddress: nil, expiresIn: 3600))
+        XCTAssertEqual(json(created), #"{"expiresIn":3600,"kind":"shareCreated","name":"happy-cat","resumeSecret":"s","url":"http:\/\/happy-cat.example"}"#)
+        XCTAssertEqual(json(.error(ControlError(.notFound, "no such share"))),
+                       #"{"errorCode":"notFound","kind":"error","reason":"no such share"}"#)
+        XCTAssertEqual(json(.endShare), #"{"kind":"endShare"}"#)
+    }
+
+    func testSessionOpenedShapesByDirection() throws {
+        XCTAssertEqual(try decode(#"{"kind":"sessionOpened","session":3,"client":"10.0.0.9","machineAddress":"172.16.0.2"}"#),
+                       .peerJoined(PeerJoined(session: 3, client: "10.0.0.9", machineAddress: "172.16.0.2")))
+        XCTAssertEqual(try decode(#"{"kind":"sessionOpened","session":3,"name":"n","expiresIn":5}"#),
+                       .sessionOpened(SessionOpened(name: "n", session: 3, expiresIn: 5)))
+        XCTAssertEqual(try decode(#"{"kind":"sshKey","name":"n","sshProof":"cHJvb2Y="}"#),
+                       .sshKeyRequest(SSHKeyRequest(name: "n", proof: "cHJvb2Y=")))
+        XCTAssertEqual(json(.sshParams(SSHParams(name: "n", kdf: kdf))),
+                       #"{"kind":"sshParams","name":"n","sshKDF":{"kdf":"scrypt","logN":15,"p":1,"r":8,"salt":"c2FsdHNhbHRzYWx0c2FsdA=="}}"#)
+    }
+
+    func testUnknownFieldsAreIgnoredAndDefaultsApply() throws {
+        XCTAssertEqual(try decode(#"{"kind":"createShare","token":"t","future":[1,2]}"#),
+                       .createShare(CreateShare(token: "t", httpEnabled: true, httpsEnabled: false)))
+        // Half a resume is no resume.
+        XCTAssertEqual(try decode(#"{"kind":"createShare","token":"t","name":"happy-cat"}"#),
+                       .createShare(CreateShare(token: "t", httpEnabled: true, httpsEnabled: false)))
+    }
+
+    func testUnknownKindIsAnErrorThatNamesIt() {
+        XCTAssertThrowsError(try decode(#"{"kind":"teleport","name":"x"}"#)) { error in
+            XCTAssertEqual(error as? ControlMessageError, .unknownKind("teleport"))
+        }
+    }
+
+    func testMissingOrWrongFieldsAreErrors() {
+        XCTAssertThrowsError(try decode(#"{"kind":"openSession","name":"x"}"#)) { error in
+            XCTAssertEqual(error as? ControlMessageError, .missingField("machineAddress"))
+        }
+        XCTAssertThrowsError(try decode(#"{"name":"x"}"#)) { error in
+            XCTAssertEqual(error as? ControlMessageError, .missingField("kind"))
+        }
+        XCTAssertThrowsError(try decode(#"{"kind":"sessionClosed","session":"seven"}"#)) { error in
+            XCTAssertEqual(error as? ControlMessageError, .badField("session"))
+        }
+        XCTAssertThrowsError(try decode(#"{"kind":"shareEnded","reason":"bored"}"#)) { error in
+            XCTAssertEqual(error as? ControlMessageError, .badField("reason"))
+        }
+        XCTAssertThrowsError(try decode(#"{"kind":"error","errorCode":"nope","reason":"x"}"#)) { error in
+            XCTAssertEqual(error as? ControlMessageError, .badField("errorCode"))
+        }
+        XCTAssertThrowsError(try decode("not json")) { error in
+            XCTAssertEqual(error as? ControlMessageError, .notJSON)
+        }
+        XCTAssertThrowsError(try decode("[1]")) { error in
+            XCTAssertEqual(error as? ControlMessageError, .notJSON)
+        }
+    }
+}

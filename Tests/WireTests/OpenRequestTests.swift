@@ -1,0 +1,15 @@
+import XCTest
+@testable import Wire
+
+final class OpenRequestTests: XCTestCase {
+    func testRoundTripsAndLeavesAbsentFieldsOut() {
+        let request = OpenRequest(service: .tcp, port: 5432, client: "10.0.0.9", session: 3, confirm: true)
+        XCTAssertEqual(OpenRequest.decode(request.encoded()), request)
+        XCTAssertEqual(String(decoding: OpenRequest(service: .http).encoded(), as: UTF8.self), #"{"service":"http"}"#)
+    }
+
+    func testUnknownServicesAndNonJSONAreNotRequests() {
+        XCTAssertNil(OpenRequest.decode(Array(#"{"service":"ftp","port":21}"#.utf8)))
+        XCTAssertNil(OpenRequest.decode([]))
+    }
+}
