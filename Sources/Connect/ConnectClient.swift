@@ -170,12 +170,10 @@ public final class ConnectClient: TunnelConnectionDelegate {
         tunnel.reset(stream: stream, code: .refused, reason: "connect clients accept no streams")
     }
 
-    public func tunnel(_ tunnel: TunnelConnection, didReceiveDatagram bytes: [UInt8], channel: UInt32) {
-        bytes.withUnsafeBytes { packet in
-            capture?.write(packet: packet)
-            if socks?.claims(packet) == true { return }
-            pump?.deliver(packet)
-        }
+    public func tunnel(_ tunnel: TunnelConnection, didReceiveDatagram packet: UnsafeRawBufferPointer, channel: UInt32) {
+        capture?.write(packet: packet)
+        if socks?.claims(packet) == true { return }
+        pump?.deliver(packet)
     }
 
     public func tunnelDidClose(_ tunnel: TunnelConnection, error: Error?) {

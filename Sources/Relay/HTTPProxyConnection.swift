@@ -37,7 +37,6 @@ final class HTTPProxyConnection: IOHandler, TunnelStreamHandler {
     private var requestRaw = false       // after an Upgrade request: client bytes pass through unparsed
     private var responseRaw = false
     private var clientEOF = false
-    private var streamFinished = false
     private var closeAfterFlush = false
     private var closed = false
     private var readPaused = false
@@ -96,7 +95,11 @@ final class HTTPProxyConnection: IOHandler, TunnelStreamHandler {
             var limit = readBuffer.count
             if let stream, let tunnel {
                 limit = min(limit, tunnel.sendCapacity(stream: stream))
-                if limit == 0 { pauseReading(); return }
+                if limit == 0 {
+                    tunnel.notifyWhenWritable(stream: stream)
+                    pauseReading()
+                    return
+                }
             }
             let result: Socket.IOResult
             do {
@@ -202,7 +205,10 @@ final class HTTPProxyConnection: IOHandler, TunnelStreamHandler {
         guard let stream, let tunnel, bytes.count > 0 else { return }
         if toStream.isEmpty {
             let sent = tunnel.send(stream: stream, bytes)
-            if sent < bytes.count { toStream.append(UnsafeRawBufferPointer(rebasing: bytes[sent...])) }
+            if sent < bytes.count {
+                toStream.append(UnsafeRawBufferPointer(rebasing: bytes[sent...]))
+                tunnel.notifyWhenWritable(stream: stream)
+            }
         } else {
             toStream.append(bytes)
         }
@@ -225,7 +231,7 @@ final class HTTPProxyConnection: IOHandler, TunnelStreamHandler {
 
     // MARK: Stream → browser
 
-    func tunnelStream(_ stream: UInt32, didReceive bytes: [UInt8]) {
+    func tunnelStream(_ stream: UInt32, didReceive bytes: UnsafeRawBufferPointer) {
         guard !closed else { return }
         if !responseRaw {
             responses.feed(bytes)
@@ -277,7 +283,6 @@ final class HTTPProxyConnection: IOHandler, TunnelStreamHandler {
     }
 
     func tunnelStreamDidFinish(_ stream: UInt32) {
-        streamFinished = true
         if !responseRaw {
             do {
                 if let event = try responses.finishAtEOF() { observe(event) }
@@ -316,7 +321,7 @@ final class HTTPProxyConnection: IOHandler, TunnelStreamHandler {
         guard !closed, let tunnel else { return }
         while !toStream.isEmpty {
             let sent = toStream.consume { tunnel.send(stream: stream, $0) }
-            if sent == 0 { return }
+            if sent == 0 { return tunnel.notifyWhenWritable(stream: stream) }
         }
         if clientEOF { tunnel.finish(stream: stream); return }
         if readPaused {

@@ -149,9 +149,9 @@ public final class ShareAgent: TunnelConnectionDelegate {
         }
     }
 
-    public func tunnel(_ tunnel: TunnelConnection, didReceiveDatagram bytes: [UInt8], channel: UInt32) {
+    public func tunnel(_ tunnel: TunnelConnection, didReceiveDatagram bytes: UnsafeRawBufferPointer, channel: UInt32) {
         guard let session = sessions[channel] else { return }
-        bytes.withUnsafeBytes { session.receive($0) }
+        session.receive(bytes)
     }
 
     // MARK: Connect sessions

@@ -9,24 +9,17 @@ public struct SocketOutbox {
     public var count: Int { queue.count }
 
     /// Sends `bytes` after anything already waiting. Returns how many bytes reached the socket in
-    /// this call (earlier queued ones included); the rest wait for `flush`.
-    public mutating func send(_ bytes: [UInt8], to socket: Socket) throws(SystemError) -> Int {
+    /// this call (earlier queued ones included); only the rest is copied, to wait for `flush`.
+    public mutating func send(_ bytes: UnsafeRawBufferPointer, to socket: Socket) throws(SystemError) -> Int {
         guard queue.isEmpty else {
             queue.append(bytes)
             return try flush(to: socket)
         }
-        var failure: SystemError?
-        let written = bytes.withUnsafeBytes { raw -> Int in
-            do throws(SystemError) {
-                guard case .bytes(let n) = try socket.write(raw) else { return 0 }
-                return n
-            } catch {
-                failure = error
-                return 0
-            }
+        guard case .bytes(let written) = try socket.write(bytes) else {
+            queue.append(bytes)
+            return 0
         }
-        if let failure { throw failure }
-        if written < bytes.count { queue.append(bytes[written...]) }
+        if written < bytes.count { queue.append(UnsafeRawBufferPointer(rebasing: bytes[written...])) }
         return written
     }
 
