@@ -27,17 +27,23 @@ public final class SocketEndpoint: ByteEndpoint, IOHandler {
     private var wroteShutdown = false
     private var closed = false
     private let readBuffer: UnsafeMutableRawBufferPointer
+    private let ownsReadBuffer: Bool
 
-    public init(socket: Socket, loop: EventLoop, connecting: Bool, connectTimeout: Double = 10, description: String) {
+    /// `readBuffer`, when given, is shared with other endpoints of the same loop (and outlives
+    /// them): a read is handed on within the call and what is not taken is copied to `held`, so
+    /// one buffer per loop serves every socket on it.
+    public init(socket: Socket, loop: EventLoop, connecting: Bool, connectTimeout: Double = 10, description: String,
+                readBuffer: UnsafeMutableRawBufferPointer? = nil) {
         self.socket = socket
         self.loop = loop
         self.connecting = connecting
         self.connectTimeout = connectTimeout
         self.description = description
-        readBuffer = .allocate(byteCount: 64 * 1024, alignment: 16)
+        ownsReadBuffer = readBuffer == nil
+        self.readBuffer = readBuffer ?? .allocate(byteCount: 64 * 1024, alignment: 16)
     }
 
-    deinit { readBuffer.deallocate() }
+    deinit { if ownsReadBuffer { readBuffer.deallocate() } }
 
     /// Bytes read from the socket before this endpoint took it over (a peeked ClientHello, pipelined
     /// bytes after a SOCKS request); they go out first.
