@@ -2,6 +2,33 @@ import Console
 import Transport
 import Wire
 
+/// What a browser connection asks of the relay: where a Host leads, and the guessing limiter.
+/// `RelayServer` answers (below); tests answer with a fake share and a fake tunnel.
+protocol HTTPProxyRouter: AnyObject {
+    var limiter: GuessLimiter { get }
+    /// The share offering HTTP at `host`, or nil (unknown, ended, expired or HTTP off: one answer).
+    func httpShare(host: String?) -> HTTPProxyShare?
+    func shareName(fromHost host: String?) -> String?
+}
+
+/// A share as the proxy sees it.
+struct HTTPProxyShare {
+    let name: String
+    /// The loop that owns the share's agent connection; the browser connection moves there.
+    let loop: EventLoop
+    /// The agent's tunnel if it is connected now; call on `loop` only.
+    let tunnel: () -> TunnelStreams?
+}
+
+extension RelayServer: HTTPProxyRouter {
+    func httpShare(host: String?) -> HTTPProxyShare? {
+        guard case .share(let entry, let loop) = route(host: host), entry.httpEnabled else { return nil }
+        return HTTPProxyShare(name: entry.name, loop: loop) { [registry] in
+            registry.agent(of: entry, on: loop).map { $0.tunnel }.flatMap { $0.isOpen ? $0 : nil }
+        }
+    }
+}
+
 /// One browser connection on the public HTTP port, proxied onto one stream of a share's tunnel.
 ///
 /// Requests are parsed (Host → share; X-Forwarded-* added) and bodies streamed through raw;
@@ -10,7 +37,14 @@ import Wire
 /// acknowledged only once the browser has taken it. Confined to its loop; it moves to the share's
 /// loop once the first request names the share.
 final class HTTPProxyConnection: IOHandler, TunnelStreamHandler {
-    private unowned let relay: RelayServer
+    /// The slow-head limit (408) and the idle limit between requests.
+    struct Timeouts {
+        var head = 10.0
+        var idle = 75.0
+    }
+
+    private unowned let relay: HTTPProxyRouter
+    private let timeouts: Timeouts
     private let loop: EventLoop
     private let socket: Socket
     private let clientIP: String
@@ -20,9 +54,9 @@ final class HTTPProxyConnection: IOHandler, TunnelStreamHandler {
     private var responseBytesLogged = 0  // parser's consumedBytes at the end of the last logged response
 
     // The share and the stream, once routed.
-    private var share: ShareEntry?
+    private var share: HTTPProxyShare?
     private var routedHost: String?      // the Host that routed this connection (later requests repeat it)
-    private var tunnel: TunnelConnection?
+    private var tunnel: TunnelStreams?
     private var stream: UInt32?
 
     private var toStream = ByteQueue()   // request bytes waiting for stream credit
@@ -45,11 +79,10 @@ final class HTTPProxyConnection: IOHandler, TunnelStreamHandler {
     private var deadline = Double.infinity
     private var timerFiresAt = Double.infinity
 
-    static let headTimeout = 10.0
-    static let idleTimeout = 75.0
-
-    private init(relay: RelayServer, loop: EventLoop, socket: Socket, clientIP: String, parser: HTTPRequestParser) {
+    private init(relay: HTTPProxyRouter, timeouts: Timeouts, loop: EventLoop, socket: Socket, clientIP: String,
+                 parser: HTTPRequestParser) {
         self.relay = relay
+        self.timeouts = timeouts
         self.loop = loop
         self.socket = socket
         self.clientIP = clientIP
@@ -59,10 +92,11 @@ final class HTTPProxyConnection: IOHandler, TunnelStreamHandler {
 
     deinit { readBuffer.deallocate() }
 
-    static func accept(socket: Socket, peer: SocketAddress?, relay: RelayServer, loop: EventLoop) {
+    static func accept(socket: Socket, peer: SocketAddress?, relay: HTTPProxyRouter, loop: EventLoop,
+                       timeouts: Timeouts = Timeouts()) {
         let clientIP = peer?.host ?? "unknown"
-        let connection = HTTPProxyConnection(relay: relay, loop: loop, socket: socket, clientIP: clientIP,
-                                             parser: HTTPRequestParser())
+        let connection = HTTPProxyConnection(relay: relay, timeouts: timeouts, loop: loop, socket: socket,
+                                             clientIP: clientIP, parser: HTTPRequestParser())
         if relay.limiter.isRefused(clientIP) {
             Console.headline("relay", "Refused \(clientIP): too many requests for unknown shares.")
             connection.start(registered: false)
@@ -78,7 +112,7 @@ final class HTTPProxyConnection: IOHandler, TunnelStreamHandler {
         if !registered {
             do { try loop.register(fd: socket.fd, interest: IOInterest.read, handler: self) } catch { socket.close(); closed = true; return }
         }
-        armTimer(seconds: HTTPProxyConnection.idleTimeout)
+        armTimer(seconds: timeouts.idle)
     }
 
     // MARK: Browser → stream
@@ -154,7 +188,7 @@ final class HTTPProxyConnection: IOHandler, TunnelStreamHandler {
         }
         // The deadline runs from the head's first byte: trickling bytes does not extend it.
         if requests.hasPartialHead && exchanges.isEmpty && !timingHead {
-            armTimer(seconds: HTTPProxyConnection.headTimeout, slowHead: true)
+            armTimer(seconds: timeouts.head, slowHead: true)
         }
         return !closed
     }
@@ -162,31 +196,28 @@ final class HTTPProxyConnection: IOHandler, TunnelStreamHandler {
     /// Routes (first request) and forwards one request head. False when the connection moved or closed.
     private func forward(_ head: HTTPRequestHead) -> Bool {
         if share == nil {
-            switch relay.route(host: head.host) {
-            case .unknown:
+            guard let target = relay.httpShare(host: head.host) else {
                 answerUnknown(head)
                 return false
-            case .share(let entry, let shareLoop):
-                if shareLoop !== loop {
-                    moveTo(shareLoop, head: head)
-                    return false
-                }
-                guard entry.httpEnabled, let agent = relay.registry.agent(of: entry, on: loop), agent.tunnel.isOpen else {
-                    if !entry.httpEnabled { answerUnknown(head); return false }
-                    respondAndClose(status: 502, title: "Bad Gateway",
-                                    message: "The shared machine is reconnecting to the relay. Try again in a moment.")
-                    return false
-                }
-                let request = OpenRequest(service: .http, client: clientIP)
-                guard let opened = agent.tunnel.open(metadata: request.encoded(), handler: self) else {
-                    respondAndClose(status: 503, title: "Service Unavailable", message: "The share is busy. Try again in a moment.")
-                    return false
-                }
-                share = entry
-                tunnel = agent.tunnel
-                stream = opened
-                routedHost = head.host
             }
+            if target.loop !== loop {
+                moveTo(target.loop, head: head)
+                return false
+            }
+            guard let agentTunnel = target.tunnel() else {
+                respondAndClose(status: 502, title: "Bad Gateway",
+                                message: "The shared machine is reconnecting to the relay. Try again in a moment.")
+                return false
+            }
+            let request = OpenRequest(service: .http, client: clientIP)
+            guard let opened = agentTunnel.open(metadata: request.encoded(), handler: self) else {
+                respondAndClose(status: 503, title: "Service Unavailable", message: "The share is busy. Try again in a moment.")
+                return false
+            }
+            share = target
+            tunnel = agentTunnel
+            stream = opened
+            routedHost = head.host
         } else if head.host != routedHost && relay.shareName(fromHost: head.host) != share?.name {
             // One connection serves one share; a browser never mixes hosts on one connection.
             closeAfterFlush = true
@@ -279,7 +310,7 @@ final class HTTPProxyConnection: IOHandler, TunnelStreamHandler {
         responseStarted = false
         AccessLog.record(share: share?.name ?? "-", client: clientIP, method: done.method, path: done.path,
                          status: done.status, bytes: done.bytes, seconds: MonotonicClock.now() - done.start, loop: loop)
-        if exchanges.isEmpty && !requestRaw { armTimer(seconds: HTTPProxyConnection.idleTimeout) }
+        if exchanges.isEmpty && !requestRaw { armTimer(seconds: timeouts.idle) }
     }
 
     func tunnelStreamDidFinish(_ stream: UInt32) {
@@ -440,9 +471,11 @@ final class HTTPProxyConnection: IOHandler, TunnelStreamHandler {
         let fd = socket.release()
         let parser = requests
         let relay = self.relay
+        let timeouts = self.timeouts
         let clientIP = self.clientIP
         target.execute {
-            let moved = HTTPProxyConnection(relay: relay, loop: target, socket: Socket(adopting: fd), clientIP: clientIP, parser: parser)
+            let moved = HTTPProxyConnection(relay: relay, timeouts: timeouts, loop: target, socket: Socket(adopting: fd),
+                                            clientIP: clientIP, parser: parser)
             moved.start(registered: false)
             if moved.forward(head) { moved.processRequests() }
             if !moved.closed { moved.readFromClient() }
