@@ -153,7 +153,11 @@ final class HTTPProxyConnection: IOHandler, TunnelStreamHandler {
                 if requestRaw {
                     sendToStream(bytes)
                 } else {
-                    requests.feed(bytes)
+                    // A body goes from this read buffer straight into the tunnel; only heads (and
+                    // what follows them in the same read) pass through the parser's buffer.
+                    let passed = requests.passBody(bytes)
+                    if passed > 0 { sendToStream(UnsafeRawBufferPointer(rebasing: bytes[..<passed])) }
+                    requests.feed(UnsafeRawBufferPointer(rebasing: bytes[passed...]))
                     if !processRequests() { return }
                 }
                 if n < limit { return }  // drained; epoll says when more comes

@@ -173,6 +173,15 @@ final class HTTPProxyConnectionTests: XCTestCase {
         XCTAssertEqual(browserReceives(atLeast: answers.utf8.count), answers)
     }
 
+    func testBodyReadAfterItsHeadGoesThroughAndTheNextRequestIsParsed() throws {
+        try connectBrowser()
+        browserSends("POST /up HTTP/1.1\r\nHost: demo.example.net\r\nContent-Length: 8\r\n\r\n")
+        eventually("the head") { self.tunnel.sentText.contains("POST /up HTTP/1.1") }
+        browserSends("12345678GET /after HTTP/1.1\r\nHost: demo.example.net\r\n\r\n")
+        eventually("the next head") { self.tunnel.sentText.contains("GET /after HTTP/1.1") }
+        onLoop { XCTAssertTrue(self.tunnel.sentText.contains("\r\n\r\n12345678GET /after"), self.tunnel.sentText) }
+    }
+
     func testRefusedStreamAnswers502AndCloses() throws {
         try connectBrowser()
         browserSends("GET / HTTP/1.1\r\nHost: demo.example.net\r\n\r\n")
