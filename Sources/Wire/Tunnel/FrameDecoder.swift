@@ -1,14 +1,34 @@
-// Incremental tunnel frame decoder. The hot entry point, `nextView(from:)`, decodes frames straight
-// out of the caller's buffer (the TLS read buffer) and hands out their payloads as views, so a DATA
-// payload is never copied on its way in. Only a frame cut by the end of a read is copied, once, into
-// a reusable reassembly buffer. `feed`/`next` are the owning form (tests, fuzzing, control frames).
+// Incremental tunnel frame decoder. The hot entry point, `nextView(from:streamingData:)`, decodes
+// frames straight out of the caller's buffer (the TLS read buffer) and hands out their payloads as
+// views. DATA payloads can be streamed: a DATA frame cut by the end of a read comes out in pieces,
+// each a view into the input it arrived in, so stream bytes are never copied on their way in (a
+// 32 KiB frame spans several 16 KiB TLS records). Other frames cut by a read's end are copied, once,
+// into a reusable reassembly buffer. `feed`/`next` are the owning, whole-frame form (tests, fuzzing).
 
-/// A decoded frame whose payload is borrowed: valid until the next call into the decoder.
+/// A decoded frame (or, for streamed DATA, a piece of one) whose payload is borrowed: valid until
+/// the next call into the decoder.
 public struct FrameView {
     public let type: FrameType
     public let flags: UInt8
     public let stream: UInt32
     public let payload: UnsafeRawBufferPointer
+    /// The whole frame's payload length (more than `payload.count` for a piece of streamed DATA).
+    public let length: Int
+    /// The piece that starts the frame: flow control checks `length` here.
+    public let isFirstPiece: Bool
+    /// The piece that ends the frame: its flags (FIN) apply here.
+    public let isLastPiece: Bool
+
+    init(type: FrameType, flags: UInt8, stream: UInt32, payload: UnsafeRawBufferPointer,
+         length: Int? = nil, isFirstPiece: Bool = true, isLastPiece: Bool = true) {
+        self.type = type
+        self.flags = flags
+        self.stream = stream
+        self.payload = payload
+        self.length = length ?? payload.count
+        self.isFirstPiece = isFirstPiece
+        self.isLastPiece = isLastPiece
+    }
 
     public var isFin: Bool { type == .data && flags & FrameFlags.fin != 0 }
 
@@ -24,6 +44,8 @@ public struct FrameDecoder {
     private var partial: ReassemblyBuffer
     /// `partial` holds a whole frame that was handed out as a view; cleared on the next call.
     private var partialDelivered = false
+    /// The DATA frame being streamed: its header and how many payload bytes are still to come.
+    private var streaming: (flags: UInt8, stream: UInt32, length: Int, remaining: Int)?
     /// Bytes given to `feed` and not yet decoded by `next` (the owning entry point).
     private var fed: [UInt8] = []
     private var fedIndex = 0
@@ -38,33 +60,60 @@ public struct FrameDecoder {
     /// Bytes received but not yet returned as frames.
     public var bufferedByteCount: Int { fed.count - fedIndex + (partialDelivered ? 0 : partial.count) }
 
-    /// The next complete frame, decoded from the frame carried over from earlier input and then from
-    /// `input`, which is advanced past the bytes used. Nil when `input` is used up: its tail (an
-    /// incomplete frame) is kept. The view's payload points into `input` or into this decoder and is
-    /// valid until the next call.
-    public mutating func nextView(from input: inout UnsafeRawBufferPointer) throws(FrameError) -> FrameView? {
+    /// The next frame, decoded from what was carried over from earlier input and then from `input`,
+    /// which is advanced past the bytes used. Nil when `input` is used up: its tail (an incomplete
+    /// frame) is kept. With `streamingData`, a DATA frame comes out as soon as its header is complete,
+    /// in pieces (`isFirstPiece`/`isLastPiece`) as its payload arrives. The view's payload points
+    /// into `input` or into this decoder and is valid until the next call.
+    public mutating func nextView(from input: inout UnsafeRawBufferPointer, streamingData: Bool = false) throws(FrameError) -> FrameView? {
         if let failure { throw failure }
         if partialDelivered {
             partial.removeAll()
             partialDelivered = false
         }
+        if let data = streaming {
+            guard !input.isEmpty else { return nil }
+            return nextPiece(of: data, from: &input, first: false)
+        }
         if partial.count > 0 || input.count < TunnelProtocol.headerSize {
-            return try nextFromPartial(&input)
+            return try nextFromPartial(&input, streamingData: streamingData)
         }
         let (type, flags, length, stream) = try header(input)
-        guard input.count >= TunnelProtocol.headerSize + length else { return try nextFromPartial(&input) }
+        if streamingData && type == .data {
+            try checkDataHeader(stream: stream)
+            input = UnsafeRawBufferPointer(rebasing: input[TunnelProtocol.headerSize...])
+            return nextPiece(of: (flags, stream, length, length), from: &input, first: true)
+        }
+        guard input.count >= TunnelProtocol.headerSize + length else { return try nextFromPartial(&input, streamingData: false) }
         let payload = UnsafeRawBufferPointer(rebasing: input[TunnelProtocol.headerSize ..< TunnelProtocol.headerSize + length])
         input = UnsafeRawBufferPointer(rebasing: input[(TunnelProtocol.headerSize + length)...])
         return try validated(FrameView(type: type, flags: flags, stream: stream, payload: payload))
     }
 
+    /// The next piece of a streamed DATA payload: what `input` holds of it, up to its end.
+    private mutating func nextPiece(of data: (flags: UInt8, stream: UInt32, length: Int, remaining: Int),
+                                    from input: inout UnsafeRawBufferPointer, first: Bool) -> FrameView {
+        let n = min(data.remaining, input.count)
+        let piece = UnsafeRawBufferPointer(rebasing: input[..<n])
+        input = UnsafeRawBufferPointer(rebasing: input[n...])
+        let remaining = data.remaining - n
+        streaming = remaining > 0 ? (data.flags, data.stream, data.length, remaining) : nil
+        return FrameView(type: .data, flags: data.flags, stream: data.stream, payload: piece,
+                         length: data.length, isFirstPiece: first, isLastPiece: remaining == 0)
+    }
+
     /// Continues the frame cut by an earlier input's end, taking only the bytes it still needs.
-    private mutating func nextFromPartial(_ input: inout UnsafeRawBufferPointer) throws(FrameError) -> FrameView? {
+    private mutating func nextFromPartial(_ input: inout UnsafeRawBufferPointer, streamingData: Bool) throws(FrameError) -> FrameView? {
         if partial.count < TunnelProtocol.headerSize {
             take(TunnelProtocol.headerSize - partial.count, from: &input)
             guard partial.count == TunnelProtocol.headerSize else { return nil }
         }
         let (type, flags, length, stream) = try header(partial.bytes)
+        if streamingData && type == .data {
+            try checkDataHeader(stream: stream)
+            partial.removeAll()
+            return nextPiece(of: (flags, stream, length, length), from: &input, first: true)
+        }
         take(TunnelProtocol.headerSize + length - partial.count, from: &input)
         guard partial.count == TunnelProtocol.headerSize + length else { return nil }
         partialDelivered = true
@@ -87,6 +136,15 @@ public struct FrameDecoder {
         return (type, bytes[4], length, bytes.bigEndianUInt32(at: 5))
     }
 
+    /// A streamed DATA frame is checked on its header alone (DATA has no payload rules).
+    private mutating func checkDataHeader(stream: UInt32) throws(FrameError) {
+        do {
+            try Frame.validate(type: .data, stream: stream, payload: UnsafeRawBufferPointer(start: nil, count: 0))
+        } catch {
+            throw fail(error)
+        }
+    }
+
     private mutating func validated(_ view: FrameView) throws(FrameError) -> FrameView {
         do {
             try Frame.validate(type: view.type, stream: view.stream, payload: view.payload)
@@ -100,6 +158,7 @@ public struct FrameDecoder {
         failure = error
         partial.removeAll()
         partialDelivered = false
+        streaming = nil
         fed = []
         fedIndex = 0
         return error

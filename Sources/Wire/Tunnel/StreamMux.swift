@@ -181,7 +181,7 @@ public struct StreamMux {
         do throws(MuxError) {
             while true {
                 let view: FrameView?
-                do { view = try decoder.nextView(from: &input) } catch { throw MuxError.frame(error) }
+                do { view = try decoder.nextView(from: &input, streamingData: true) } catch { throw MuxError.frame(error) }
                 guard let view else { return nil }
                 if let delivery = try handle(view) { return delivery }
                 if !deferred.isEmpty { return .event(deferred.removeFirst()) }
@@ -237,19 +237,27 @@ public struct StreamMux {
         let id = view.stream
         switch view.type {
         case .data:
-            guard var s = streams[id] else { try checkUnknown(view.type, id); return nil }
-            guard !s.receivedFin else { throw .protocolViolation("DATA on stream \(id) after its FIN") }
-            let n = view.payload.count
-            guard n <= s.recvWindow else { throw .windowExceeded(stream: id) }
-            s.recvWindow -= n
-            s.unconsumed += n
-            if n == 0 && !view.isFin { deferred.append(.connected(stream: id)) }
-            if view.isFin {
-                s.receivedFin = true
-                deferred.append(.finished(stream: id))
+            // DATA comes in pieces as its payload arrives: the whole frame is checked against the
+            // window at its first piece, each piece is delivered, FIN applies at the last one.
+            // Pieces of a stream that is gone (reset meanwhile) are dropped.
+            if view.isFirstPiece {
+                guard var s = streams[id] else { try checkUnknown(view.type, id); return nil }
+                guard !s.receivedFin else { throw .protocolViolation("DATA on stream \(id) after its FIN") }
+                guard view.length <= s.recvWindow else { throw .windowExceeded(stream: id) }
+                s.recvWindow -= view.length
+                s.unconsumed += view.length
+                streams[id] = s
             }
-            streams[id] = s.receivedFin && s.sentFin ? nil : s
-            return n > 0 ? .data(stream: id, view.payload) : nil
+            guard var s = streams[id] else { return nil }
+            if view.isLastPiece {
+                if view.length == 0 && !view.isFin { deferred.append(.connected(stream: id)) }
+                if view.isFin {
+                    s.receivedFin = true
+                    deferred.append(.finished(stream: id))
+                    streams[id] = s.sentFin ? nil : s
+                }
+            }
+            return view.payload.isEmpty ? nil : .data(stream: id, view.payload)
 
         case .datagram:
             return .datagram(channel: id, view.payload)
