@@ -195,6 +195,15 @@ public final class SocketEndpoint: ByteEndpoint, IOHandler {
 
     public func close() { tearDown(abortive: false) }
 
+    /// Gives the descriptor up without closing it (to move it to another loop); nil once closed.
+    public func release() -> Int32? {
+        guard !closed else { return nil }
+        closed = true
+        if let connectTimer { loop.cancelTimer(connectTimer) }
+        loop.deregister(fd: socket.fd)
+        return socket.release()
+    }
+
     private func fail(_ code: ResetCode, _ reason: String) {
         guard !closed else { return }
         if connecting { onConnectResult?(reason); onConnectResult = nil }

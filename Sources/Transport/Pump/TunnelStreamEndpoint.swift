@@ -15,6 +15,9 @@ public final class TunnelStreamEndpoint: ByteEndpoint, TunnelStreamHandler {
     private var finishReported = false
     private var closed = false
 
+    /// Bytes received and not yet taken by the other side.
+    public var isHolding: Bool { !held.isEmpty }
+
     public init(tunnel: TunnelStreams, stream: UInt32) {
         self.tunnel = tunnel
         self.stream = stream

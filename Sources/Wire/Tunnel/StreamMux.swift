@@ -145,8 +145,6 @@ public struct StreamMux {
 
     public var outboundCount: Int { outbound.count }
     public var openStreamCount: Int { streams.count }
-    /// Streams currently known (open in at least one direction), unordered.
-    public var openStreams: [UInt32] { Array(streams.keys) }
 
     /// Everything queued for the wire, in order; the buffer is then empty.
     public mutating func takeOutbound() -> [UInt8] {
