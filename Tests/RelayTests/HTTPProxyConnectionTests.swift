@@ -182,6 +182,30 @@ final class HTTPProxyConnectionTests: XCTestCase {
         onLoop { XCTAssertTrue(self.tunnel.sentText.contains("\r\n\r\n12345678GET /after"), self.tunnel.sentText) }
     }
 
+    /// A browser that does not read: the relay keeps what the socket would not take, returns no
+    /// credit for it, and delivers it (and the credit) once the browser reads.
+    func testSlowBrowserGetsCreditReturnedOnlyForWhatItTook() throws {
+        try connectBrowser()
+        browserSends("GET /big HTTP/1.1\r\nHost: demo.example.net\r\n\r\n")
+        eventually("the head") { self.tunnel.sentText.contains("GET /big") }
+        let size = 4 << 20
+        let head = "HTTP/1.1 200 OK\r\nContent-Length: \(size)\r\n\r\n"
+        onLoop {
+            self.tunnel.respond(head)
+            let chunk = [UInt8](repeating: 0x61, count: 32 << 10)
+            for _ in 0..<(size / chunk.count) {
+                chunk.withUnsafeBytes { self.tunnel.handler?.tunnelStream(2, didReceive: $0) }
+            }
+        }
+        onLoop {
+            XCTAssertLessThan(self.tunnel.consumedCount, size / 2, "the socket buffer cannot hold it all")
+            XCTAssertTrue(self.tunnel.resets.isEmpty)
+        }
+        let got = browserReceives(atLeast: head.utf8.count + size)
+        XCTAssertEqual(got.utf8.count, head.utf8.count + size)
+        eventually("all credit back") { self.tunnel.consumedCount == head.utf8.count + size }
+    }
+
     func testRefusedStreamAnswers502AndCloses() throws {
         try connectBrowser()
         browserSends("GET / HTTP/1.1\r\nHost: demo.example.net\r\n\r\n")
