@@ -37,6 +37,7 @@ final class HTTPProxyConnection: ByteEndpointEvents {
 
     private var toStream = ByteQueue()   // request heads (and what followed them) waiting for stream credit
     private var ownAnswer = ByteQueue()  // the relay's own page on its way to the browser
+    private var headBuffer: [UInt8] = [] // each forwarded head is written here (reused)
 
     /// Requests forwarded and not yet answered, in order (for the access log and 502 pages).
     private struct Exchange { var method: String; var path: String; var start: Double; var status = 0; var bytes = 0 }
@@ -216,11 +217,12 @@ final class HTTPProxyConnection: ByteEndpointEvents {
             finishWhenQuiet()
             return false
         }
-        let forwarded = head.forwarded(from: clientIP)
         exchanges.append(Exchange(method: head.method, path: head.target, start: MonotonicClock.now()))
         responses.expectResponse(toMethod: head.method)
         cancelTimer()
-        forwarded.serialized().withUnsafeBytes { sendToStream($0) }
+        headBuffer.removeAll(keepingCapacity: true)
+        head.appendForwarded(from: clientIP, to: &headBuffer)
+        headBuffer.withUnsafeBytes { sendToStream($0) }
         return true
     }
 
