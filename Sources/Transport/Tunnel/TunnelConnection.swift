@@ -228,6 +228,8 @@ public final class TunnelConnection: TLSConnectionDelegate, TunnelStreams {
                 if !closed { scheduleKeepalive() }
                 then()
                 flush()
+                // Streams that asked for room while the connection was between loops.
+                if !blockedOnTLS.isEmpty && backlog < TLSConnection.lowWater { tlsDidDrain(tls) }
             }
         }
     }
