@@ -152,22 +152,20 @@ final class HTTPProxyConnection: ByteEndpointEvents {
 
     // MARK: Browser → stream
 
-    /// Runs the parser over what has arrived. Returns false when this object handed the
-    /// connection to another loop or closed it.
-    @discardableResult
-    private func processRequests() -> Bool {
+    /// Runs the parser over what has arrived; stops when this object handed the connection to
+    /// another loop or closed it.
+    private func processRequests() {
         while !closed {
             let event: HTTPRequestEvent?
             do {
                 event = try requests.next()
             } catch {
-                respondToBadRequest(error)
-                return false
+                return respondToBadRequest(error)
             }
             guard let event else { break }
             switch event {
             case .head(let head):
-                if !forward(head) { return false }
+                if !forward(head) { return }
             case .body(let bytes):
                 bytes.withUnsafeBytes { sendToStream($0) }
             case .end:
@@ -181,7 +179,6 @@ final class HTTPProxyConnection: ByteEndpointEvents {
         if requests.hasPartialHead && exchanges.isEmpty && !timingHead {
             armTimer(seconds: timeouts.head, slowHead: true)
         }
-        return !closed
     }
 
     /// Routes (first request) and forwards one request head. False when the connection moved or closed.
