@@ -112,6 +112,20 @@ final class FrameCodecTests: XCTestCase {
         XCTAssertEqual(others, [.window(stream: 3, increment: 9)])
     }
 
+    /// The decoder is a value: a copy taken mid-frame finishes that frame on its own.
+    func testCopiedDecoderDoesNotShareAFrameInProgress() throws {
+        let wire = FrameEncoder.encode(.reset(stream: 7, code: .unreachable, reason: "no route"))
+        var a = FrameDecoder()
+        a.feed(Array(wire[0..<6]))
+        XCTAssertNil(try a.next())
+        var b = a
+        b.feed(Array(wire[6...]))
+        XCTAssertEqual(try b.next(), .reset(stream: 7, code: .unreachable, reason: "no route"))
+        XCTAssertEqual(a.bufferedByteCount, 6, "the original still holds only its own 6 bytes")
+        a.feed(Array(wire[6...]))
+        XCTAssertEqual(try a.next(), .reset(stream: 7, code: .unreachable, reason: "no route"))
+    }
+
     func testTruncatedInputReturnsNil() throws {
         let bytes = FrameEncoder.encode(.reset(stream: 7, code: .unreachable, reason: "no route"))
         for cut in 0 ..< bytes.count {

@@ -36,7 +36,7 @@ public struct FrameView {
     public var frame: Frame { Frame(type: type, flags: flags, stream: stream, payload: Array(payload)) }
 }
 
-public struct FrameDecoder {
+public struct FrameDecoder: Sendable {
     /// Largest payload accepted; a header announcing more fails with `.frameTooLarge`
     /// as soon as the header is complete, without waiting for (buffering) the payload.
     public let maxPayload: Int
@@ -68,7 +68,7 @@ public struct FrameDecoder {
     public mutating func nextView(from input: inout UnsafeRawBufferPointer, streamingData: Bool = false) throws(FrameError) -> FrameView? {
         if let failure { throw failure }
         if partialDelivered {
-            partial.removeAll()
+            clearPartial()
             partialDelivered = false
         }
         if let data = streaming {
@@ -111,7 +111,7 @@ public struct FrameDecoder {
         let (type, flags, length, stream) = try header(partial.bytes)
         if streamingData && type == .data {
             try checkDataHeader(stream: stream)
-            partial.removeAll()
+            clearPartial()
             return nextPiece(of: (flags, stream, length, length), from: &input, first: true)
         }
         take(TunnelProtocol.headerSize + length - partial.count, from: &input)
@@ -121,9 +121,16 @@ public struct FrameDecoder {
         return try validated(FrameView(type: type, flags: flags, stream: stream, payload: payload))
     }
 
+    /// Empties the reassembly buffer, without touching one a copy of this decoder still uses.
+    private mutating func clearPartial() {
+        if isKnownUniquelyReferenced(&partial) { partial.removeAll() } else { partial = ReassemblyBuffer() }
+    }
+
     private mutating func take(_ wanted: Int, from input: inout UnsafeRawBufferPointer) {
         let n = min(wanted, input.count)
         guard n > 0 else { return }
+        // Copy on write: a copied decoder (a value) must not share a frame in progress.
+        if !isKnownUniquelyReferenced(&partial) { partial = partial.copy() }
         partial.append(UnsafeRawBufferPointer(rebasing: input[0 ..< n]))
         input = UnsafeRawBufferPointer(rebasing: input[n...])
     }
@@ -156,7 +163,7 @@ public struct FrameDecoder {
 
     private mutating func fail(_ error: FrameError) -> FrameError {
         failure = error
-        partial.removeAll()
+        clearPartial()
         partialDelivered = false
         streaming = nil
         fed = []
@@ -203,8 +210,9 @@ public struct FrameDecoder {
 }
 
 /// Growable bytes at a stable address (views into it stay valid until the next append or
-/// removeAll), reused for every frame that arrives in pieces.
-private final class ReassemblyBuffer {
+/// removeAll), reused for every frame that arrives in pieces. Sendable because the decoder copies
+/// it before writing whenever it is shared (copy on write), like an array's storage.
+private final class ReassemblyBuffer: @unchecked Sendable {
     private var storage = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
     private(set) var count = 0
 
@@ -224,4 +232,10 @@ private final class ReassemblyBuffer {
     }
 
     func removeAll() { count = 0 }
+
+    func copy() -> ReassemblyBuffer {
+        let other = ReassemblyBuffer()
+        other.append(bytes)
+        return other
+    }
 }

@@ -88,7 +88,7 @@ public enum MuxDelivery {
     case datagram(channel: UInt32, UnsafeRawBufferPointer)
 }
 
-public struct StreamMux {
+public struct StreamMux: Sendable {
     public let role: MuxRole
     public let config: MuxConfig
 
