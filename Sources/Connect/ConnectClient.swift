@@ -149,12 +149,10 @@ public final class ConnectClient: RelayLinkDelegate {
         tunnel.reset(stream: stream, code: .refused, reason: "connect clients accept no streams")
     }
 
-    public func relayLink(_ link: RelayLink, didReceiveDatagram bytes: [UInt8], channel: UInt32) {
-        bytes.withUnsafeBytes { packet in
-            capture?.write(packet: packet)
-            if socks?.claims(packet) == true { return }
-            pump?.deliver(packet)
-        }
+    public func relayLink(_ link: RelayLink, didReceiveDatagram packet: UnsafeRawBufferPointer, channel: UInt32) {
+        capture?.write(packet: packet)
+        if socks?.claims(packet) == true { return }
+        pump?.deliver(packet)
     }
 
     public func relayLinkDidDisconnect(_ link: RelayLink) {

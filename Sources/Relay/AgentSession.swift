@@ -89,9 +89,9 @@ final class AgentSession: TunnelConnectionDelegate {
         tunnel.reset(stream: stream, code: .refused, reason: "agents may not open streams")
     }
 
-    func tunnel(_ tunnel: TunnelConnection, didReceiveDatagram bytes: [UInt8], channel: UInt32) {
+    func tunnel(_ tunnel: TunnelConnection, didReceiveDatagram bytes: UnsafeRawBufferPointer, channel: UInt32) {
         guard let session = sessions[channel] else { return }
-        bytes.withUnsafeBytes { session.deliver($0) }
+        session.deliver(bytes)
     }
 
     func tunnelDidClose(_ tunnel: TunnelConnection, error: Error?) {

@@ -63,9 +63,9 @@ final class ConnectSession: TunnelConnectionDelegate {
         _ = StreamSplice(client: (tunnel, stream), agent: (agent.tunnel, agentStream))
     }
 
-    func tunnel(_ tunnel: TunnelConnection, didReceiveDatagram bytes: [UInt8], channel: UInt32) {
+    func tunnel(_ tunnel: TunnelConnection, didReceiveDatagram bytes: UnsafeRawBufferPointer, channel: UInt32) {
         guard let agent else { return }
-        bytes.withUnsafeBytes { _ = agent.tunnel.sendDatagram(channel: id, $0) }
+        agent.tunnel.sendDatagram(channel: id, bytes)
     }
 
     func tunnelDidClose(_ tunnel: TunnelConnection, error: Error?) {

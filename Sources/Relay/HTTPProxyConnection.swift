@@ -1,18 +1,29 @@
+// Longer than our usual file: one connection's HTTP state machine (routing, exchanges, timers,
+// the relay's own answers) shares private state that splitting would have to expose.
 import Console
 import Transport
 import Wire
 
 /// One browser connection on the public HTTP port, proxied onto one stream of a share's tunnel.
 ///
-/// Requests are parsed (Host → share; X-Forwarded-* added) and bodies streamed through raw;
-/// responses are parsed only to log them and to notice upgrades, and pass through unchanged.
-/// Backpressure: the browser is read only while the stream has credit, and the stream's data is
-/// acknowledged only once the browser has taken it. Confined to its loop; it moves to the share's
-/// loop once the first request names the share.
-final class HTTPProxyConnection: IOHandler, TunnelStreamHandler {
-    private unowned let relay: RelayServer
+/// Its job is HTTP: route by Host, re-serialize request heads with X-Forwarded-*, watch responses
+/// (access log, upgrades, where each ends), answer with error pages, run the 408 and idle timers.
+/// Moving bytes is the endpoints' job: the browser is a `SocketEndpoint`, the stream a
+/// `TunnelStreamEndpoint`, and this object sits between them as their `ByteEndpointEvents` — a pump
+/// that parses — on the pump's rules: the browser is read only within stream credit, response
+/// bytes go from the TLS read buffer straight to the browser, and credit returns only for what the
+/// browser took. Confined to its loop; it moves to the share's loop once the first request names it.
+final class HTTPProxyConnection: ByteEndpointEvents {
+    /// The slow-head limit (408) and the idle limit between requests.
+    struct Timeouts {
+        var head = 10.0
+        var idle = 75.0
+    }
+
+    private unowned let relay: HTTPProxyRouter
+    private let timeouts: Timeouts
     private let loop: EventLoop
-    private let socket: Socket
+    private let browser: SocketEndpoint
     private let clientIP: String
     private var requests: HTTPRequestParser
     /// Observing only: the relay forwards the bytes it received; the parser finds status and ends.
@@ -20,14 +31,13 @@ final class HTTPProxyConnection: IOHandler, TunnelStreamHandler {
     private var responseBytesLogged = 0  // parser's consumedBytes at the end of the last logged response
 
     // The share and the stream, once routed.
-    private var share: ShareEntry?
+    private var share: HTTPProxyShare?
     private var routedHost: String?      // the Host that routed this connection (later requests repeat it)
-    private var tunnel: TunnelConnection?
-    private var stream: UInt32?
+    private var stream: TunnelStreamEndpoint?
 
-    private var toStream = ByteQueue()   // request bytes waiting for stream credit
-    private var toClient = SocketOutbox() // response bytes on their way to the browser
-    private let readBuffer: UnsafeMutableRawBufferPointer
+    private var toStream = ByteQueue()   // request heads (and what followed them) waiting for stream credit
+    private var ownAnswer = ByteQueue()  // the relay's own page on its way to the browser
+    private var headBuffer: [UInt8] = [] // each forwarded head is written here (reused)
 
     /// Requests forwarded and not yet answered, in order (for the access log and 502 pages).
     private struct Exchange { var method: String; var path: String; var start: Double; var status = 0; var bytes = 0 }
@@ -37,109 +47,125 @@ final class HTTPProxyConnection: IOHandler, TunnelStreamHandler {
     private var requestRaw = false       // after an Upgrade request: client bytes pass through unparsed
     private var responseRaw = false
     private var clientEOF = false
-    private var streamFinished = false
-    private var closeAfterFlush = false
+    private var closeAfterFlush = false  // no more requests: close once what is on its way is out
+    private var readingHeld = false      // a guessing client waits for its (delayed) 404
     private var closed = false
-    private var readPaused = false
     private var timer: UInt64?
     private var timingHead = false       // the deadline is the slow-head limit (else the idle limit)
     private var deadline = Double.infinity
     private var timerFiresAt = Double.infinity
 
-    static let headTimeout = 10.0
-    static let idleTimeout = 75.0
-
-    private init(relay: RelayServer, loop: EventLoop, socket: Socket, clientIP: String, parser: HTTPRequestParser) {
+    private init(relay: HTTPProxyRouter, timeouts: Timeouts, loop: EventLoop, socket: Socket, clientIP: String,
+                 parser: HTTPRequestParser) {
         self.relay = relay
+        self.timeouts = timeouts
         self.loop = loop
-        self.socket = socket
         self.clientIP = clientIP
         self.requests = parser
-        readBuffer = .allocate(byteCount: 64 * 1024, alignment: 16)
+        browser = SocketEndpoint(socket: socket, loop: loop, connecting: false, description: "the browser \(clientIP)")
+        browser.events = self
     }
 
-    deinit { readBuffer.deallocate() }
-
-    static func accept(socket: Socket, peer: SocketAddress?, relay: RelayServer, loop: EventLoop) {
+    static func accept(socket: Socket, peer: SocketAddress?, relay: HTTPProxyRouter, loop: EventLoop,
+                       timeouts: Timeouts = Timeouts()) {
         let clientIP = peer?.host ?? "unknown"
-        let connection = HTTPProxyConnection(relay: relay, loop: loop, socket: socket, clientIP: clientIP,
-                                             parser: HTTPRequestParser())
+        let connection = HTTPProxyConnection(relay: relay, timeouts: timeouts, loop: loop, socket: socket,
+                                             clientIP: clientIP, parser: HTTPRequestParser())
+        guard connection.start() else { return }
         if relay.limiter.isRefused(clientIP) {
             Console.headline("relay", "Refused \(clientIP): too many requests for unknown shares.")
-            connection.start(registered: false)
             connection.respondAndClose(status: 429, title: "Too Many Requests",
                                        message: "Too many requests for unknown addresses. Try again later.")
-            return
         }
-        connection.start(registered: false)
     }
 
-    private func start(registered: Bool) {
-        socket.setNoDelay()
-        if !registered {
-            do { try loop.register(fd: socket.fd, interest: IOInterest.read, handler: self) } catch { socket.close(); closed = true; return }
+    /// Registers the browser socket (the loop's registration keeps this object alive).
+    private func start() -> Bool {
+        do {
+            try browser.start()
+        } catch {
+            browser.events = nil
+            browser.reset(code: .internalError, reason: "\(error)")
+            closed = true
+            return false
         }
-        armTimer(seconds: HTTPProxyConnection.idleTimeout)
+        armTimer(seconds: timeouts.idle)
+        return true
     }
+
+    // MARK: ByteEndpointEvents
+
+    /// The browser is read only while its bytes can go on: before routing (heads, bounded by the
+    /// parser's limit), or within the stream's credit once nothing waits for it.
+    func room(for reader: ByteEndpoint) -> Int {
+        guard reader === browser else { return browser.writeCapacity }
+        if closed || closeAfterFlush || readingHeld { return 0 }
+        guard let stream else { return 64 * 1024 }
+        return toStream.isEmpty ? stream.writeCapacity : 0
+    }
+
+    func waitForRoom(for reader: ByteEndpoint) {
+        guard reader === browser else { return browser.notifyWhenWritable() }
+        if !closeAfterFlush && !readingHeld { stream?.notifyWhenWritable() }
+    }
+
+    func endpoint(_ reader: ByteEndpoint, didRead bytes: UnsafeRawBufferPointer) -> Int {
+        guard !closed else { return 0 }
+        guard reader === browser else { return deliverResponse(bytes) }
+        if requestRaw {
+            sendToStream(bytes)
+        } else {
+            // A body goes from the browser's read buffer straight into the tunnel; only heads (and
+            // what follows them in the same read) pass through the parser's buffer.
+            let passed = requests.passBody(bytes)
+            if passed > 0 { sendToStream(UnsafeRawBufferPointer(rebasing: bytes[..<passed])) }
+            requests.feed(UnsafeRawBufferPointer(rebasing: bytes[passed...]))
+            processRequests()
+        }
+        return bytes.count
+    }
+
+    func endpointDidFinishReading(_ reader: ByteEndpoint) {
+        guard !closed else { return }
+        if reader === browser { return clientFinished() }
+        machineFinished()
+    }
+
+    func endpointIsWritable(_ writer: ByteEndpoint) {
+        guard !closed else { return }
+        if writer === browser {
+            writeOwnAnswer()
+            if !closed { stream?.resumeReading() }   // response bytes the browser could not take yet
+            finishWhenQuiet()
+        } else {
+            streamIsWritable()
+        }
+    }
+
+    func endpoint(_ endpoint: ByteEndpoint, didReset code: ResetCode, reason: String) {
+        guard !closed else { return }
+        if endpoint === browser { return abort() }
+        streamWasReset(code)
+    }
+
+    func endpointDidConnect(_ endpoint: ByteEndpoint) {}
 
     // MARK: Browser → stream
 
-    func handleIO(events: UInt32) {
-        guard !closed else { return }
-        if events & IOInterest.write != 0 { writeToClient() }
-        if !closed && events & (IOInterest.read | IOInterest.error) != 0 { readFromClient() }
-    }
-
-    private func readFromClient() {
-        while !closed && !clientEOF && !closeAfterFlush {
-            guard toStream.isEmpty else { pauseReading(); return }
-            var limit = readBuffer.count
-            if let stream, let tunnel {
-                limit = min(limit, tunnel.sendCapacity(stream: stream))
-                if limit == 0 { pauseReading(); return }
-            }
-            let result: Socket.IOResult
-            do {
-                result = try socket.read(into: UnsafeMutableRawBufferPointer(rebasing: readBuffer[0..<limit]))
-            } catch {
-                return abort()
-            }
-            switch result {
-            case .wouldBlock:
-                return
-            case .eof:
-                clientEOF = true
-                clientFinished()
-                return
-            case .bytes(let n):
-                let bytes = UnsafeRawBufferPointer(rebasing: readBuffer[0..<n])
-                if requestRaw {
-                    sendToStream(bytes)
-                } else {
-                    requests.feed(bytes)
-                    if !processRequests() { return }
-                }
-                if n < limit { return }  // drained; epoll says when more comes
-            }
-        }
-    }
-
-    /// Runs the parser over what has arrived. Returns false when this object handed the
-    /// connection to another loop or closed it.
-    @discardableResult
-    private func processRequests() -> Bool {
+    /// Runs the parser over what has arrived; stops when this object handed the connection to
+    /// another loop or closed it.
+    private func processRequests() {
         while !closed {
             let event: HTTPRequestEvent?
             do {
                 event = try requests.next()
             } catch {
-                respondToBadRequest(error)
-                return false
+                return respondToBadRequest(error)
             }
             guard let event else { break }
             switch event {
             case .head(let head):
-                if !forward(head) { return false }
+                if !forward(head) { return }
             case .body(let bytes):
                 bytes.withUnsafeBytes { sendToStream($0) }
             case .end:
@@ -151,100 +177,105 @@ final class HTTPProxyConnection: IOHandler, TunnelStreamHandler {
         }
         // The deadline runs from the head's first byte: trickling bytes does not extend it.
         if requests.hasPartialHead && exchanges.isEmpty && !timingHead {
-            armTimer(seconds: HTTPProxyConnection.headTimeout, slowHead: true)
+            armTimer(seconds: timeouts.head, slowHead: true)
         }
-        return !closed
     }
 
     /// Routes (first request) and forwards one request head. False when the connection moved or closed.
     private func forward(_ head: HTTPRequestHead) -> Bool {
         if share == nil {
-            switch relay.route(host: head.host) {
-            case .unknown:
+            guard let target = relay.httpShare(host: head.host) else {
                 answerUnknown(head)
                 return false
-            case .share(let entry, let shareLoop):
-                if shareLoop !== loop {
-                    moveTo(shareLoop, head: head)
-                    return false
-                }
-                guard entry.httpEnabled, let agent = relay.registry.agent(of: entry, on: loop), agent.tunnel.isOpen else {
-                    if !entry.httpEnabled { answerUnknown(head); return false }
-                    respondAndClose(status: 502, title: "Bad Gateway",
-                                    message: "The shared machine is reconnecting to the relay. Try again in a moment.")
-                    return false
-                }
-                let request = OpenRequest(service: .http, client: clientIP)
-                guard let opened = agent.tunnel.open(metadata: request.encoded(), handler: self) else {
-                    respondAndClose(status: 503, title: "Service Unavailable", message: "The share is busy. Try again in a moment.")
-                    return false
-                }
-                share = entry
-                tunnel = agent.tunnel
-                stream = opened
-                routedHost = head.host
             }
+            if target.loop !== loop {
+                moveTo(target.loop, head: head)
+                return false
+            }
+            guard let agentTunnel = target.tunnel() else {
+                respondAndClose(status: 502, title: "Bad Gateway",
+                                message: "The shared machine is reconnecting to the relay. Try again in a moment.")
+                return false
+            }
+            let request = OpenRequest(service: .http, client: clientIP)
+            guard let opened = agentTunnel.open(metadata: request.encoded(), handler: nil) else {
+                respondAndClose(status: 503, title: "Service Unavailable", message: "The share is busy. Try again in a moment.")
+                return false
+            }
+            let endpoint = TunnelStreamEndpoint(tunnel: agentTunnel, stream: opened)
+            endpoint.events = self
+            try? endpoint.start()   // attaching to the tunnel cannot fail
+            share = target
+            stream = endpoint
+            routedHost = head.host
         } else if head.host != routedHost && relay.shareName(fromHost: head.host) != share?.name {
             // One connection serves one share; a browser never mixes hosts on one connection.
             closeAfterFlush = true
             finishWhenQuiet()
             return false
         }
-        let forwarded = head.forwarded(from: clientIP)
         exchanges.append(Exchange(method: head.method, path: head.target, start: MonotonicClock.now()))
         responses.expectResponse(toMethod: head.method)
         cancelTimer()
-        forwarded.serialized().withUnsafeBytes { sendToStream($0) }
+        headBuffer.removeAll(keepingCapacity: true)
+        head.appendForwarded(from: clientIP, to: &headBuffer)
+        headBuffer.withUnsafeBytes { sendToStream($0) }
         return true
     }
 
     private func sendToStream(_ bytes: UnsafeRawBufferPointer) {
-        guard let stream, let tunnel, bytes.count > 0 else { return }
+        guard let stream, bytes.count > 0 else { return }
         if toStream.isEmpty {
-            let sent = tunnel.send(stream: stream, bytes)
-            if sent < bytes.count { toStream.append(UnsafeRawBufferPointer(rebasing: bytes[sent...])) }
+            let sent = stream.write(bytes)
+            if sent < bytes.count {
+                toStream.append(UnsafeRawBufferPointer(rebasing: bytes[sent...]))
+                stream.notifyWhenWritable()
+            }
         } else {
             toStream.append(bytes)
         }
     }
 
-    private func pauseReading() {
-        readPaused = true
-        updateInterest()
+    private func streamIsWritable() {
+        guard let stream else { return }
+        while !toStream.isEmpty {
+            let sent = toStream.consume { stream.write($0) }
+            if sent == 0 { return stream.notifyWhenWritable() }
+        }
+        if clientEOF { return stream.finishWriting() }
+        browser.resumeReading()
     }
 
     private func clientFinished() {
-        if let stream, let tunnel {
-            // Half-close towards the machine; responses still on their way are delivered.
-            if toStream.isEmpty { tunnel.finish(stream: stream) }
-            updateInterest()
-        } else {
-            close()
-        }
+        clientEOF = true
+        guard let stream else { return close() }
+        // Half-close towards the machine once the request bytes are out; responses still come.
+        if toStream.isEmpty { stream.finishWriting() }
     }
 
     // MARK: Stream → browser
 
-    func tunnelStream(_ stream: UInt32, didReceive bytes: [UInt8]) {
-        guard !closed else { return }
+    /// Response bytes, lent by the stream endpoint: written to the browser straight from the
+    /// tunnel's buffer. What the browser did not take stays with the endpoint (its credit is not
+    /// returned), so only bytes that went out are observed and counted.
+    private func deliverResponse(_ bytes: UnsafeRawBufferPointer) -> Int {
+        guard ownAnswer.isEmpty else { return 0 }
+        let taken = browser.write(bytes)
+        guard !closed else { return 0 }
+        if taken < bytes.count { browser.notifyWhenWritable() }
+        guard taken > 0 else { return 0 }
+        responseStarted = true
         if !responseRaw {
-            responses.feed(bytes)
+            responses.feed(UnsafeRawBufferPointer(rebasing: bytes[..<taken]))
             do {
                 while let event = try responses.next() { observe(event) }
             } catch {
                 Console.headline("relay", "Share \(share?.name ?? "?"): malformed response from the machine (\(error)); closing the connection.")
-                return abort()
+                abort()
+                return taken
             }
         }
-        responseStarted = true
-        do {
-            let written = try toClient.send(bytes, to: socket)
-            if written > 0, let tunnel { tunnel.consumed(stream: stream, count: written) }
-        } catch {
-            return abort()
-        }
-        updateInterest()
-        finishWhenQuiet()
+        return taken
     }
 
     private func observe(_ event: HTTPResponseEvent) {
@@ -273,11 +304,11 @@ final class HTTPProxyConnection: IOHandler, TunnelStreamHandler {
         responseStarted = false
         AccessLog.record(share: share?.name ?? "-", client: clientIP, method: done.method, path: done.path,
                          status: done.status, bytes: done.bytes, seconds: MonotonicClock.now() - done.start, loop: loop)
-        if exchanges.isEmpty && !requestRaw { armTimer(seconds: HTTPProxyConnection.idleTimeout) }
+        if exchanges.isEmpty && !requestRaw { armTimer(seconds: timeouts.idle) }
     }
 
-    func tunnelStreamDidFinish(_ stream: UInt32) {
-        streamFinished = true
+    /// The machine closed its side and every byte of it reached the browser.
+    private func machineFinished() {
         if !responseRaw {
             do {
                 if let event = try responses.finishAtEOF() { observe(event) }
@@ -286,16 +317,14 @@ final class HTTPProxyConnection: IOHandler, TunnelStreamHandler {
                 // Cut off mid-response: the browser sees the connection close, as it would directly.
             }
         }
-        // The machine closed its side: nothing more can be asked on this connection.
+        // Nothing more can be asked on this connection.
         closeAfterFlush = true
         finishWhenQuiet()
     }
 
-    func tunnelStream(_ stream: UInt32, didReset code: ResetCode, reason: String) {
-        self.stream = nil
-        tunnel = nil
-        guard !closed else { return }
-        if !responseStarted && !exchanges.isEmpty && toClient.isEmpty {
+    private func streamWasReset(_ code: ResetCode) {
+        stream = nil
+        if !responseStarted && !exchanges.isEmpty {
             let unreachable = code == .refused || code == .unreachable || code == .timeout
             let message = unreachable
                 ? "The shared machine did not accept the connection. Is its web server running?"
@@ -304,46 +333,24 @@ final class HTTPProxyConnection: IOHandler, TunnelStreamHandler {
             let body = HTTPErrorPage.response(status: 502, title: "Bad Gateway", message: message, close: true)
             logFirstExchange(bytes: body.count)
             exchanges.removeAll()
-            toClient.append(body)
+            ownAnswer.append(body)
             closeAfterFlush = true
-            writeToClient()
+            writeOwnAnswer()
         } else {
             abort()
         }
     }
 
-    func tunnelStreamIsWritable(_ stream: UInt32) {
-        guard !closed, let tunnel else { return }
-        while !toStream.isEmpty {
-            let sent = toStream.consume { tunnel.send(stream: stream, $0) }
-            if sent == 0 { return }
+    /// Writes the relay's own page; the rest waits for the browser to be writable.
+    private func writeOwnAnswer() {
+        while !ownAnswer.isEmpty && !closed {
+            let written = ownAnswer.consume { browser.write($0) }
+            if written == 0 {
+                if !closed { browser.notifyWhenWritable() }
+                return
+            }
         }
-        if clientEOF { tunnel.finish(stream: stream); return }
-        if readPaused {
-            readPaused = false
-            updateInterest()
-            readFromClient()
-        }
-    }
-
-    private func writeToClient() {
-        guard !closed else { return }
-        do {
-            let written = try toClient.flush(to: socket)
-            if written > 0, let stream, let tunnel { tunnel.consumed(stream: stream, count: written) }
-        } catch {
-            return abort()
-        }
-        updateInterest()
         finishWhenQuiet()
-    }
-
-    private func updateInterest() {
-        guard !closed else { return }
-        var interest: UInt32 = 0
-        if !clientEOF && !readPaused && !closeAfterFlush { interest |= IOInterest.read }
-        if !toClient.isEmpty { interest |= IOInterest.write }
-        loop.modify(fd: socket.fd, interest: interest)
     }
 
     // MARK: Answers from the relay itself
@@ -357,7 +364,7 @@ final class HTTPProxyConnection: IOHandler, TunnelStreamHandler {
         case .allow:
             respondAndClose(status: 404, title: "Not Found", message: "There is no share at this address.")
         case .delay(let seconds):
-            pauseReading()
+            readingHeld = true
             cancelTimer()
             loop.schedule(after: seconds) { [weak self] in
                 self?.respondAndClose(status: 404, title: "Not Found", message: "There is no share at this address.")
@@ -384,13 +391,11 @@ final class HTTPProxyConnection: IOHandler, TunnelStreamHandler {
         guard !closed else { return }
         cancelTimer()
         // The relay answers itself: whatever the machine still sends on this connection is moot.
-        if let stream, let tunnel { tunnel.reset(stream: stream, code: .cancelled, reason: "relay answered") }
+        stream?.reset(code: .cancelled, reason: "relay answered")
         stream = nil
-        tunnel = nil
-        toClient.append(HTTPErrorPage.response(status: status, title: title, message: message, close: true))
+        ownAnswer.append(HTTPErrorPage.response(status: status, title: title, message: message, close: true))
         closeAfterFlush = true
-        readPaused = true
-        writeToClient()
+        writeOwnAnswer()
     }
 
     // MARK: Timers
@@ -430,46 +435,49 @@ final class HTTPProxyConnection: IOHandler, TunnelStreamHandler {
     /// Hands the browser socket to the share's loop, with the parser state and the head in hand.
     private func moveTo(_ target: EventLoop, head: HTTPRequestHead) {
         cancelTimer()
-        loop.deregister(fd: socket.fd)
         closed = true
-        let fd = socket.release()
+        browser.events = nil
+        guard let fd = browser.release() else { return }
         let parser = requests
         let relay = self.relay
+        let timeouts = self.timeouts
         let clientIP = self.clientIP
         target.execute {
-            let moved = HTTPProxyConnection(relay: relay, loop: target, socket: Socket(adopting: fd), clientIP: clientIP, parser: parser)
-            moved.start(registered: false)
+            let moved = HTTPProxyConnection(relay: relay, timeouts: timeouts, loop: target, socket: Socket(adopting: fd),
+                                            clientIP: clientIP, parser: parser)
+            guard moved.start() else { return }
+            // The rest of what the browser sent is in the parser or still in the socket (epoll says).
             if moved.forward(head) { moved.processRequests() }
-            if !moved.closed { moved.readFromClient() }
         }
     }
 
+    /// Closes once nothing is on its way to the browser (no relay page, no response bytes held).
     private func finishWhenQuiet() {
-        guard closeAfterFlush, toClient.isEmpty, !closed else { return }
+        guard closeAfterFlush, ownAnswer.isEmpty, stream?.isHolding != true, !closed else { return }
         close()
     }
 
     private func abort() {
         guard !closed else { return }
-        if let stream, let tunnel { tunnel.reset(stream: stream, code: .cancelled, reason: "browser connection closed") }
-        stream = nil
+        stream?.reset(code: .cancelled, reason: "browser connection closed")
         teardown()
-        socket.abort()
+        browser.reset(code: .cancelled, reason: "aborted")
     }
 
     private func close() {
         guard !closed else { return }
         // A reset of a stream both sides already finished is ignored by the peer; otherwise it frees it.
-        if let stream, let tunnel { tunnel.reset(stream: stream, code: .cancelled, reason: "connection closed") }
-        stream = nil
+        stream?.reset(code: .cancelled, reason: "connection closed")
         teardown()
-        socket.close()
+        browser.close()
     }
 
     private func teardown() {
         closed = true
         cancelTimer()
-        loop.deregister(fd: socket.fd)
+        stream?.events = nil
+        stream = nil
+        browser.events = nil
         // A response cut short still gets its line, with what got through.
         if let first = exchanges.first, first.status != 0, share != nil { logFirstExchange() }
         exchanges.removeAll()

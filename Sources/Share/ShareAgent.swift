@@ -126,9 +126,9 @@ public final class ShareAgent: RelayLinkDelegate {
         live = true
     }
 
-    public func relayLink(_ link: RelayLink, didReceiveDatagram bytes: [UInt8], channel: UInt32) {
+    public func relayLink(_ link: RelayLink, didReceiveDatagram bytes: UnsafeRawBufferPointer, channel: UInt32) {
         guard let session = sessions[channel] else { return }
-        bytes.withUnsafeBytes { session.receive($0) }
+        session.receive(bytes)
     }
 
     // MARK: Connect sessions

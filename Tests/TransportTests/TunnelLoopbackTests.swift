@@ -164,7 +164,7 @@ private final class EchoServer: TunnelConnectionDelegate {
         var finishPending = false
         init(tunnel: TunnelConnection, stream: UInt32) { self.tunnel = tunnel; self.stream = stream }
 
-        func tunnelStream(_ stream: UInt32, didReceive bytes: [UInt8]) { pending.append(bytes); drain() }
+        func tunnelStream(_ stream: UInt32, didReceive bytes: UnsafeRawBufferPointer) { pending.append(bytes); drain() }
         func tunnelStreamDidFinish(_ stream: UInt32) { finishPending = true; drain() }
         func tunnelStream(_ stream: UInt32, didReset code: ResetCode, reason: String) {}
         func tunnelStreamIsWritable(_ stream: UInt32) { drain() }
@@ -172,7 +172,7 @@ private final class EchoServer: TunnelConnectionDelegate {
         private func drain() {
             while !pending.isEmpty {
                 let sent = pending.consume { tunnel.send(stream: stream, $0) }
-                if sent == 0 { return }
+                if sent == 0 { return tunnel.notifyWhenWritable(stream: stream) }
                 // Credit goes back only for what we passed on: the echo never buffers more than a window.
                 tunnel.consumed(stream: stream, count: sent)
             }
@@ -215,7 +215,7 @@ private final class StreamingClient: TunnelConnectionDelegate, TunnelStreamHandl
         guard let tunnel, let stream else { return }
         while offset < payload.count {
             let sent = payload.withUnsafeBytes { tunnel.send(stream: stream, UnsafeRawBufferPointer(rebasing: $0[offset...])) }
-            if sent == 0 { return }
+            if sent == 0 { return tunnel.notifyWhenWritable(stream: stream) }
             offset += sent
         }
         tunnel.finish(stream: stream)
@@ -227,7 +227,7 @@ private final class StreamingClient: TunnelConnectionDelegate, TunnelStreamHandl
         if let error { outcome.fail("\(error)") }
     }
 
-    func tunnelStream(_ stream: UInt32, didReceive bytes: [UInt8]) {
+    func tunnelStream(_ stream: UInt32, didReceive bytes: UnsafeRawBufferPointer) {
         outcome.received.append(contentsOf: bytes)
         tunnel?.consumed(stream: stream, count: bytes.count)
     }

@@ -83,6 +83,49 @@ final class FrameCodecTests: XCTestCase {
         XCTAssertEqual(c, Self.samples)
     }
 
+    /// Streamed DATA: each read's share of the payload comes out at once as a view of that read
+    /// (nothing is reassembled), first and last pieces marked; other frames still come out whole.
+    func testStreamedDataComesOutInPiecesWithoutReassembly() throws {
+        var wire = FrameEncoder.encode(.data(stream: 3, Array(0..<100), fin: true))
+        FrameEncoder.append(.window(stream: 3, increment: 9), to: &wire)
+        var dec = FrameDecoder()
+        var pieces: [(bytes: [UInt8], first: Bool, last: Bool, length: Int)] = []
+        var others: [Frame] = []
+        for range in [0..<5, 5..<40, 40..<109, 109..<wire.count] {
+            try wire[range].withUnsafeBytes { raw in
+                var input = raw
+                while let view = try dec.nextView(from: &input, streamingData: true) {
+                    if view.type == .data {
+                        pieces.append((Array(view.payload), view.isFirstPiece, view.isLastPiece, view.length))
+                        XCTAssertTrue(view.isFin)
+                    } else {
+                        others.append(view.frame)
+                    }
+                }
+            }
+            XCTAssertEqual(dec.bufferedByteCount, range.upperBound == 5 ? 5 : 0, "only a cut header is kept")
+        }
+        XCTAssertEqual(pieces.map(\.bytes), [Array(0..<31), Array(31..<100)])
+        XCTAssertEqual(pieces.map(\.first), [true, false])
+        XCTAssertEqual(pieces.map(\.last), [false, true])
+        XCTAssertEqual(pieces.map(\.length), [100, 100])
+        XCTAssertEqual(others, [.window(stream: 3, increment: 9)])
+    }
+
+    /// The decoder is a value: a copy taken mid-frame finishes that frame on its own.
+    func testCopiedDecoderDoesNotShareAFrameInProgress() throws {
+        let wire = FrameEncoder.encode(.reset(stream: 7, code: .unreachable, reason: "no route"))
+        var a = FrameDecoder()
+        a.feed(Array(wire[0..<6]))
+        XCTAssertNil(try a.next())
+        var b = a
+        b.feed(Array(wire[6...]))
+        XCTAssertEqual(try b.next(), .reset(stream: 7, code: .unreachable, reason: "no route"))
+        XCTAssertEqual(a.bufferedByteCount, 6, "the original still holds only its own 6 bytes")
+        a.feed(Array(wire[6...]))
+        XCTAssertEqual(try a.next(), .reset(stream: 7, code: .unreachable, reason: "no route"))
+    }
+
     func testTruncatedInputReturnsNil() throws {
         let bytes = FrameEncoder.encode(.reset(stream: 7, code: .unreachable, reason: "no route"))
         for cut in 0 ..< bytes.count {

@@ -298,4 +298,22 @@ final class HTTPRequestParserTests: XCTestCase {
         XCTAssertTrue(html.contains("share &quot;x&quot; is offline"))
         XCTAssertEqual(try r.next(), .end)
     }
+
+    /// Body bytes read after their head pass straight through (no copy, no `.body` event); the
+    /// parser still finds where the body ends and parses the next head.
+    func testPassBodyLetsBodyBytesThroughWithoutBuffering() throws {
+        var parser = HTTPRequestParser()
+        parser.feed(Array("POST /up HTTP/1.1\r\nHost: h\r\nContent-Length: 6\r\n\r\n".utf8))
+        guard case .head? = try parser.next() else { return XCTFail("no head") }
+        XCTAssertNil(try parser.next())
+        let read = Array("abcdefGET /next HTTP/1.1\r\nHost: h\r\n\r\n".utf8)
+        let passed = read.withUnsafeBytes { parser.passBody($0) }
+        XCTAssertEqual(passed, 6, "exactly the body")
+        XCTAssertEqual(parser.bufferedByteCount, 0, "nothing copied")
+        parser.feed(Array(read[passed...]))
+        XCTAssertEqual(try parser.next(), .end)
+        guard case .head(let next)? = try parser.next() else { return XCTFail("no second head") }
+        XCTAssertEqual(next.target, "/next")
+        XCTAssertEqual(read.withUnsafeBytes { parser.passBody($0) }, 0, "not inside a body")
+    }
 }

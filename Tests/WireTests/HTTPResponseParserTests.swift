@@ -254,6 +254,27 @@ final class HTTPResponseObservingTests: XCTestCase {
         XCTAssertEqual(parser.consumedBytes, first.count + second.count)
     }
 
+    /// A body fed after its head is counted on arrival (no copy, no `.body` event), also when it
+    /// arrives in pieces and the next response follows in the same feed.
+    func testObservingCountsBodiesAsTheyAreFed() throws {
+        var parser = HTTPResponseParser(observing: true)
+        parser.expectResponse(toMethod: "GET")
+        parser.expectResponse(toMethod: "GET")
+        let head = Array("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n".utf8)
+        let second = Array("HTTP/1.1 204 No Content\r\n\r\n".utf8)
+        var events: [HTTPResponseEvent] = []
+        parser.feed(head)
+        while let event = try parser.next() { events.append(event) }
+        parser.feed(Array("01234".utf8))
+        while let event = try parser.next() { events.append(event) }
+        parser.feed(Array("56789".utf8) + second)
+        while let event = try parser.next() { events.append(event) }
+        XCTAssertEqual(events.filter { $0 == .end }.count, 2, "\(events)")
+        XCTAssertFalse(events.contains { if case .body = $0 { true } else { false } }, "\(events)")
+        XCTAssertEqual(parser.consumedBytes, head.count + 10 + second.count)
+        XCTAssertTrue(parser.isIdle)
+    }
+
     func testObservingStillRejectsMalformedFields() {
         var parser = HTTPResponseParser(observing: true)
         parser.expectResponse(toMethod: "GET")

@@ -142,7 +142,7 @@ final class SOCKS5Connection: IOHandler, TunnelStreamHandler {
     }
 
     // Nothing arrives before `connected` (the agent signals it before reading its socket).
-    func tunnelStream(_ stream: UInt32, didReceive bytes: [UInt8]) {}
+    func tunnelStream(_ stream: UInt32, didReceive bytes: UnsafeRawBufferPointer) {}
     func tunnelStreamDidFinish(_ stream: UInt32) {}
     func tunnelStreamIsWritable(_ stream: UInt32) {}
 

@@ -63,7 +63,7 @@ final class RelayExchange: TunnelConnectionDelegate {
         tunnel.reset(stream: stream, code: .refused, reason: "connect clients accept no streams")
     }
 
-    func tunnel(_ tunnel: TunnelConnection, didReceiveDatagram bytes: [UInt8], channel: UInt32) {}
+    func tunnel(_ tunnel: TunnelConnection, didReceiveDatagram bytes: UnsafeRawBufferPointer, channel: UInt32) {}
 
     func tunnelDidClose(_ tunnel: TunnelConnection, error: Error?) {
         fail(error.map { "the connection to the relay failed: \($0)" } ?? "the relay closed the connection")

@@ -125,7 +125,7 @@ public final class StdioPipe: TunnelConnectionDelegate, @unchecked Sendable {
         tunnel.reset(stream: stream, code: .refused, reason: "connect clients accept no streams")
     }
 
-    public func tunnel(_ tunnel: TunnelConnection, didReceiveDatagram bytes: [UInt8], channel: UInt32) {}
+    public func tunnel(_ tunnel: TunnelConnection, didReceiveDatagram bytes: UnsafeRawBufferPointer, channel: UInt32) {}
 
     public func tunnelDidClose(_ tunnel: TunnelConnection, error: Error?) {
         finish(exitStatus ?? 1, error: exitStatus == nil ? "lost the connection to the relay\(error.map { ": \($0)" } ?? "")" : nil)

@@ -16,7 +16,7 @@ final class PacketSession {
     let loop: EventLoop
     private let tunnel: TunnelConnection
     private let targetHost: String
-    private var tcpFlows: [FlowID: TCPFlowSocket] = [:]
+    private var tcpFlows: [FlowID: TCPFlowEndpoint] = [:]
     private var udpFlows: [FlowID: UDPFlowSocket] = [:]
     private var serviceScheduled = false
     private var timer: UInt64?
@@ -24,8 +24,11 @@ final class PacketSession {
     private(set) var closed = false
     /// The tunnel had no room for the stack's packets; retried when it drains.
     private(set) var waitingForTunnel = false
-    /// One buffer for every socket read of this session (all on one thread).
+    /// One buffer for every socket read of this session (all on one thread; a read is handed on
+    /// within the call).
     let scratch: UnsafeMutableRawBufferPointer
+    /// How long the machine may take to accept a flow's connection.
+    static let connectTimeout = 10.0
 
     init(id: UInt32, tunnel: TunnelConnection, targetHost: String, config: PacketStackConfig) {
         self.id = id
@@ -55,7 +58,7 @@ final class PacketSession {
         guard !closed else { return }
         closed = true
         if let timer { loop.cancelTimer(timer) }
-        for flow in tcpFlows.values { flow.close() }
+        for flow in tcpFlows.values { flow.gone(because: "the session ended") }
         for flow in udpFlows.values { flow.close() }
         tcpFlows.removeAll()
         udpFlows.removeAll()
@@ -82,13 +85,13 @@ final class PacketSession {
         case .tcpConnect(let flow, let port):
             dialTCP(flow, port: port)
         case .tcpReceived(let flow):
-            tcpFlows[flow]?.writeToSocket()
+            tcpFlows[flow]?.stackReceived()
         case .tcpPeerFinished(let flow):
-            tcpFlows[flow]?.peerFinished()
+            tcpFlows[flow]?.stackPeerFinished()
         case .tcpWritable(let flow):
-            tcpFlows[flow]?.resumeReading()
+            tcpFlows[flow]?.stackWritable()
         case .tcpClosed(let flow, _):
-            tcpFlows.removeValue(forKey: flow)?.close()
+            tcpFlows.removeValue(forKey: flow)?.gone(because: "the peer's connection ended")
         case .udpFlowOpened(let flow, let port):
             openUDP(flow, port: port)
         case .udpReceived(let flow, let payload):
@@ -133,16 +136,21 @@ final class PacketSession {
     // MARK: Flows
 
     private func dialTCP(_ flow: FlowID, port: UInt16) {
+        let address: SocketAddress
+        let socket: Socket
         do {
-            let address = try SocketAddress(host: targetHost, port: port)
-            let socket = try Socket.connect(to: address)
-            let flowSocket = TCPFlowSocket(flow: flow, socket: socket, session: self)
-            tcpFlows[flow] = flowSocket
-            try flowSocket.start()
+            address = try SocketAddress(host: targetHost, port: port)
+            socket = try Socket.connect(to: address)
         } catch {
-            tcpFlows.removeValue(forKey: flow)?.close()
-            stack.tcpRefused(flow)
+            return stack.tcpRefused(flow)
         }
+        let machine = SocketEndpoint(socket: socket, loop: loop, connecting: true, connectTimeout: Self.connectTimeout,
+                                     description: "the machine at \(address)", readBuffer: scratch)
+        let endpoint = TCPFlowEndpoint(flow: flow, session: self)
+        tcpFlows[flow] = endpoint
+        // The dial's outcome reaches the flow through the pump: connected → the stack answers the
+        // SYN; refused or timed out → the peer gets an RST. A failed start resets (refuses) it too.
+        try? Pump(machine, endpoint).start()
     }
 
     private func openUDP(_ flow: FlowID, port: UInt16) {

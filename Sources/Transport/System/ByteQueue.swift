@@ -18,11 +18,6 @@ public struct ByteQueue {
         storage.append(contentsOf: bytes)
     }
 
-    public mutating func append(_ bytes: ArraySlice<UInt8>) {
-        compactIfWorthIt()
-        storage.append(contentsOf: bytes)
-    }
-
     /// Lends the unread bytes; returns how many `body` consumed.
     public mutating func consume(_ body: (UnsafeRawBufferPointer) throws -> Int) rethrows -> Int {
         let used = try storage.withUnsafeBytes { raw in

@@ -8,7 +8,8 @@ public protocol RelayLinkDelegate: AnyObject {
     func relayLink(_ link: RelayLink, didReceive message: ControlMessage, on tunnel: TunnelConnection)
     /// The relay opened a stream: attach a handler or reset it.
     func relayLink(_ link: RelayLink, didOpen stream: UInt32, metadata: [UInt8], on tunnel: TunnelConnection)
-    func relayLink(_ link: RelayLink, didReceiveDatagram bytes: [UInt8], channel: UInt32)
+    /// A datagram from the relay; the bytes are valid only during the call.
+    func relayLink(_ link: RelayLink, didReceiveDatagram bytes: UnsafeRawBufferPointer, channel: UInt32)
     /// The connection is gone (or a dial failed): drop everything that rode on it.
     func relayLinkDidDisconnect(_ link: RelayLink)
     /// Not finishing: reconnect (`link.nextDelay` says when) or end, and what to tell the user.
@@ -18,7 +19,7 @@ public protocol RelayLinkDelegate: AnyObject {
 }
 
 public extension RelayLinkDelegate {
-    func relayLink(_ link: RelayLink, didReceiveDatagram bytes: [UInt8], channel: UInt32) {}
+    func relayLink(_ link: RelayLink, didReceiveDatagram bytes: UnsafeRawBufferPointer, channel: UInt32) {}
     func relayLinkWillFinish(_ link: RelayLink) {}
 }
 
@@ -131,7 +132,7 @@ public final class RelayLink: TunnelConnectionDelegate {
         delegate.relayLink(self, didOpen: stream, metadata: metadata, on: tunnel)
     }
 
-    public func tunnel(_ tunnel: TunnelConnection, didReceiveDatagram bytes: [UInt8], channel: UInt32) {
+    public func tunnel(_ tunnel: TunnelConnection, didReceiveDatagram bytes: UnsafeRawBufferPointer, channel: UInt32) {
         delegate?.relayLink(self, didReceiveDatagram: bytes, channel: channel)
     }
 

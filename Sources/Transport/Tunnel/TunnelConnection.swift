@@ -2,11 +2,13 @@ import Wire
 
 /// One end of a stream carried by a tunnel connection.
 public protocol TunnelStreamHandler: AnyObject {
-    /// Bytes from the peer. The handler calls `consumed(stream:count:)` once it has delivered them.
-    func tunnelStream(_ stream: UInt32, didReceive bytes: [UInt8])
+    /// Bytes from the peer, as a view into the tunnel's receive buffer that is valid only during
+    /// the call: take what the next hop accepts and copy only the rest. The handler calls
+    /// `consumed(stream:count:)` once it has delivered them (that returns the peer's credit).
+    func tunnelStream(_ stream: UInt32, didReceive bytes: UnsafeRawBufferPointer)
     func tunnelStreamDidFinish(_ stream: UInt32)
     func tunnelStream(_ stream: UInt32, didReset code: ResetCode, reason: String)
-    /// Send credit or TLS buffer space became available after `send` took less than offered.
+    /// The stream can take bytes again, once after each `notifyWhenWritable(stream:)`.
     func tunnelStreamIsWritable(_ stream: UInt32)
     /// The peer's end of the stream is connected (`sendConnected`); most handlers ignore it.
     func tunnelStreamDidConnect(_ stream: UInt32)
@@ -14,6 +16,32 @@ public protocol TunnelStreamHandler: AnyObject {
 
 public extension TunnelStreamHandler {
     func tunnelStreamDidConnect(_ stream: UInt32) {}
+}
+
+/// What a stream's user needs from the tunnel that carries it. `TunnelConnection` is the real one;
+/// tests drive stream users (the pump's tunnel endpoint, the relay's HTTP proxy) with a fake.
+public protocol TunnelStreams: AnyObject {
+    var loop: EventLoop { get }
+    var isOpen: Bool { get }
+    /// Opens a stream; a nil handler means one attaches itself (`attach`) before the loop turns.
+    func open(metadata: [UInt8], handler: TunnelStreamHandler?) -> UInt32?
+    func attach(stream: UInt32, handler: TunnelStreamHandler)
+    /// Forgets the handler of a finished stream (both directions done).
+    func detach(stream: UInt32)
+    /// How many bytes `send` would take now. A plain query: it subscribes to nothing.
+    func sendCapacity(stream: UInt32) -> Int
+    /// Asks for one `tunnelStreamIsWritable` once `sendCapacity` is (or may be) non-zero again.
+    func notifyWhenWritable(stream: UInt32)
+    /// Queues what fits (at most `sendCapacity`); returns how many bytes were taken.
+    @discardableResult
+    func send(stream: UInt32, _ bytes: UnsafeRawBufferPointer) -> Int
+    /// The handler delivered `count` received bytes to the next hop: the peer may send that many more.
+    func consumed(stream: UInt32, count: Int)
+    /// Half-closes our direction (FIN).
+    func finish(stream: UInt32)
+    func reset(stream: UInt32, code: ResetCode, reason: String)
+    /// Tells the peer our end of `stream` is connected (see `MuxEvent.connected`).
+    func sendConnected(stream: UInt32)
 }
 
 public protocol TunnelConnectionDelegate: AnyObject {
@@ -24,17 +52,18 @@ public protocol TunnelConnectionDelegate: AnyObject {
     func tunnel(_ tunnel: TunnelConnection, didReceiveControl payload: [UInt8])
     /// The peer opened a stream: attach a handler with `attach`, or `reset` it.
     func tunnel(_ tunnel: TunnelConnection, didOpen stream: UInt32, metadata: [UInt8])
-    func tunnel(_ tunnel: TunnelConnection, didReceiveDatagram bytes: [UInt8], channel: UInt32)
+    /// One datagram, as a view into the receive buffer valid only during the call.
+    func tunnel(_ tunnel: TunnelConnection, didReceiveDatagram bytes: UnsafeRawBufferPointer, channel: UInt32)
     func tunnelDidClose(_ tunnel: TunnelConnection, error: Error?)
 }
 
 public extension TunnelConnectionDelegate {
-    func tunnel(_ tunnel: TunnelConnection, didReceiveDatagram bytes: [UInt8], channel: UInt32) {}
+    func tunnel(_ tunnel: TunnelConnection, didReceiveDatagram bytes: UnsafeRawBufferPointer, channel: UInt32) {}
 }
 
 /// The I/O shell around `StreamMux`: TLS bytes in, events to stream handlers; frames out through TLS.
 /// Sends keepalive pings and closes a connection whose peer has gone silent. Confined to its loop.
-public final class TunnelConnection: TLSConnectionDelegate {
+public final class TunnelConnection: TLSConnectionDelegate, TunnelStreams {
     public struct Keepalive: Sendable {
         public var interval: Double = 15
         public var timeout: Double = 45
@@ -77,6 +106,7 @@ public final class TunnelConnection: TLSConnectionDelegate {
     public var onDatagramRoom: (() -> Void)?
     private var datagramWaiter = false
     private var migrating = false
+    private var drainCheckScheduled = false
 
     public func start() throws(SystemError) {
         try tls.start()
@@ -104,36 +134,34 @@ public final class TunnelConnection: TLSConnectionDelegate {
     public func attach(stream: UInt32, handler: TunnelStreamHandler) { handlers[stream] = handler }
 
     /// How many bytes `send` would take now: the stream's credit, limited by the TLS backlog.
-    /// When that is 0, the stream's handler hears `tunnelStreamIsWritable` once it is not.
     public func sendCapacity(stream: UInt32) -> Int {
-        guard isOpen else { return 0 }
-        if backlog >= TLSConnection.lowWater {
-            blockedOnTLS.insert(stream)
-            return 0
-        }
-        let credit = mux.sendCredit(stream: stream)
-        if credit == 0 { mux.notifyWhenWritable(stream: stream) }
-        return min(credit, TLSConnection.lowWater - backlog)
+        guard isOpen, backlog < TLSConnection.lowWater else { return 0 }
+        return min(mux.sendCredit(stream: stream), TLSConnection.lowWater - backlog)
     }
 
-    /// Sends what fits; when short, the handler hears `tunnelStreamIsWritable` later.
+    /// The stream's handler hears `tunnelStreamIsWritable` once: when credit comes back (WINDOW), or
+    /// when the TLS backlog drained below its low-water mark, whichever held the stream up.
+    public func notifyWhenWritable(stream: UInt32) {
+        guard isOpen, mux.isOpen(stream: stream) else { return }
+        if mux.sendCredit(stream: stream) == 0 { return mux.notifyWhenWritable(stream: stream) }
+        blockedOnTLS.insert(stream)
+        // Room may already be there (the flush at the end of this turn checks), or come with a drain.
+        if backlog < TLSConnection.lowWater && !migrating && !drainCheckScheduled {
+            drainCheckScheduled = true
+            loop.atEndOfTurn { [weak self] in
+                guard let self else { return }
+                self.drainCheckScheduled = false
+                if self.backlog < TLSConnection.lowWater && !self.migrating { self.tlsDidDrain(self.tls) }
+            }
+        }
+    }
+
     @discardableResult
     public func send(stream: UInt32, _ bytes: UnsafeRawBufferPointer) -> Int {
         let capacity = sendCapacity(stream: stream)
         guard capacity > 0 else { return 0 }
         let taken = mux.send(stream: stream, UnsafeRawBufferPointer(rebasing: bytes[0..<min(capacity, bytes.count)]))
         flush()
-        if taken < bytes.count {
-            if mux.sendCredit(stream: stream) == 0 {
-                mux.notifyWhenWritable(stream: stream)
-            } else {
-                // Cut short by the TLS backlog; if that already drained, say so on the next turn.
-                blockedOnTLS.insert(stream)
-                if backlog < TLSConnection.lowWater && !migrating {
-                    loop.atEndOfTurn { [weak self] in self.map { $0.tlsDidDrain($0.tls) } }
-                }
-            }
-        }
         return taken
     }
 
@@ -200,6 +228,8 @@ public final class TunnelConnection: TLSConnectionDelegate {
                 if !closed { scheduleKeepalive() }
                 then()
                 flush()
+                // Streams that asked for room while the connection was between loops.
+                if !blockedOnTLS.isEmpty && backlog < TLSConnection.lowWater { tlsDidDrain(tls) }
             }
         }
     }
@@ -255,17 +285,35 @@ public final class TunnelConnection: TLSConnectionDelegate {
             tls.close()
             return
         }
-        let events: [MuxEvent]
-        do {
-            events = try mux.receive(bytes)
-        } catch {
-            // A malformed frame ends this one connection, never the process.
-            closed = true
-            tls.close()
-            return
+        // Payloads are views into `bytes` (TLS's read buffer) or the mux's reassembly buffer; each
+        // is handed on before the next is decoded, so nothing is copied on the way in.
+        var input = bytes
+        while !closed {
+            let delivery: MuxDelivery?
+            do {
+                delivery = try mux.next(from: &input)
+            } catch {
+                // A malformed frame ends this one connection, never the process.
+                closed = true
+                tls.close()
+                return
+            }
+            switch delivery {
+            case nil:
+                flush()
+                return
+            case .event(let event)?:
+                dispatch(event)
+            case .data(let stream, let payload)?:
+                if let handler = handlers[stream] {
+                    handler.tunnelStream(stream, didReceive: payload)
+                } else {
+                    mux.consumed(stream: stream, count: payload.count)
+                }
+            case .datagram(let channel, let payload)?:
+                delegate?.tunnel(self, didReceiveDatagram: payload, channel: channel)
+            }
         }
-        for event in events { dispatch(event) }
-        flush()
     }
 
     private func dispatch(_ event: MuxEvent) {
@@ -284,12 +332,8 @@ public final class TunnelConnection: TLSConnectionDelegate {
             delegate?.tunnel(self, didReceiveControl: payload)
         case .opened(let stream, let metadata):
             delegate?.tunnel(self, didOpen: stream, metadata: metadata)
-        case .data(let stream, let bytes):
-            if let handler = handlers[stream] {
-                handler.tunnelStream(stream, didReceive: bytes)
-            } else {
-                mux.consumed(stream: stream, count: bytes.count)
-            }
+        case .data, .datagram:
+            break   // delivered as views by `tls(_:didReceive:)`
         case .finished(let stream):
             handlers[stream]?.tunnelStreamDidFinish(stream)
         case .connected(let stream):
@@ -300,8 +344,6 @@ public final class TunnelConnection: TLSConnectionDelegate {
             handler?.tunnelStream(stream, didReset: code, reason: reason)
         case .writable(let stream):
             handlers[stream]?.tunnelStreamIsWritable(stream)
-        case .datagram(let channel, let bytes):
-            delegate?.tunnel(self, didReceiveDatagram: bytes, channel: channel)
         case .pong:
             break
         case .goaway:

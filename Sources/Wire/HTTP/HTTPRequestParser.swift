@@ -43,6 +43,20 @@ public struct HTTPRequestParser: Sendable {
     }
 
     public mutating func feed(_ bytes: UnsafeRawBufferPointer) { buffer.append(bytes) }
+
+    /// How many bytes at the start of `input` are body bytes that may go out as they are: the
+    /// parser is inside a body and holds nothing, so they need no copy. They count as parsed (no
+    /// `.body` event); the caller forwards `input[..<n]` and feeds the rest. Zero outside a body,
+    /// or when the framing needs a closer look (feeding it lets `next` report the error).
+    public mutating func passBody(_ input: UnsafeRawBufferPointer) -> Int {
+        guard case .body = state, buffer.isEmpty, !input.isEmpty else { return 0 }
+        var t = tracker
+        let passed = try? input.withMemoryRebound(to: UInt8.self) { (b) throws(HTTPParseError) -> Int in try t.consume(b) }
+        guard let passed else { return 0 }
+        tracker = t
+        if tracker.isComplete { state = .endPending }
+        return passed
+    }
     public mutating func feed(_ bytes: [UInt8]) { buffer.append(bytes) }
 
     /// Framing of the message being parsed (or the last one).

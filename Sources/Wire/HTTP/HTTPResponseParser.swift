@@ -33,7 +33,8 @@ public struct HTTPResponseParser: Sendable {
     public let maxHeaders: Int
     /// Observing mode, for a proxy that forwards the bytes it fed in itself: events carry no
     /// bytes (`raw` and payloads are empty), the head keeps only the fields that frame the message
-    /// (Content-Length, Transfer-Encoding, Connection, Upgrade), and `consumedBytes` counts.
+    /// (Content-Length, Transfer-Encoding, Connection, Upgrade), and `consumedBytes` counts. Body
+    /// bytes that `feed` can count on arrival produce no `.body` event.
     public let observing: Bool
     /// Bytes of input accounted for by the events returned so far.
     public private(set) var consumedBytes = 0
@@ -66,8 +67,26 @@ public struct HTTPResponseParser: Sendable {
     /// Requests forwarded whose response has not ended yet.
     public var outstandingResponses: Int { pendingMethods.count - pendingIndex }
 
-    public mutating func feed(_ bytes: UnsafeRawBufferPointer) { buffer.append(bytes) }
-    public mutating func feed(_ bytes: [UInt8]) { buffer.append(bytes) }
+    public mutating func feed(_ bytes: UnsafeRawBufferPointer) {
+        buffer.append(observing ? countBody(bytes) : bytes)
+    }
+
+    public mutating func feed(_ bytes: [UInt8]) { bytes.withUnsafeBytes { feed($0) } }
+
+    /// Observing mode: body bytes arriving while nothing is buffered are counted straight from the
+    /// input, never copied (the relay only needs to know where a body ends, and a download is
+    /// almost all body). Returns what is left to buffer: the bytes after the body, or everything
+    /// when the framing needs a closer look (`next` then reports the error).
+    private mutating func countBody(_ bytes: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
+        guard case .body = state, buffer.isEmpty, !bytes.isEmpty, !sawEOF else { return bytes }
+        var t = tracker
+        let counted = try? bytes.withMemoryRebound(to: UInt8.self) { (b) throws(HTTPParseError) -> Int in try t.consume(b) }
+        guard let counted else { return bytes }
+        tracker = t
+        consumedBytes += counted
+        if tracker.isComplete { state = .endPending }
+        return UnsafeRawBufferPointer(rebasing: bytes[counted...])
+    }
 
     /// Framing of the response being parsed (or the last one).
     public var framing: HTTPBodyFraming { tracker.framing }

@@ -212,6 +212,14 @@ public struct Frame: Equatable, Sendable, CustomStringConvertible {
         if payload.count > TunnelProtocol.maxEncodablePayload {
             throw .frameTooLarge(payload.count)
         }
+        let result = payload.withUnsafeBytes { raw in
+            Result { () throws(FrameError) in try Frame.validate(type: type, stream: stream, payload: raw) }
+        }
+        try result.get()
+    }
+
+    /// The same rules on a borrowed payload (what the decoder checks before handing out a view).
+    static func validate(type: FrameType, stream: UInt32, payload: UnsafeRawBufferPointer) throws(FrameError) {
         switch type {
         case .hello, .control, .ping, .goaway:
             guard stream == 0 else { throw .malformed("\(type) must use stream 0, got \(stream)") }

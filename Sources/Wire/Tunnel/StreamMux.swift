@@ -66,9 +66,6 @@ public enum MuxError: Error, Equatable, Sendable, CustomStringConvertible {
     case protocolViolation(String)
     /// The peer sent more DATA on a stream than the window we granted.
     case windowExceeded(stream: UInt32)
-    /// Reserved: this implementation refuses excess incoming streams with RESET(refused)
-    /// instead of failing the connection, so it does not currently throw this.
-    case tooManyStreams
 
     public var description: String {
         switch self {
@@ -78,10 +75,17 @@ public enum MuxError: Error, Equatable, Sendable, CustomStringConvertible {
             "tunnel peer violated the protocol: \(why); closing the connection (check that both sides run the same vshare version)"
         case .windowExceeded(let s):
             "tunnel peer sent more data on stream \(s) than its flow-control window allows; closing the connection"
-        case .tooManyStreams:
-            "too many tunnel streams open on one connection"
         }
     }
+}
+
+/// One step of receiving (`next(from:)`): an event, or stream or datagram bytes as a view into the
+/// input (or the decoder's reassembly buffer), valid until the next call. The shell hands the view to
+/// the next hop and copies only what that hop did not take.
+public enum MuxDelivery {
+    case event(MuxEvent)
+    case data(stream: UInt32, UnsafeRawBufferPointer)
+    case datagram(channel: UInt32, UnsafeRawBufferPointer)
 }
 
 public struct StreamMux: Sendable {
@@ -110,6 +114,8 @@ public struct StreamMux: Sendable {
     /// Highest id the peer has opened; peer ids must increase (so old ids are never reused).
     private var highestPeerStream: UInt32 = 0
     private var outbound: [UInt8] = []
+    /// Events a frame produced after the one `next(from:)` returned (a FIN after its DATA).
+    private var deferred: [MuxEvent] = []
     private var failure: MuxError?
     public private(set) var helloReceived = false
     public private(set) var goawayReceived = false
@@ -139,8 +145,6 @@ public struct StreamMux: Sendable {
 
     public var outboundCount: Int { outbound.count }
     public var openStreamCount: Int { streams.count }
-    /// Streams currently known (open in at least one direction), unordered.
-    public var openStreams: [UInt32] { Array(streams.keys) }
 
     /// Everything queued for the wire, in order; the buffer is then empty.
     public mutating func takeOutbound() -> [UInt8] {
@@ -165,22 +169,38 @@ public struct StreamMux: Sendable {
 
     // MARK: Receiving
 
-    /// Feeds bytes read from the connection; returns the events they complete.
-    /// A throw means the connection is broken and must be closed; later calls throw the same error.
-    public mutating func receive(_ bytes: UnsafeRawBufferPointer) throws(MuxError) -> [MuxEvent] {
+    /// Decodes the next event from `input` (advanced past what was used); nil once `input` is used
+    /// up (a trailing partial frame is kept for the next input). DATA and DATAGRAM payloads come as
+    /// views, so the shell can pass them on without a copy. Call until nil before reusing `input`'s
+    /// memory. A throw means the connection is broken and must be closed; later calls throw again.
+    public mutating func next(from input: inout UnsafeRawBufferPointer) throws(MuxError) -> MuxDelivery? {
         if let failure { throw failure }
-        decoder.feed(bytes)
-        var events: [MuxEvent] = []
+        if !deferred.isEmpty { return .event(deferred.removeFirst()) }
         do throws(MuxError) {
             while true {
-                let frame: Frame?
-                do { frame = try decoder.next() } catch { throw MuxError.frame(error) }
-                guard let frame else { break }
-                try handle(frame, into: &events)
+                let view: FrameView?
+                do { view = try decoder.nextView(from: &input, streamingData: true) } catch { throw MuxError.frame(error) }
+                guard let view else { return nil }
+                if let delivery = try handle(view) { return delivery }
+                if !deferred.isEmpty { return .event(deferred.removeFirst()) }
             }
         } catch {
             failure = error
             throw error
+        }
+    }
+
+    /// Feeds bytes read from the connection; returns the events they complete, payloads copied
+    /// (the owning form, for tests and tools; the shell uses `next(from:)`).
+    public mutating func receive(_ bytes: UnsafeRawBufferPointer) throws(MuxError) -> [MuxEvent] {
+        var input = bytes
+        var events: [MuxEvent] = []
+        while let delivery = try next(from: &input) {
+            switch delivery {
+            case .event(let event): events.append(event)
+            case .data(let stream, let view): events.append(.data(stream: stream, Array(view)))
+            case .datagram(let channel, let view): events.append(.datagram(channel: channel, Array(view)))
+            }
         }
         return events
     }
@@ -201,26 +221,77 @@ public struct StreamMux: Sendable {
 
     /// A stream frame for a stream not in the table: ignore it if the stream existed
     /// (a race with a reset or close), otherwise the peer invented the id.
-    private func checkUnknown(_ frame: Frame) throws(MuxError) {
-        if !wasEverOpened(frame.stream) {
-            throw .protocolViolation("\(frame.type) for stream \(frame.stream), which was never opened")
+    private func checkUnknown(_ type: FrameType, _ stream: UInt32) throws(MuxError) {
+        if !wasEverOpened(stream) {
+            throw .protocolViolation("\(type) for stream \(stream), which was never opened")
         }
     }
 
-    private mutating func handle(_ frame: Frame, into events: inout [MuxEvent]) throws(MuxError) {
-        guard helloReceived || frame.type == .hello else {
-            throw .protocolViolation("first frame must be HELLO, got \(frame.type)")
+    /// Applies one frame: returns its payload delivery (DATA, DATAGRAM) or queues its events in `deferred`.
+    private mutating func handle(_ view: FrameView) throws(MuxError) -> MuxDelivery? {
+        guard helloReceived || view.type == .hello else {
+            throw .protocolViolation("first frame must be HELLO, got \(view.type)")
         }
+        let id = view.stream
+        switch view.type {
+        case .data:
+            // DATA comes in pieces as its payload arrives: the whole frame is checked against the
+            // window at its first piece, each piece is delivered, FIN applies at the last one.
+            // Pieces of a stream that is gone (reset meanwhile) are dropped.
+            if view.isFirstPiece {
+                guard var s = streams[id] else { try checkUnknown(view.type, id); return nil }
+                guard !s.receivedFin else { throw .protocolViolation("DATA on stream \(id) after its FIN") }
+                guard view.length <= s.recvWindow else { throw .windowExceeded(stream: id) }
+                s.recvWindow -= view.length
+                s.unconsumed += view.length
+                streams[id] = s
+            }
+            guard var s = streams[id] else { return nil }
+            if view.isLastPiece {
+                if view.length == 0 && !view.isFin { deferred.append(.connected(stream: id)) }
+                if view.isFin {
+                    s.receivedFin = true
+                    deferred.append(.finished(stream: id))
+                    streams[id] = s.sentFin ? nil : s
+                }
+            }
+            return view.payload.isEmpty ? nil : .data(stream: id, view.payload)
+
+        case .datagram:
+            return .datagram(channel: id, view.payload)
+
+        case .window:
+            guard var s = streams[id] else { try checkUnknown(view.type, id); return nil }
+            let credit = s.sendCredit + Int(view.payload.bigEndianUInt32(at: 0))
+            guard credit <= Int(UInt32.max) else {
+                throw .protocolViolation("WINDOW on stream \(id) raises the send credit to \(credit), beyond 2^32-1")
+            }
+            s.sendCredit = credit
+            if s.wantsWritable && !s.sentFin {
+                s.wantsWritable = false
+                deferred.append(.writable(stream: id))
+            }
+            streams[id] = s
+            return nil
+
+        case .hello, .control, .open, .reset, .ping, .goaway:
+            try handleControl(view.frame)
+            return nil
+        }
+    }
+
+    /// The rare frames, decoded into an owning `Frame`.
+    private mutating func handleControl(_ frame: Frame) throws(MuxError) {
         let id = frame.stream
         switch frame.type {
         case .hello:
             guard !helloReceived else { throw .protocolViolation("second HELLO on the connection") }
             helloReceived = true
             let (version, body) = frame.helloFields! // validated by the decoder
-            events.append(.hello(version: version, body: body))
+            deferred.append(.hello(version: version, body: body))
 
         case .control:
-            events.append(.control(frame.payload))
+            deferred.append(.control(frame.payload))
 
         case .open:
             guard !isLocalParity(id) else {
@@ -236,56 +307,27 @@ public struct StreamMux: Sendable {
                 return
             }
             streams[id] = StreamState(sendCredit: Int(peerWindow), recvWindow: Int(config.initialWindow))
-            events.append(.opened(stream: id, metadata: frame.payload))
-
-        case .data:
-            guard var s = streams[id] else { return try checkUnknown(frame) }
-            guard !s.receivedFin else { throw .protocolViolation("DATA on stream \(id) after its FIN") }
-            let n = frame.payload.count
-            guard n <= s.recvWindow else { throw .windowExceeded(stream: id) }
-            s.recvWindow -= n
-            s.unconsumed += n
-            if n > 0 { events.append(.data(stream: id, frame.payload)) }
-            if n == 0 && !frame.isFin { events.append(.connected(stream: id)) }
-            if frame.isFin {
-                s.receivedFin = true
-                events.append(.finished(stream: id))
-                if s.sentFin { streams[id] = nil; return }
-            }
-            streams[id] = s
-
-        case .window:
-            guard var s = streams[id] else { return try checkUnknown(frame) }
-            let credit = s.sendCredit + Int(frame.windowIncrement!)
-            guard credit <= Int(UInt32.max) else {
-                throw .protocolViolation("WINDOW on stream \(id) raises the send credit to \(credit), beyond 2^32-1")
-            }
-            s.sendCredit = credit
-            if s.wantsWritable && !s.sentFin {
-                s.wantsWritable = false
-                events.append(.writable(stream: id))
-            }
-            streams[id] = s
+            deferred.append(.opened(stream: id, metadata: frame.payload))
 
         case .reset:
-            guard streams.removeValue(forKey: id) != nil else { return try checkUnknown(frame) }
+            guard streams.removeValue(forKey: id) != nil else { return try checkUnknown(frame.type, id) }
             let (code, reason) = frame.codeAndReason!
-            events.append(.reset(stream: id, code: ResetCode(rawValue: code), reason: reason))
+            deferred.append(.reset(stream: id, code: ResetCode(rawValue: code), reason: reason))
 
         case .ping:
             if frame.isAck {
-                events.append(.pong(frame.pingToken!))
+                deferred.append(.pong(frame.pingToken!))
             } else {
                 queue(.ping(frame.pingToken!, ack: true))
             }
 
-        case .datagram:
-            events.append(.datagram(channel: id, frame.payload))
-
         case .goaway:
             goawayReceived = true
             let (code, reason) = frame.codeAndReason!
-            events.append(.goaway(code: code, reason: reason))
+            deferred.append(.goaway(code: code, reason: reason))
+
+        case .data, .window, .datagram:
+            break   // handled on the view, without a copy
         }
     }
 

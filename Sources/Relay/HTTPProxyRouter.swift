@@ -1,0 +1,28 @@
+import Transport
+
+/// What a browser connection asks of the relay: where a Host leads, and the guessing limiter.
+/// `RelayServer` answers (below); tests answer with a fake share and a fake tunnel.
+protocol HTTPProxyRouter: AnyObject {
+    var limiter: GuessLimiter { get }
+    /// The share offering HTTP at `host`, or nil (unknown, ended, expired or HTTP off: one answer).
+    func httpShare(host: String?) -> HTTPProxyShare?
+    func shareName(fromHost host: String?) -> String?
+}
+
+/// A share as the proxy sees it.
+struct HTTPProxyShare {
+    let name: String
+    /// The loop that owns the share's agent connection; the browser connection moves there.
+    let loop: EventLoop
+    /// The agent's tunnel if it is connected now; call on `loop` only.
+    let tunnel: () -> TunnelStreams?
+}
+
+extension RelayServer: HTTPProxyRouter {
+    func httpShare(host: String?) -> HTTPProxyShare? {
+        guard case .share(let entry, let loop) = route(host: host), entry.httpEnabled else { return nil }
+        return HTTPProxyShare(name: entry.name, loop: loop) { [registry] in
+            registry.agent(of: entry, on: loop).map { $0.tunnel }.flatMap { $0.isOpen ? $0 : nil }
+        }
+    }
+}

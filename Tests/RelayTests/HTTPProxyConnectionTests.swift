@@ -1,0 +1,236 @@
+import Glibc
+import XCTest
+@testable import Relay
+import Transport
+import Wire
+
+/// The agent's side of one tunnel, as the relay's HTTP proxy sees it: streams it opens, bytes it
+/// sends, and the machine's answers, delivered by the test. Touched on the loop's thread only.
+private final class FakeAgentTunnel: TunnelStreams {
+    let loop: EventLoop
+    var isOpen = true
+    var opened: [UInt32] = []
+    var sent: [UInt8] = []
+    var finished = false
+    var resets: [ResetCode] = []
+    var consumedCount = 0
+    var handler: TunnelStreamHandler?
+
+    init(loop: EventLoop) { self.loop = loop }
+
+    func open(metadata: [UInt8], handler: TunnelStreamHandler?) -> UInt32? {
+        let stream = UInt32(2 * opened.count + 2)
+        opened.append(stream)
+        self.handler = handler
+        return stream
+    }
+    func attach(stream: UInt32, handler: TunnelStreamHandler) { self.handler = handler }
+    func detach(stream: UInt32) { handler = nil }
+    func sendCapacity(stream: UInt32) -> Int { 1 << 20 }
+    func notifyWhenWritable(stream: UInt32) {}
+    func send(stream: UInt32, _ bytes: UnsafeRawBufferPointer) -> Int { sent += bytes; return bytes.count }
+    func consumed(stream: UInt32, count: Int) { consumedCount += count }
+    func finish(stream: UInt32) { finished = true }
+    func reset(stream: UInt32, code: ResetCode, reason: String) { resets.append(code); handler = nil }
+    func sendConnected(stream: UInt32) {}
+
+    /// The machine answers.
+    func respond(_ text: String) {
+        guard let stream = opened.last else { return }
+        Array(text.utf8).withUnsafeBytes { handler?.tunnelStream(stream, didReceive: $0) }
+    }
+    func refuse() {
+        guard let stream = opened.last, let h = handler else { return }
+        handler = nil
+        h.tunnelStream(stream, didReset: .refused, reason: "connection refused")
+    }
+    var sentText: String { String(decoding: sent, as: UTF8.self) }
+}
+
+/// One share, "demo", on the test's loop.
+private final class FakeRouter: HTTPProxyRouter {
+    let limiter = GuessLimiter(limits: .init())
+    let loop: EventLoop
+    let tunnel: FakeAgentTunnel
+    init(loop: EventLoop, tunnel: FakeAgentTunnel) { self.loop = loop; self.tunnel = tunnel }
+
+    func httpShare(host: String?) -> HTTPProxyShare? {
+        guard shareName(fromHost: host) != nil else { return nil }
+        return HTTPProxyShare(name: "demo", loop: loop) { [tunnel] in tunnel }
+    }
+    func shareName(fromHost host: String?) -> String? { host?.hasPrefix("demo.") == true ? "demo" : nil }
+}
+
+final class HTTPProxyConnectionTests: XCTestCase {
+    private var loop: EventLoop!
+    private var tunnel: FakeAgentTunnel!
+    private var router: FakeRouter!
+    private var browser: Int32 = -1
+
+    override func setUpWithError() throws {
+        loop = try EventLoop(name: "proxy-test")
+        loop.startThread()
+        tunnel = FakeAgentTunnel(loop: loop)
+        router = FakeRouter(loop: loop, tunnel: tunnel)
+    }
+
+    override func tearDown() {
+        if browser >= 0 { close(browser) }
+        loop.stop()
+    }
+
+    /// A browser connection (a socket pair: the test holds the browser's end, blocking, with a
+    /// receive timeout) accepted by the proxy.
+    private func connectBrowser(timeouts: HTTPProxyConnection.Timeouts = .init()) throws {
+        var pair: [Int32] = [-1, -1]
+        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &pair) == 0 else { throw SystemError("socketpair") }
+        _ = fcntl(pair[0], F_SETFL, fcntl(pair[0], F_GETFL) | O_NONBLOCK)
+        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(pair[1], SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        browser = pair[1]
+        let socket = Socket(adopting: pair[0])
+        let router = self.router!, loop = self.loop!
+        onLoop { HTTPProxyConnection.accept(socket: socket, peer: nil, relay: router, loop: loop, timeouts: timeouts) }
+    }
+
+    private func onLoop(_ body: @escaping () -> Void) {
+        let done = expectation(description: "loop turn")
+        loop.execute { body(); done.fulfill() }
+        wait(for: [done], timeout: 5)
+    }
+
+    private func eventually(_ what: String, _ condition: @escaping () -> Bool) {
+        for _ in 0..<300 {
+            var ok = false
+            onLoop { ok = condition() }
+            if ok { return }
+            usleep(10_000)
+        }
+        XCTFail("timed out waiting for \(what)")
+    }
+
+    private func browserSends(_ text: String) {
+        let bytes = Array(text.utf8)
+        XCTAssertEqual(bytes.withUnsafeBytes { send(browser, $0.baseAddress, $0.count, 0) }, bytes.count)
+    }
+
+    /// Reads until `count` bytes arrived, or EOF / the receive timeout.
+    private func browserReceives(atLeast count: Int) -> String {
+        var got: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while got.count < count {
+            let n = buffer.withUnsafeMutableBytes { recv(browser, $0.baseAddress, $0.count, 0) }
+            if n <= 0 { break }
+            got += buffer[0..<n]
+        }
+        return String(decoding: got, as: UTF8.self)
+    }
+
+    /// Reads until the proxy closes the connection.
+    private func browserReceivesUntilClose() -> String { browserReceives(atLeast: .max) }
+
+    private func occurrences(of needle: String, in text: String) -> Int { text.components(separatedBy: needle).count - 1 }
+
+    func testKeepAliveServesTwoRequestsOnOneStream() throws {
+        try connectBrowser()
+        browserSends("GET /one HTTP/1.1\r\nHost: demo.example.net\r\n\r\n")
+        eventually("the first head") { self.tunnel.sentText.contains("GET /one HTTP/1.1") }
+        onLoop {
+            XCTAssertTrue(self.tunnel.sentText.contains("X-Forwarded-For:"), self.tunnel.sentText)
+            self.tunnel.respond("HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\none")
+        }
+        let first = "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\none"
+        XCTAssertEqual(browserReceives(atLeast: first.utf8.count), first)
+
+        browserSends("GET /two HTTP/1.1\r\nHost: demo.example.net\r\n\r\n")
+        eventually("the second head") { self.tunnel.sentText.contains("GET /two HTTP/1.1") }
+        let second = "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\ntwo"
+        onLoop { self.tunnel.respond(second) }
+        XCTAssertEqual(browserReceives(atLeast: second.utf8.count), second)
+        onLoop {
+            XCTAssertEqual(self.tunnel.opened.count, 1, "one stream per browser connection")
+            XCTAssertEqual(self.tunnel.resets, [])
+            XCTAssertEqual(self.tunnel.consumedCount, first.utf8.count + second.utf8.count,
+                           "credit returned for exactly what the browser took")
+        }
+    }
+
+    func testPipelinedRequestsAreForwardedInOrderAndAnswered() throws {
+        try connectBrowser()
+        browserSends("GET /a HTTP/1.1\r\nHost: demo.example.net\r\n\r\n"
+                     + "POST /b HTTP/1.1\r\nHost: demo.example.net\r\nContent-Length: 4\r\n\r\nbody"
+                     + "GET /c HTTP/1.1\r\nHost: demo.example.net\r\n\r\n")
+        eventually("three heads") { self.tunnel.sentText.contains("GET /c HTTP/1.1") }
+        onLoop {
+            let text = self.tunnel.sentText
+            let starts = ["GET /a ", "POST /b ", "GET /c "].compactMap { text.range(of: $0)?.lowerBound }
+            XCTAssertEqual(starts.count, 3, text)
+            XCTAssertEqual(starts, starts.sorted(), "heads in the order the browser sent them: \(text)")
+            XCTAssertTrue(text.contains("\r\n\r\nbodyGET /c"), "the body passes through between the heads: \(text)")
+        }
+        let answers = (1...3).map { "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n\($0)" }.joined()
+        onLoop { self.tunnel.respond(answers) }
+        XCTAssertEqual(browserReceives(atLeast: answers.utf8.count), answers)
+    }
+
+    func testBodyReadAfterItsHeadGoesThroughAndTheNextRequestIsParsed() throws {
+        try connectBrowser()
+        browserSends("POST /up HTTP/1.1\r\nHost: demo.example.net\r\nContent-Length: 8\r\n\r\n")
+        eventually("the head") { self.tunnel.sentText.contains("POST /up HTTP/1.1") }
+        browserSends("12345678GET /after HTTP/1.1\r\nHost: demo.example.net\r\n\r\n")
+        eventually("the next head") { self.tunnel.sentText.contains("GET /after HTTP/1.1") }
+        onLoop { XCTAssertTrue(self.tunnel.sentText.contains("\r\n\r\n12345678GET /after"), self.tunnel.sentText) }
+    }
+
+    /// A browser that does not read: the relay keeps what the socket would not take, returns no
+    /// credit for it, and delivers it (and the credit) once the browser reads.
+    func testSlowBrowserGetsCreditReturnedOnlyForWhatItTook() throws {
+        try connectBrowser()
+        browserSends("GET /big HTTP/1.1\r\nHost: demo.example.net\r\n\r\n")
+        eventually("the head") { self.tunnel.sentText.contains("GET /big") }
+        let size = 4 << 20
+        let head = "HTTP/1.1 200 OK\r\nContent-Length: \(size)\r\n\r\n"
+        onLoop {
+            self.tunnel.respond(head)
+            let chunk = [UInt8](repeating: 0x61, count: 32 << 10)
+            for _ in 0..<(size / chunk.count) {
+                chunk.withUnsafeBytes { self.tunnel.handler?.tunnelStream(2, didReceive: $0) }
+            }
+        }
+        onLoop {
+            XCTAssertLessThan(self.tunnel.consumedCount, size / 2, "the socket buffer cannot hold it all")
+            XCTAssertTrue(self.tunnel.resets.isEmpty)
+        }
+        let got = browserReceives(atLeast: head.utf8.count + size)
+        XCTAssertEqual(got.utf8.count, head.utf8.count + size)
+        eventually("all credit back") { self.tunnel.consumedCount == head.utf8.count + size }
+    }
+
+    func testRefusedStreamAnswers502AndCloses() throws {
+        try connectBrowser()
+        browserSends("GET / HTTP/1.1\r\nHost: demo.example.net\r\n\r\n")
+        eventually("the stream") { !self.tunnel.opened.isEmpty && !self.tunnel.sent.isEmpty }
+        onLoop { self.tunnel.refuse() }
+        let answer = browserReceivesUntilClose()
+        XCTAssertTrue(answer.hasPrefix("HTTP/1.1 502 "), answer)
+        XCTAssertTrue(answer.contains("did not accept the connection"), answer)
+    }
+
+    func testSlowHeadGets408() throws {
+        try connectBrowser(timeouts: .init(head: 0.2, idle: 30))
+        let start = MonotonicClock.now()
+        browserSends("GET / HTTP/1.1\r\nHo")
+        let answer = browserReceivesUntilClose()
+        XCTAssertTrue(answer.hasPrefix("HTTP/1.1 408 "), answer)
+        XCTAssertLessThan(MonotonicClock.now() - start, 3)
+        onLoop { XCTAssertTrue(self.tunnel.opened.isEmpty, "no stream for a head that never arrived") }
+    }
+
+    func testUnknownHostGets404WithoutAStream() throws {
+        try connectBrowser()
+        browserSends("GET / HTTP/1.1\r\nHost: nobody.example.net\r\n\r\n")
+        let answer = browserReceivesUntilClose()
+        XCTAssertTrue(answer.hasPrefix("HTTP/1.1 404 "), answer)
+        onLoop { XCTAssertTrue(self.tunnel.opened.isEmpty) }
+    }
+}
