@@ -13,7 +13,7 @@ final class TunDeviceTests: XCTestCase {
         try requireRoot()
         let (local, machine) = (self.local, self.machine)
         try inFreshNetworkNamespace {
-            let device = try TunDevice.open(localAddress: local, peerAddress: machine, mtu: 9000)
+            let device = try LinuxTun.open(localAddress: local, peerAddress: machine, mtu: 9000)
             XCTAssertTrue(device.name.hasPrefix("vshare"), device.name)
             XCTAssertGreaterThanOrEqual(device.fd, 0)
             let state = try InterfaceState.read(device.name)
@@ -37,13 +37,13 @@ final class TunDeviceTests: XCTestCase {
         try requireRoot()
         let (local, machine) = (self.local, self.machine)
         try inFreshNetworkNamespace {
-            let device = try TunDevice.open(localAddress: local, peerAddress: machine)
+            let device = try LinuxTun.open(localAddress: local, peerAddress: machine)
             // As if the machine pinged us: machine → local, written into the TUN.
             let request = ICMPEcho.packet(from: machine, to: local, type: 8, identifier: 0x5653, sequence: 7,
                                           payload: Array("vshare".utf8))
             XCTAssertTrue(try request.withUnsafeBytes { bytes throws(TunError) in try device.write(bytes) })
 
-            let batch = PacketBatch(capacity: 8, maxPacketSize: device.mtu, headroom: 16)
+            let batch = PacketBatch(capacity: 8, maxPacketSize: device.mtu)
             var reply: ICMPEcho?
             let deadline = Date().addingTimeInterval(3)
             while reply == nil && Date() < deadline {
@@ -66,7 +66,7 @@ final class TunDeviceTests: XCTestCase {
         try requireRoot()
         let (local, machine) = (self.local, self.machine)
         try inFreshNetworkNamespace {
-            let device = try TunDevice.open(localAddress: local, peerAddress: machine)
+            let device = try LinuxTun.open(localAddress: local, peerAddress: machine)
             let out = PacketBatch(capacity: 4, maxPacketSize: 1500)
             for seq in 1...4 {
                 let p = ICMPEcho.packet(from: machine, to: local, type: 8, identifier: 1, sequence: UInt16(seq), payload: [])
@@ -99,7 +99,7 @@ final class TunDeviceTests: XCTestCase {
         try requireRoot()
         let (local, machine) = (self.local, self.machine)
         try inFreshNetworkNamespace {
-            let device = try TunDevice.open(localAddress: local, peerAddress: machine)
+            let device = try LinuxTun.open(localAddress: local, peerAddress: machine)
             let name = device.name
             XCTAssertNotEqual(if_nametoindex(name), 0)
             device.close()
@@ -116,12 +116,12 @@ final class TunDeviceTests: XCTestCase {
         try requireRoot()
         let (local, machine) = (self.local, self.machine)
         try inFreshNetworkNamespace {
-            let a = try TunDevice.open(localAddress: local, peerAddress: machine)
-            let b = try TunDevice.open(localAddress: local, peerAddress: machine.withLastOctet(3))
+            let a = try LinuxTun.open(localAddress: local, peerAddress: machine)
+            let b = try LinuxTun.open(localAddress: local, peerAddress: machine.withLastOctet(3))
             XCTAssertNotEqual(a.name, b.name)
-            let named = try TunDevice.open(name: "vs-test", localAddress: local, peerAddress: machine.withLastOctet(4))
+            let named = try LinuxTun.open(name: "vs-test", localAddress: local, peerAddress: machine.withLastOctet(4))
             XCTAssertEqual(named.name, "vs-test")
-            XCTAssertThrowsError(try TunDevice.open(name: "a-name-that-is-far-too-long", localAddress: local,
+            XCTAssertThrowsError(try LinuxTun.open(name: "a-name-that-is-far-too-long", localAddress: local,
                                                     peerAddress: machine)) { error in
                 XCTAssertEqual(error as? TunError, .invalidName("a-name-that-is-far-too-long"))
             }
