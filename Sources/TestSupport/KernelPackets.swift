@@ -18,7 +18,7 @@ public enum KernelPackets {
     public static let udp = hex("450000281bf04000401108df0afa00010afa00029c4014e9001495d0756470207061796c6f616421")
     public static let icmpEcho = hex("4500003399f2400040018ae10afa00010afa0002080081330432000770696e672d7061796c6f61642d30313233343536373839")
 
-    public static func hex(_ s: String) -> [UInt8] {
+    private static func hex(_ s: String) -> [UInt8] {
         var out: [UInt8] = []
         var it = s.utf8.makeIterator()
         func nibble(_ c: UInt8) -> UInt8 { c <= 57 ? c - 48 : (c | 0x20) - 87 }

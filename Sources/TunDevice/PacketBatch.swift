@@ -29,8 +29,6 @@ public final class PacketBatch {
 
     deinit { storage.deallocate() }
 
-    public var isFull: Bool { count == capacity }
-
     /// Room for packet `i`: its whole buffer.
     public func packetSpace(_ i: Int) -> UnsafeMutableRawBufferPointer {
         precondition(i >= 0 && i < capacity)

@@ -10,6 +10,7 @@ private final class FakeDatagramTunnel: DatagramTunnel {
     var room = Int.max
     var sent: [[UInt8]] = []
     var onDatagramRoom: (() -> Void)?
+    var onSend: (() -> Void)?
     private(set) var waiterRegistered = false
 
     func hasDatagramRoom(for size: Int) -> Bool { isOpen && room > 0 }
@@ -19,6 +20,7 @@ private final class FakeDatagramTunnel: DatagramTunnel {
         guard hasDatagramRoom(for: bytes.count) else { return false }
         room -= 1
         sent.append(Array(bytes))
+        onSend?()
         return true
     }
 
@@ -66,6 +68,16 @@ final class TunPumpTests: XCTestCase {
         XCTAssertEqual(tunnel.sent, sent)
         XCTAssertEqual(device.pendingReads, 0)
         XCTAssertEqual(device.reads, 3, "batches of 4: 4 + 4 + 3")
+    }
+
+    /// The pump is driven by the device's readiness on a real event loop.
+    func testTheEventLoopRunsThePumpWhenTheDeviceIsReadable() {
+        let sent = packets(9)
+        tunnel.onSend = { [tunnel, loop] in if tunnel!.sent.count == sent.count { loop!.stop() } }
+        sent.forEach(device.inject)
+        loop.schedule(after: 5) { [loop] in loop!.stop() }   // a failing test ends too
+        loop.run()
+        XCTAssertEqual(tunnel.sent, sent)
     }
 
     func testAFullTunnelStopsReadingUntilItDrains() {

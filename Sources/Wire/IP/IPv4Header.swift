@@ -1,6 +1,8 @@
 // The IPv4 header (RFC 791) as a value. `parse` checks version, IHL, total length and (by
 // default) the header checksum; `emit` writes the same header back, options included, with a
-// fresh checksum: emit(parse(bytes)) reproduces the header bytes, parse(emit(h)) == h.
+// fresh checksum: parse(emit(h)) == h, and emit(parse(bytes)) gives back the header bytes (a
+// checksum field of 0xFFFF where the sum asks for 0x0000, which verifies as well, comes back as
+// 0x0000: no sender computes the former).
 
 public struct IPv4Header: Equatable, Sendable {
     public static let protocolICMP: UInt8 = 1
