@@ -73,9 +73,10 @@ final class TunPumpTests: XCTestCase {
     /// The pump is driven by the device's readiness on a real event loop.
     func testTheEventLoopRunsThePumpWhenTheDeviceIsReadable() {
         let sent = packets(9)
-        tunnel.onSend = { [tunnel, loop] in if tunnel!.sent.count == sent.count { loop!.stop() } }
+        let (loop, tunnel) = (self.loop!, self.tunnel!)
+        tunnel.onSend = { [unowned loop, unowned tunnel] in if tunnel.sent.count == sent.count { loop.stop() } }
         sent.forEach(device.inject)
-        loop.schedule(after: 5) { [loop] in loop!.stop() }   // a failing test ends too
+        loop.schedule(after: 5) { [unowned loop] in loop.stop() }   // a failing test ends too
         loop.run()
         XCTAssertEqual(tunnel.sent, sent)
     }
