@@ -33,14 +33,19 @@ let package = Package(
         // The roles.
         .target(name: "Relay", dependencies: ["Wire", "Transport", "Identity", "Console", "CInterop"]),
         .target(name: "Share", dependencies: ["Wire", "Transport", "PacketStack", "SSHKeys", "Console"]),
-        .target(name: "Connect", dependencies: ["Wire", "Transport", "TunDevice", "PacketStack", "SSHKeys", "Console"]),
+        .target(name: "Connect", dependencies: ["Wire", "Transport", "TunDevice", "PacketCapture", "SSHKeys", "Console"]),
         .target(name: "PacketStack", dependencies: ["Wire"]),
-        .target(name: "TunDevice", dependencies: ["Wire", "CShims", "CPcap"]),
+        // The connect side's TUN: the `TunDevice` interface, the Linux device, machine-IP allocation.
+        .target(name: "TunDevice", dependencies: ["Wire", "CShims"]),
+        // `--pcap`: raw-IP packet capture files through libpcap.
+        .target(name: "PacketCapture", dependencies: ["CPcap"]),
 
         .executableTarget(name: "vshare", dependencies: ["Relay", "Share", "Connect", "Transport", "Wire", "Identity", "SSHKeys", "Console"]),
 
-        // Seeded randomness and input splitting shared by the fuzz targets and the tests.
-        .target(name: "TestSupport"),
+        // Seeded randomness, input splitting and kernel-captured packets shared by the fuzz targets and the tests.
+        .target(name: "TestSupport", dependencies: ["Wire"]),
+        // An in-memory TUN device for tests of the code that drives one.
+        .target(name: "TunDeviceTesting", dependencies: ["TunDevice", "CShims"]),
 
         // libFuzzer targets: `scripts/fuzz` builds them with --sanitize=fuzzer.
         .executableTarget(name: "FuzzTunnelFrames", dependencies: ["Wire"]),
@@ -48,11 +53,13 @@ let package = Package(
         .executableTarget(name: "FuzzSOCKS", dependencies: ["Wire", "TestSupport"]),
         .executableTarget(name: "FuzzPackets", dependencies: ["PacketStack", "Wire"]),
 
-        .testTarget(name: "WireTests", dependencies: ["Wire"]),
+        .testTarget(name: "WireTests", dependencies: ["Wire", "TestSupport"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "Wire", "Identity"]),
         .testTarget(name: "IdentityTests", dependencies: ["Identity", "Wire"]),
         .testTarget(name: "SSHKeysTests", dependencies: ["SSHKeys", "Wire"]),
-        .testTarget(name: "TunDeviceTests", dependencies: ["TunDevice", "CShims", "CPcap", "Wire"]),
+        .testTarget(name: "TunDeviceTests", dependencies: ["TunDevice", "CShims", "Wire"]),
+        .testTarget(name: "PacketCaptureTests", dependencies: ["PacketCapture", "CPcap", "Wire"]),
+        .testTarget(name: "ConnectTests", dependencies: ["Connect", "TunDevice", "TunDeviceTesting", "Transport", "Wire"]),
         .testTarget(name: "PacketStackTests", dependencies: ["PacketStack", "Wire", "TestSupport"]),
         .testTarget(name: "ShareTests", dependencies: ["Share", "Wire"]),
         .testTarget(name: "RelayTests", dependencies: ["Relay", "Share", "Transport", "Wire", "Identity", "TestSupport"]),

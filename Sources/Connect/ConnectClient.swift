@@ -1,5 +1,6 @@
 import Console
 import Glibc
+import PacketCapture
 import Transport
 import TunDevice
 import Wire
@@ -136,8 +137,8 @@ public final class ConnectClient: RelayLinkDelegate {
         }
         Console.headline(label, "Connect is running!")
         Console.detail(label, "SOCKS address: \(socks!.address)")
-        if let pump {
-            Console.detail(label, "Machine IP: \(pump.device.peerAddress)")
+        if pump != nil {
+            Console.detail(label, "Machine IP: \(machineAddress)")
         } else if config.useTun {
             Console.detail(label, "The virtual interface needs root or CAP_NET_ADMIN: there is no machine IP; use the SOCKS address.")
         }

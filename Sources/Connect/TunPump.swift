@@ -1,91 +1,148 @@
 import Console
+import PacketCapture
 import Transport
 import TunDevice
 import Wire
 
 /// Moves packets between the TUN interface and the tunnel: what local programs send to the machine
 /// IP goes out as DATAGRAM frames (channel 0), and packets from the share are written back.
-/// Backpressure: when the tunnel has no room, the TUN is not read until it drains, so the kernel's
-/// queue fills and TCP over the interface slows down instead of losing packets here.
+///
+/// Backpressure both ways. Towards the tunnel: when it has no room, the TUN is not read until it
+/// drains, so the kernel's queue fills and TCP over the interface slows down instead of losing
+/// packets here. Towards the TUN: a packet is written through at once (no copy); only when the
+/// device is full are packets copied into a bounded batch, written in order with the batched
+/// write when the fd becomes writable (beyond the batch they are dropped and counted).
 final class TunPump: IOHandler {
-    let device: TunDevice
+    private let device: any TunDevice
     private let loop: EventLoop
     private let capture: PacketCaptureFile?
-    private let batch: PacketBatch
-    private var next = 0                 // first packet of `batch` not yet sent
-    private weak var tunnel: TunnelConnection?
-    private var waiting = false          // for tunnel room
+    /// Read from the device, sent to the tunnel from `nextToSend` on.
+    private let inbound: PacketBatch
+    private var nextToSend = 0
+    /// From the tunnel, waiting for room in the device from `nextToWrite` on.
+    private let outbound: PacketBatch
+    private var nextToWrite = 0
+    private weak var tunnel: (any DatagramTunnel)?
+    private var waitingForTunnel = false
+    private var interest = IOInterest.read
     private(set) var droppedToTun = 0
 
-    init(device: TunDevice, loop: EventLoop, capture: PacketCaptureFile?) throws(SystemError) {
+    init(device: any TunDevice, loop: EventLoop, capture: PacketCaptureFile?, batchSize: Int = 32) throws(SystemError) {
         self.device = device
         self.loop = loop
         self.capture = capture
-        batch = PacketBatch(capacity: 32, maxPacketSize: device.mtu)
-        try loop.register(fd: device.fd, interest: IOInterest.read, handler: self)
+        inbound = PacketBatch(capacity: batchSize, maxPacketSize: device.mtu)
+        outbound = PacketBatch(capacity: batchSize, maxPacketSize: device.mtu)
+        try loop.register(fd: device.fd, interest: interest, handler: self)
     }
 
     /// The tunnel packets go into (a new one after a reconnect; nil while reconnecting).
-    func attach(_ tunnel: TunnelConnection?) {
+    func attach(_ tunnel: (any DatagramTunnel)?) {
         self.tunnel = tunnel
-        waiting = false
+        waitingForTunnel = false
         tunnel?.onDatagramRoom = { [weak self] in self?.resume() }
         resume()
     }
 
     func handleIO(events: UInt32) {
-        pump()
+        if events & IOInterest.write != 0 { writeWaiting() }
+        if events & ~IOInterest.write != 0 { pump() }
     }
 
+    // MARK: Device → tunnel
+
     private func pump() {
-        while !waiting {
-            if next == batch.count {
-                next = 0
+        while !waitingForTunnel {
+            if nextToSend == inbound.count {
+                nextToSend = 0
                 do {
-                    guard try device.read(into: batch) > 0 else { return }
+                    guard try device.read(into: inbound) > 0 else { return }
                 } catch {
+                    inbound.count = 0
                     Console.error("==> connect: reading the TUN interface failed: \(error)")
                     return
                 }
             }
             guard let tunnel, tunnel.isOpen else {
-                next = batch.count   // no tunnel: the packets are lost, as on an unplugged link
+                nextToSend = inbound.count   // no tunnel: the packets are lost, as on an unplugged link
                 continue
             }
-            while next < batch.count {
-                let packet = batch.packet(next)
+            while nextToSend < inbound.count {
+                let packet = inbound.packet(nextToSend)
                 guard tunnel.hasDatagramRoom(for: packet.count) else {
-                    waiting = true
+                    waitingForTunnel = true
                     tunnel.notifyWhenDatagramRoom()
-                    loop.modify(fd: device.fd, interest: IOInterest.none)
+                    updateInterest()
                     return
                 }
                 capture?.write(packet: packet)
                 tunnel.sendDatagram(channel: 0, packet)
-                next += 1
+                nextToSend += 1
             }
         }
     }
 
     private func resume() {
         guard device.isOpen else { return }
-        if waiting {
-            waiting = false
-            loop.modify(fd: device.fd, interest: IOInterest.read)
+        if waitingForTunnel {
+            waitingForTunnel = false
+            updateInterest()
         }
         pump()
     }
 
+    // MARK: Tunnel → device
+
     /// A packet from the share for local programs (the client already captured it).
     func deliver(_ packet: UnsafeRawBufferPointer) {
-        do {
-            if try !device.write(packet) { droppedToTun += 1 }
-        } catch {
-            droppedToTun += 1
+        guard device.isOpen else { return }
+        if nextToWrite == outbound.count {   // nothing waiting: write through
+            do {
+                if try device.write(packet) { return }
+            } catch {
+                droppedToTun += 1   // refused by the kernel (malformed, over the MTU)
+                return
+            }
+            outbound.count = 0
+            nextToWrite = 0
         }
+        // Behind packets that wait, or the device is full: keep it, in order, if there is room.
+        guard outbound.append(packet) else {
+            droppedToTun += 1
+            return
+        }
+        updateInterest()
+    }
+
+    /// The device has room again: write what waits, as one batch.
+    private func writeWaiting() {
+        do {
+            nextToWrite += try device.write(outbound, from: nextToWrite)
+        } catch {
+            Console.error("==> connect: writing to the TUN interface failed: \(error)")
+            droppedToTun += outbound.count - nextToWrite
+            nextToWrite = outbound.count
+        }
+        if nextToWrite == outbound.count {
+            outbound.count = 0
+            nextToWrite = 0
+        }
+        updateInterest()
+    }
+
+    // MARK: Readiness
+
+    /// Read while the tunnel has room; write-readiness while packets wait for the device.
+    private func updateInterest() {
+        let wanted = (waitingForTunnel ? IOInterest.none : IOInterest.read)
+            | (nextToWrite < outbound.count ? IOInterest.write : IOInterest.none)
+        guard wanted != interest, device.isOpen else { return }
+        interest = wanted
+        loop.modify(fd: device.fd, interest: wanted)
     }
 
     func close() {
+        guard device.isOpen else { return }
         loop.deregister(fd: device.fd)
         device.close()
     }

@@ -19,7 +19,7 @@ final class PacketQueue {
     var isEmpty: Bool { packetCount == 0 }
 
     /// Room for one packet of up to `n` bytes; write it, then `commit` its real length.
-    func reserve(_ n: Int) -> UnsafeMutableRawPointer {
+    func reserve(_ n: Int) -> UnsafeMutableRawBufferPointer {
         let needed = 4 + n
         if tail + needed > capacity {
             if head > 0 {
@@ -38,7 +38,7 @@ final class PacketQueue {
                 capacity = newCap
             }
         }
-        return storage + tail + 4
+        return UnsafeMutableRawBufferPointer(start: storage + tail + 4, count: n)
     }
 
     func commit(_ n: Int) {

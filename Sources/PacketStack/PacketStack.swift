@@ -266,12 +266,14 @@ public final class PacketStack {
 
     private func receiveTCP(_ ip: IPv4Header, _ body: UnsafeRawBufferPointer) -> Bool {
         let h: TCPHeader
-        do { h = try TCPHeader.parse(body) } catch { counters.malformed += 1; return false }
-        guard TCPHeader.verifyChecksum(body, source: ip.source, destination: ip.destination) else {
-            counters.badChecksum += 1
+        let payloadOffset: Int
+        do {
+            (h, payloadOffset) = try TCPHeader.parse(body, source: ip.source, destination: ip.destination)
+        } catch {
+            if error == .badChecksum { counters.badChecksum += 1 } else { counters.malformed += 1 }
             return false
         }
-        let payload = UnsafeRawBufferPointer(rebasing: body[h.headerLength...])
+        let payload = UnsafeRawBufferPointer(rebasing: body[payloadOffset...])
         let key = FlowKey(peer: ip.source.value, peerPort: h.sourcePort, port: h.destinationPort)
         let isSYN = h.flags.contains(.syn) && !h.flags.contains(.ack) && !h.flags.contains(.rst)
         if let c = tcpByKey[key] {
@@ -337,16 +339,22 @@ public final class PacketStack {
     }
 
     /// Queues an IPv4 packet of `payloadLength` bytes to `destination`: `fill` writes the payload
-    /// (the IP header is written here). Returns false if the packet was not queued.
+    /// into the buffer it is given, exactly `payloadLength` bytes (the IP header is written here).
+    /// Returns false if the packet was not queued.
     @discardableResult
     func emitIP(to destination: IPv4Address, protocolNumber: UInt8, payloadLength: Int,
-                _ fill: (UnsafeMutableRawPointer) -> Void) -> Bool {
+                _ fill: (UnsafeMutableRawBufferPointer) throws(IPPacketError) -> Void) -> Bool {
         let total = 20 + payloadLength
         guard total <= 65535 else { return false }
-        let p = queue.reserve(total)
-        IPv4Header(source: machine, destination: destination, protocolNumber: protocolNumber, payloadLength: payloadLength,
-                   identification: nextIPID()).emit(into: p)
-        fill(p + 20)
+        let packet = queue.reserve(total)
+        let ip = IPv4Header(source: machine, destination: destination, protocolNumber: protocolNumber,
+                            payloadLength: payloadLength, identification: nextIPID())
+        do {
+            try fill(UnsafeMutableRawBufferPointer(rebasing: packet[20...]))
+            try ip.emit(into: packet)
+        } catch {
+            preconditionFailure("a packet did not fit the queue space reserved for it: \(error)")
+        }
         queue.commit(total)
         return true
     }
@@ -354,10 +362,8 @@ public final class PacketStack {
     /// A header-only segment (SYN-ACK, RST) to the flow's peer.
     func emitTCP(header h: TCPHeader, to key: FlowKey) {
         let peer = IPv4Address(value: key.peer)
-        let len = h.emittedLength
-        emitIP(to: peer, protocolNumber: IPv4Header.protocolTCP, payloadLength: len) { p in
-            h.emit(into: p)
-            TCPHeader.fillChecksum(p, length: len, source: machine, destination: peer)
+        emitIP(to: peer, protocolNumber: IPv4Header.protocolTCP, payloadLength: h.headerLength) { segment throws(IPPacketError) in
+            try h.emit(into: segment, source: machine, destination: peer)
         }
     }
 
@@ -367,10 +373,9 @@ public final class PacketStack {
         let peer = IPv4Address(value: key.peer)
         let h = TCPHeader(sourcePort: key.port, destinationPort: key.peerPort, sequenceNumber: seq,
                           acknowledgmentNumber: ack, flags: flags, window: window)
-        emitIP(to: peer, protocolNumber: IPv4Header.protocolTCP, payloadLength: 20 + count) { p in
-            h.emit(into: p)
-            if count > 0 { ring.copy(from: offset, count: count, to: p + 20) }
-            TCPHeader.fillChecksum(p, length: 20 + count, source: machine, destination: peer)
+        emitIP(to: peer, protocolNumber: IPv4Header.protocolTCP, payloadLength: 20 + count) { segment throws(IPPacketError) in
+            if count > 0 { ring.copy(from: offset, count: count, to: UnsafeMutableRawBufferPointer(rebasing: segment[20...])) }
+            try h.emit(into: segment, source: machine, destination: peer)
         }
     }
 }

@@ -92,13 +92,13 @@ public enum MachineAddressAllocator {
     /// so two `vshare connect`s starting together cannot pick the same machine IP.
     public static func openDevice(requested: IPv4Address = defaultMachineAddress, name: String = "vshare%d",
                                   mtu: Int = 65535,
-                                  lockPaths: [String] = AllocationLock.defaultPaths) throws(TunError) -> TunDevice {
-        try AllocationLock.holding(paths: lockPaths) { () throws(TunError) -> TunDevice in
+                                  lockPaths: [String] = AllocationLock.defaultPaths) throws(TunError) -> LinuxTun {
+        try AllocationLock.holding(paths: lockPaths) { () throws(TunError) -> LinuxTun in
             let inUse = try AddressesInUse.onThisHost()
             guard let choice = choose(requested: requested, inUse: inUse) else {
                 throw .noFreeAddress(network: "\(requested.withLastOctet(0))/24")
             }
-            return try TunDevice.open(name: name, localAddress: choice.local, peerAddress: choice.machine, mtu: mtu)
+            return try LinuxTun.open(name: name, localAddress: choice.local, peerAddress: choice.machine, mtu: mtu)
         }
     }
 }

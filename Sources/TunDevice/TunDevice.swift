@@ -1,129 +1,31 @@
-// Linux TUN device: open and configure an interface that owns the machine IP, then move
-// packets in batches. The event loop that polls `fd` lives elsewhere (Connect).
-import CShims
-import Glibc
-import Wire
+// What the connect side needs from a TUN interface, as a protocol so the packet pump can be
+// tested against `FakeTun` (TunDeviceTesting) and a later offload-capable device can slot in.
 
-/// A layer-3 TUN interface (IFF_TUN|IFF_NO_PI: every read and write is one bare IP packet).
-/// The one owner of its file descriptor. The interface is not persistent: closing the fd
-/// makes the kernel delete it together with its address and its route.
-///
-/// Batched like wireguard-go's `tun.Device` (`Read(bufs, sizes)`, `Write(bufs)`) so that
-/// offloads (IFF_VNET_HDR with TSO/GSO super-packets) can come later without changing
-/// callers. Not thread-safe: one event loop owns a device.
-public final class TunDevice {
-    /// The non-blocking descriptor, for epoll registration; -1 after `close()`.
-    public private(set) var fd: Int32
-    /// The kernel's name for the interface ("vshare0" for the template "vshare%d").
-    public let name: String
-    public let localAddress: IPv4Address
-    public let peerAddress: IPv4Address
-    public let mtu: Int
-    /// Packets the kernel refused during batch writes (malformed or over the MTU); dropped, not retried.
-    public private(set) var rejectedPackets = 0
+/// A layer-3 packet device: every read and write is one bare IP packet. Batched like
+/// wireguard-go's `tun.Device` (`Read(bufs, sizes)`, `Write(bufs)`), so offloads (IFF_VNET_HDR
+/// super-packets split on read, coalesced on write) can come later without changing callers.
+/// Not thread-safe: one event loop owns a device.
+public protocol TunDevice: AnyObject {
+    /// The non-blocking descriptor for epoll: readable when packets wait, writable when a
+    /// refused write may be retried. -1 after `close()`.
+    var fd: Int32 { get }
+    /// The largest packet the device carries; read batches need buffers at least this large.
+    var mtu: Int { get }
+    var isOpen: Bool { get }
 
-    private init(fd: Int32, name: String, localAddress: IPv4Address, peerAddress: IPv4Address, mtu: Int) {
-        self.fd = fd
-        self.name = name
-        self.localAddress = localAddress
-        self.peerAddress = peerAddress
-        self.mtu = mtu
-    }
-
-    deinit { close() }
-
-    public var isOpen: Bool { fd >= 0 }
-
-    public func close() {
-        if fd >= 0 { Glibc.close(fd); fd = -1 }
-    }
-
-    /// Creates and configures the interface in the calling thread's network namespace:
-    /// `localAddress` on our side, `peerAddress` (the machine IP) as the point-to-point peer
-    /// with a /32 mask, the MTU, and up. The kernel then routes `peerAddress` into this
-    /// interface, so whatever local programs send to the machine IP arrives on `fd`.
-    public static func open(name: String = "vshare%d", localAddress: IPv4Address, peerAddress: IPv4Address,
-                            mtu: Int = 65535) throws(TunError) -> TunDevice {
-        // IFNAMSIZ is 16 including the terminator.
-        guard !name.isEmpty, name.utf8.count < 16, !name.utf8.contains(0) else { throw .invalidName(name) }
-        let fd = Glibc.open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC)
-        guard fd >= 0 else { throw TunError.from("open /dev/net/tun", openingDriver: true) }
-
-        var chosen = [CChar](repeating: 0, count: 16)
-        // extraFlags stays 0 until the offload work: IFF_VNET_HDR would put a virtio_net_hdr
-        // in front of every packet, which PacketBatch's headroom is ready to take.
-        let extraFlags: Int32 = 0
-        if vshare_tun_attach(fd, name, extraFlags, &chosen) != 0 {
-            let failure = errno
-            Glibc.close(fd)
-            if failure == EBUSY || failure == EEXIST { throw .nameInUse(name) }
-            if failure == EINVAL { throw .invalidName(name) }
-            throw TunError.from("TUNSETIFF \(name)", errno: failure)
-        }
-        let device = TunDevice(fd: fd, name: String(decoding: chosen.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) },
-                                                    as: UTF8.self),
-                               localAddress: localAddress, peerAddress: peerAddress, mtu: mtu)
-        // On failure `device` is released here and deinit closes the fd, removing the interface.
-        try InterfaceControl().configure(device.name, local: localAddress, peer: peerAddress, mtu: mtu)
-        return device
-    }
-
-    // MARK: Reading
-
-    /// Reads packets into `batch` until the kernel has none left (EAGAIN) or the batch is full.
-    /// Sets `batch.count` and `batch.sizes`; returns the count (0: nothing pending, wait for
-    /// EPOLLIN). An error after some packets were read is reported by the next call.
-    @discardableResult
-    public func read(into batch: PacketBatch) throws(TunError) -> Int {
-        batch.count = 0
-        while batch.count < batch.capacity {
-            let space = batch.packetSpace(batch.count)
-            let n = Glibc.read(fd, space.baseAddress, space.count)
-            if n > 0 {
-                batch.sizes[batch.count] = n
-                batch.count += 1
-                continue
-            }
-            if n == 0 { break }
-            let failure = errno
-            if failure == EINTR { continue }
-            if failure == EAGAIN || failure == EWOULDBLOCK || batch.count > 0 { break }
-            throw TunError.from("read \(name)", errno: failure)
-        }
-        return batch.count
-    }
-
-    // MARK: Writing
-
-    /// Writes one IP packet. False when the kernel queue is full (EAGAIN: retry on EPOLLOUT).
-    /// Throws `.packetRejected` for a packet the kernel refuses (not IPv4/IPv6, over the MTU).
-    public func write(_ packet: UnsafeRawBufferPointer) throws(TunError) -> Bool {
-        while true {
-            let n = Glibc.write(fd, packet.baseAddress, packet.count)
-            if n >= 0 { return true }
-            let failure = errno
-            switch failure {
-            case EINTR: continue
-            case EAGAIN, EWOULDBLOCK: return false
-            case EINVAL, EMSGSIZE, EFAULT: throw .packetRejected(errno: failure)
-            default: throw TunError.from("write \(name)", errno: failure)
-            }
-        }
-    }
+    /// Reads waiting packets into `batch` (setting `count` and `sizes`) until none are left or
+    /// the batch is full. Returns the count; 0 means nothing waits (wait for readability).
+    func read(into batch: PacketBatch) throws(TunError) -> Int
 
     /// Writes `batch`'s packets from index `start` on. Returns how many were taken (written, or
-    /// rejected by the kernel and counted in `rejectedPackets`); fewer than `batch.count - start`
-    /// means EAGAIN: resume from `start + result` on EPOLLOUT.
-    public func write(_ batch: PacketBatch, from start: Int = 0) throws(TunError) -> Int {
-        var i = start
-        while i < batch.count {
-            do {
-                if try !write(batch.packet(i)) { break }
-            } catch .packetRejected {
-                rejectedPackets += 1   // one bad packet from the tunnel must not stall the rest
-            }
-            i += 1
-        }
-        return i - start
-    }
+    /// refused as malformed and dropped); fewer than `batch.count - start` means the device is
+    /// full: resume from `start + result` when the fd is writable.
+    func write(_ batch: PacketBatch, from start: Int) throws(TunError) -> Int
+
+    /// Writes one packet without copying it into a batch. False when the device is full.
+    /// Throws `.packetRejected` for a packet the device refuses.
+    func write(_ packet: UnsafeRawBufferPointer) throws(TunError) -> Bool
+
+    /// Idempotent; the device and (for a kernel interface) its address and route go away.
+    func close()
 }

@@ -20,27 +20,24 @@ struct Out {
 /// Plays the peer (the connect side's kernel) against a stack, in memory.
 final class Harness {
     let stack: PacketStack
-    let peer = Fixtures.peer
-    let machine = Fixtures.machine
+    let peer = KernelPackets.peer
+    let machine = KernelPackets.machine
     var now = 0.0
     var config: PacketStackConfig
 
     init(seed: UInt64 = 1, _ configure: (inout PacketStackConfig) -> Void = { _ in }) {
-        var c = PacketStackConfig(machineAddress: Fixtures.machine)
+        var c = PacketStackConfig(machineAddress: KernelPackets.machine)
         configure(&c)
         config = c
         stack = PacketStack(config: c, random: SplitMix(seed: seed))
     }
 
     static func tcpPacket(from src: IPv4Address, to dst: IPv4Address, _ h: TCPHeader, payload: [UInt8] = []) -> [UInt8] {
-        let tcpLen = h.emittedLength + payload.count
-        var b = [UInt8](repeating: 0, count: 20 + tcpLen)
+        let tcpLen = h.headerLength + payload.count
+        var b = [UInt8](repeating: 0, count: 20 + h.headerLength) + payload
         b.withUnsafeMutableBytes { p in
-            let base = p.baseAddress!
-            IPv4Header(source: src, destination: dst, protocolNumber: 6, payloadLength: tcpLen).emit(into: base)
-            h.emit(into: base + 20)
-            payload.withUnsafeBytes { if $0.count > 0 { (base + 20 + h.emittedLength).copyMemory(from: $0.baseAddress!, byteCount: $0.count) } }
-            TCPHeader.fillChecksum(base + 20, length: tcpLen, source: src, destination: dst)
+            try! IPv4Header(source: src, destination: dst, protocolNumber: 6, payloadLength: tcpLen).emit(into: p)
+            try! h.emit(into: UnsafeMutableRawBufferPointer(rebasing: p[20...]), source: src, destination: dst)
         }
         return b
     }
@@ -78,14 +75,13 @@ final class Harness {
             var o = Out(ip: ip, payload: [], raw: raw)
             switch ip.protocolNumber {
             case 6:
-                XCTAssertTrue(TCPHeader.verifyChecksum(body, source: ip.source, destination: ip.destination), "TCP checksum", file: file, line: line)
-                let h = try! TCPHeader.parse(body)
+                let (h, payloadOffset) = try! TCPHeader.parse(body, source: ip.source, destination: ip.destination)
                 o.tcp = h
-                o.payload = Array(body[h.headerLength...])
+                o.payload = Array(body[payloadOffset...])
             case 17:
                 let parsed = UDPPacket.parse(p)
                 XCTAssertNotNil(parsed, file: file, line: line)
-                o.udp = try! UDPHeader.parse(body)
+                o.udp = try! UDPHeader.parse(body, source: ip.source, destination: ip.destination)
                 o.payload = Array(body[8...])
             case 1:
                 o.icmp = try! ICMPv4Header.parse(body)

@@ -1,3 +1,4 @@
+import TestSupport
 import Wire
 import XCTest
 @testable import PacketStack
@@ -9,7 +10,7 @@ final class TCPHandshakeTests: XCTestCase {
         XCTAssertEqual(synAck.tcp!.maxSegmentSize, 65495)            // mtu 65535 - 40
         XCTAssertEqual(synAck.tcp!.windowScale, 7)                   // 65535 << 7 ≥ 4 MiB
         XCTAssertEqual(synAck.tcp!.window, 65535)                    // SYN windows are never scaled
-        XCTAssertEqual(synAck.ip.source, Fixtures.machine)
+        XCTAssertEqual(synAck.ip.source, KernelPackets.machine)
         XCTAssertEqual(h.stack.flowCount, 1)
         // The stack sends with the peer's MSS.
         XCTAssertEqual(h.write(flow, bytes(4000, seed: 1)), 4000)
@@ -30,7 +31,7 @@ final class TCPHandshakeTests: XCTestCase {
 
     func testKernelSYNFixtureOpensFlow() {
         let h = Harness()
-        h.send(Fixtures.syn)
+        h.send(KernelPackets.syn)
         XCTAssertEqual(h.events(), [.tcpConnect(1, port: 8080)])
         h.stack.tcpConnected(1, now: 0)
         let synAck = h.output()[0]
@@ -468,21 +469,21 @@ final class TCPDemuxTests: XCTestCase {
 
     func testFragmentsBadChecksumsAndGarbageAreCounted() {
         let h = Harness()
-        var frag = Fixtures.udp
+        var frag = KernelPackets.udp
         frag[6] = 0x20   // MF set
         frag[10] = 0; frag[11] = 0
-        let c = frag.withUnsafeBytes { Checksum.finish(Checksum.sum(UnsafeRawBufferPointer(rebasing: $0[0..<20]))) }
+        let c = frag.withUnsafeBytes { InternetChecksum.finish(InternetChecksum.sum(UnsafeRawBufferPointer(rebasing: $0[0..<20]))) }
         frag[10] = UInt8(c >> 8); frag[11] = UInt8(c & 0xFF)
         h.send(frag)
-        var bad = Fixtures.data
+        var bad = KernelPackets.data
         bad[45] ^= 0x55
         h.send(bad)
         h.send([0x45, 0, 0])
         h.send([])
-        var proto = Fixtures.udp
+        var proto = KernelPackets.udp
         proto[9] = 47
         proto[10] = 0; proto[11] = 0
-        let c2 = proto.withUnsafeBytes { Checksum.finish(Checksum.sum(UnsafeRawBufferPointer(rebasing: $0[0..<20]))) }
+        let c2 = proto.withUnsafeBytes { InternetChecksum.finish(InternetChecksum.sum(UnsafeRawBufferPointer(rebasing: $0[0..<20]))) }
         proto[10] = UInt8(c2 >> 8); proto[11] = UInt8(c2 & 0xFF)
         h.send(proto)
         let k = h.stack.counters
@@ -498,17 +499,17 @@ final class TCPDemuxTests: XCTestCase {
 final class UDPAndICMPTests: XCTestCase {
     func testUDPFlowReplyAndIdleExpiry() {
         let h = Harness()
-        h.send(Fixtures.udp)
+        h.send(KernelPackets.udp)
         XCTAssertEqual(h.events(), [.udpFlowOpened(1, port: 5353), .udpReceived(1, payload: Array("udp payload!".utf8))])
-        h.send(Fixtures.udp)
+        h.send(KernelPackets.udp)
         XCTAssertEqual(h.events(), [.udpReceived(1, payload: Array("udp payload!".utf8))])
         Array("answer".utf8).withUnsafeBytes { h.stack.sendUDP(1, $0, now: 1) }
         let out = h.output()
         XCTAssertEqual(out.count, 1)
         let parsed = out[0].raw.withUnsafeBytes { UDPPacket.parse($0) }!
-        XCTAssertEqual(parsed.source, Fixtures.machine)
+        XCTAssertEqual(parsed.source, KernelPackets.machine)
         XCTAssertEqual(parsed.sourcePort, 5353)
-        XCTAssertEqual(parsed.destination, Fixtures.peer)
+        XCTAssertEqual(parsed.destination, KernelPackets.peer)
         XCTAssertEqual(parsed.destinationPort, 40000)
         XCTAssertEqual(Array(out[0].raw[parsed.payload]), Array("answer".utf8))
         XCTAssertEqual(h.stack.nextDeadline, 61, "the reply at t=1 kept it alive")
@@ -517,34 +518,34 @@ final class UDPAndICMPTests: XCTestCase {
         h.stack.advance(now: 61)
         XCTAssertEqual(h.events(), [.udpFlowExpired(1)])
         XCTAssertEqual(h.stack.flowCount, 0)
-        h.send(Fixtures.udp)
+        h.send(KernelPackets.udp)
         XCTAssertEqual(h.events().first, .udpFlowOpened(2, port: 5353), "flow ids are never reused")
     }
 
     func testUDPUnreachable() {
         let h = Harness()
-        h.send(Fixtures.udp)
+        h.send(KernelPackets.udp)
         _ = h.events()
         h.stack.udpUnreachable(1)
         let out = h.output()
         XCTAssertEqual(out.count, 1)
         XCTAssertEqual(out[0].icmp?.type, 3)
         XCTAssertEqual(out[0].icmp?.code, 3)
-        XCTAssertEqual(out[0].ip.destination, Fixtures.peer)
-        XCTAssertEqual(out[0].payload, Array(Fixtures.udp[0..<28]), "quotes the IP header + 8 bytes")
+        XCTAssertEqual(out[0].ip.destination, KernelPackets.peer)
+        XCTAssertEqual(out[0].payload, Array(KernelPackets.udp[0..<28]), "quotes the IP header + 8 bytes")
     }
 
     func testPingIsAnswered() {
         let h = Harness()
-        h.send(Fixtures.icmpEcho)
+        h.send(KernelPackets.icmpEcho)
         let out = h.output()
         XCTAssertEqual(out.count, 1)
         XCTAssertEqual(out[0].icmp?.type, 0)
         XCTAssertEqual(out[0].icmp?.identifier, 0x0432)
         XCTAssertEqual(out[0].icmp?.sequence, 7)
-        XCTAssertEqual(out[0].payload, Array(Fixtures.icmpEcho[28...]))
-        XCTAssertEqual(out[0].ip.source, Fixtures.machine)
-        XCTAssertEqual(out[0].ip.destination, Fixtures.peer)
+        XCTAssertEqual(out[0].payload, Array(KernelPackets.icmpEcho[28...]))
+        XCTAssertEqual(out[0].ip.source, KernelPackets.machine)
+        XCTAssertEqual(out[0].ip.destination, KernelPackets.peer)
         XCTAssertEqual(h.events(), [])
     }
 }

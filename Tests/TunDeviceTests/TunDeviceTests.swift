@@ -13,7 +13,7 @@ final class TunDeviceTests: XCTestCase {
         try requireRoot()
         let (local, machine) = (self.local, self.machine)
         try inFreshNetworkNamespace {
-            let device = try TunDevice.open(localAddress: local, peerAddress: machine, mtu: 9000)
+            let device = try LinuxTun.open(localAddress: local, peerAddress: machine, mtu: 9000)
             XCTAssertTrue(device.name.hasPrefix("vshare"), device.name)
             XCTAssertGreaterThanOrEqual(device.fd, 0)
             let state = try InterfaceState.read(device.name)
@@ -37,13 +37,13 @@ final class TunDeviceTests: XCTestCase {
         try requireRoot()
         let (local, machine) = (self.local, self.machine)
         try inFreshNetworkNamespace {
-            let device = try TunDevice.open(localAddress: local, peerAddress: machine)
+            let device = try LinuxTun.open(localAddress: local, peerAddress: machine)
             // As if the machine pinged us: machine → local, written into the TUN.
             let request = ICMPEcho.packet(from: machine, to: local, type: 8, identifier: 0x5653, sequence: 7,
                                           payload: Array("vshare".utf8))
             XCTAssertTrue(try request.withUnsafeBytes { bytes throws(TunError) in try device.write(bytes) })
 
-            let batch = PacketBatch(capacity: 8, maxPacketSize: device.mtu, headroom: 16)
+            let batch = PacketBatch(capacity: 8, maxPacketSize: device.mtu)
             var reply: ICMPEcho?
             let deadline = Date().addingTimeInterval(3)
             while reply == nil && Date() < deadline {
@@ -66,7 +66,7 @@ final class TunDeviceTests: XCTestCase {
         try requireRoot()
         let (local, machine) = (self.local, self.machine)
         try inFreshNetworkNamespace {
-            let device = try TunDevice.open(localAddress: local, peerAddress: machine)
+            let device = try LinuxTun.open(localAddress: local, peerAddress: machine)
             let out = PacketBatch(capacity: 4, maxPacketSize: 1500)
             for seq in 1...4 {
                 let p = ICMPEcho.packet(from: machine, to: local, type: 8, identifier: 1, sequence: UInt16(seq), payload: [])
@@ -99,7 +99,7 @@ final class TunDeviceTests: XCTestCase {
         try requireRoot()
         let (local, machine) = (self.local, self.machine)
         try inFreshNetworkNamespace {
-            let device = try TunDevice.open(localAddress: local, peerAddress: machine)
+            let device = try LinuxTun.open(localAddress: local, peerAddress: machine)
             let name = device.name
             XCTAssertNotEqual(if_nametoindex(name), 0)
             device.close()
@@ -116,12 +116,12 @@ final class TunDeviceTests: XCTestCase {
         try requireRoot()
         let (local, machine) = (self.local, self.machine)
         try inFreshNetworkNamespace {
-            let a = try TunDevice.open(localAddress: local, peerAddress: machine)
-            let b = try TunDevice.open(localAddress: local, peerAddress: machine.withLastOctet(3))
+            let a = try LinuxTun.open(localAddress: local, peerAddress: machine)
+            let b = try LinuxTun.open(localAddress: local, peerAddress: machine.withLastOctet(3))
             XCTAssertNotEqual(a.name, b.name)
-            let named = try TunDevice.open(name: "vs-test", localAddress: local, peerAddress: machine.withLastOctet(4))
+            let named = try LinuxTun.open(name: "vs-test", localAddress: local, peerAddress: machine.withLastOctet(4))
             XCTAssertEqual(named.name, "vs-test")
-            XCTAssertThrowsError(try TunDevice.open(name: "a-name-that-is-far-too-long", localAddress: local,
+            XCTAssertThrowsError(try LinuxTun.open(name: "a-name-that-is-far-too-long", localAddress: local,
                                                     peerAddress: machine)) { error in
                 XCTAssertEqual(error as? TunError, .invalidName("a-name-that-is-far-too-long"))
             }
@@ -164,16 +164,35 @@ func hostRoutes() -> [HostRoute] {
     }
 }
 
-/// Output of a tool, or nil when it is not installed.
+/// Output of a tool, or nil when it is not installed. posix_spawn and waitpid rather than
+/// Foundation's Process: this runs on a thread inside a private network namespace, and Process
+/// set up its child-watching machinery from such a thread once, after which later Process runs
+/// in other tests (openssl in IdentityTests) never saw their children exit and hung.
 func runTool(_ path: String, _ arguments: [String]) throws -> String? {
-    guard FileManager.default.isExecutableFile(atPath: path) else { return nil }
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: path)
-    process.arguments = arguments
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()   // before waiting: the pipe may fill
-    process.waitUntilExit()
-    return String(decoding: data, as: UTF8.self)
+    guard access(path, X_OK) == 0 else { return nil }
+    var pipeFDs: [Int32] = [0, 0]
+    guard pipe(&pipeFDs) == 0 else { throw TestFailure("pipe: \(String(cString: strerror(errno)))") }
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_adddup2(&actions, pipeFDs[1], 1)
+    posix_spawn_file_actions_addclose(&actions, pipeFDs[0])
+    let argv: [UnsafeMutablePointer<CChar>?] = ([path] + arguments).map { strdup($0) } + [nil]
+    defer { argv.forEach { free($0) } }
+    var pid: pid_t = 0
+    let rc = posix_spawn(&pid, path, &actions, nil, argv, environ)
+    close(pipeFDs[1])
+    defer { close(pipeFDs[0]) }
+    guard rc == 0 else { throw TestFailure("posix_spawn \(path): \(String(cString: strerror(rc)))") }
+    var output: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 4096)
+    while true {   // read to the end before waiting: the pipe may fill
+        let n = chunk.withUnsafeMutableBytes { read(pipeFDs[0], $0.baseAddress, $0.count) }
+        if n > 0 { output += chunk[0..<n]; continue }
+        if n < 0 && errno == EINTR { continue }
+        break
+    }
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    return String(decoding: output, as: UTF8.self)
 }

@@ -1,5 +1,4 @@
-import PacketStack
-import TunDevice
+import PacketCapture
 import Transport
 import Wire
 
@@ -67,13 +66,16 @@ final class SOCKS5Server {
 
     func unregister(port: UInt16) { associations[port] = nil }
 
-    /// Takes a packet from the share if it answers a SOCKS UDP association.
+    /// Takes a packet from the share if it is addressed to the SOCKS UDP source address: a reply
+    /// for an association is delivered, anything else for that address (an ICMP error, a reply
+    /// to a closed association) is dropped here rather than written to the TUN.
     func claims(_ packet: UnsafeRawBufferPointer) -> Bool {
-        guard packet.count >= 20, packet[0] >> 4 == 4,
-              IPv4Address(packet.bigEndianUInt32(at: 16))
-                == Self.udpSourceAddress else { return false }
-        if let udp = UDPPacket.parse(packet), let association = associations[udp.destinationPort] {
-            association.deliver(fromPort: udp.sourcePort, payload: UnsafeRawBufferPointer(rebasing: packet[udp.payload]))
+        guard let ip = try? IPv4Header.parse(packet), ip.destination == Self.udpSourceAddress else { return false }
+        guard ip.protocolNumber == IPv4Header.protocolUDP, !ip.isFragment else { return true }
+        let datagram = UnsafeRawBufferPointer(rebasing: packet[ip.payloadRange])
+        if let udp = try? UDPHeader.parse(datagram, source: ip.source, destination: ip.destination),
+           let association = associations[udp.destinationPort] {
+            association.deliver(fromPort: udp.sourcePort, payload: UnsafeRawBufferPointer(rebasing: datagram[udp.payloadRange]))
         }
         return true
     }

@@ -1,4 +1,3 @@
-import PacketStack
 import Transport
 import Wire
 
@@ -18,7 +17,11 @@ final class SOCKSUDPAssociation: IOHandler {
     let boundPort: UInt16
     private var port: UInt16 = 0
     private var closed = false
+    /// Datagrams from the client are received at `UDPPacket.headerLength`, so the IPv4/UDP headers
+    /// can be written over the SOCKS header in front of the payload: no copy per datagram.
     private let buffer: UnsafeMutableRawBufferPointer
+    /// Replies for the client (SOCKS header + payload), reused.
+    private var reply: [UInt8] = []
 
     private final class ControlWatcher: IOHandler {
         weak var association: SOCKSUDPAssociation?
@@ -36,7 +39,7 @@ final class SOCKSUDPAssociation: IOHandler {
         clientHost = client?.host
         boundAddress = boundIP
         boundPort = bound.port
-        buffer = .allocate(byteCount: 65536, alignment: 16)
+        buffer = .allocate(byteCount: UDPPacket.headerLength + 65536, alignment: 16)
     }
 
     deinit { buffer.deallocate() }
@@ -57,31 +60,32 @@ final class SOCKSUDPAssociation: IOHandler {
     func handleIO(events: UInt32) {
         var count = 0
         while !closed && count < 64 {
-            guard let (n, from) = try? udp.receiveFrom(into: buffer) else { return }
+            let space = UnsafeMutableRawBufferPointer(rebasing: buffer[UDPPacket.headerLength...])
+            guard let (n, from) = try? udp.receiveFrom(into: space) else { return }
             count += 1
             if clientUDP == nil, from.host == clientHost { clientUDP = from }
             guard from == clientUDP else { continue }   // only the client that asked
-            let datagram = UnsafeRawBufferPointer(rebasing: buffer[0..<n])
+            let datagram = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(space)[0..<n])
             guard let (header, offset) = try? SOCKS5UDPHeader.parse(datagram), server.allows(header.address),
                   let tunnel = server.tunnel else { continue }
-            let packet = UDPPacket.build(source: SOCKS5Server.udpSourceAddress, sourcePort: port,
-                                         destination: server.machineAddress, destinationPort: header.port,
-                                         payload: UnsafeRawBufferPointer(rebasing: datagram[offset...]))
-            packet.withUnsafeBytes {
-                server.capture?.write(packet: $0)
-                _ = tunnel.sendDatagram(channel: 0, $0)
-            }
+            // The packet ends where the datagram ends and starts 28 bytes before its payload.
+            let packet = UnsafeMutableRawBufferPointer(rebasing: buffer[offset..<(UDPPacket.headerLength + n)])
+            guard let length = try? UDPPacket.emit(into: packet, source: SOCKS5Server.udpSourceAddress, sourcePort: port,
+                                                   destination: server.machineAddress, destinationPort: header.port,
+                                                   payloadLength: n - offset) else { continue }
+            let bytes = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(packet)[0..<length])
+            server.capture?.write(packet: bytes)
+            tunnel.sendDatagram(channel: 0, bytes)
         }
     }
 
     /// A reply from the machine's `fromPort`, for the client.
     func deliver(fromPort: UInt16, payload: UnsafeRawBufferPointer) {
         guard let clientUDP, !closed else { return }
-        var out: [UInt8] = []
-        out.reserveCapacity(10 + payload.count)
-        SOCKS5UDPHeader(address: .ipv4(server.machineAddress), port: fromPort).encode(into: &out)
-        out.append(contentsOf: payload)
-        _ = out.withUnsafeBytes { try? udp.send($0, to: clientUDP) }
+        reply.removeAll(keepingCapacity: true)
+        SOCKS5UDPHeader(address: .ipv4(server.machineAddress), port: fromPort).encode(into: &reply)
+        reply.append(contentsOf: payload)
+        _ = reply.withUnsafeBytes { try? udp.send($0, to: clientUDP) }
     }
 
     /// The control connection said something or closed: the association ends with it.

@@ -1,3 +1,5 @@
+import Wire
+
 /// ICMP for the machine address: echo requests are answered with an echo reply carrying the
 /// same identifier, sequence number and data; every other ICMP message is dropped (counted
 /// as unsupported: the stack sends nothing that could provoke one it needs to act on).
@@ -19,9 +21,9 @@ extension PacketStack {
             return true   // accepted, but the answer was dropped (counted as an output drop)
         }
         let data = UnsafeRawBufferPointer(rebasing: message[8...])
-        emitIP(to: ip.source, protocolNumber: IPv4Header.protocolICMP, payloadLength: message.count) { p in
-            if data.count > 0 { (p + 8).copyMemory(from: data.baseAddress!, byteCount: data.count) }
-            ICMPv4Header(type: ICMPv4Header.echoReply, code: 0, rest: h.rest).emit(into: p, length: message.count)
+        emitIP(to: ip.source, protocolNumber: IPv4Header.protocolICMP, payloadLength: message.count) { reply throws(IPPacketError) in
+            UnsafeMutableRawBufferPointer(rebasing: reply[8...]).copyMemory(from: data)
+            try ICMPv4Header(type: ICMPv4Header.echoReply, code: 0, rest: h.rest).emit(into: reply)
         }
         return true
     }

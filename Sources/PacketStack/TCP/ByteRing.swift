@@ -81,11 +81,12 @@ final class ByteRing {
         if extent == 0 { head = 0 }
     }
 
-    /// Copies `n` readable bytes starting `offset` after the head into `dst`.
-    func copy(from offset: Int, count n: Int, to dst: UnsafeMutableRawPointer) {
+    /// Copies `n` readable bytes starting `offset` after the head to the start of `dst`.
+    func copy(from offset: Int, count n: Int, to dst: UnsafeMutableRawBufferPointer) {
         precondition(offset >= 0 && offset + n <= count, "ByteRing copy beyond count")
-        guard n > 0, let base = storage else { return }
-        copyOut(from: offset, count: n, to: dst, base: base)
+        precondition(n <= dst.count, "ByteRing copy beyond the destination")
+        guard n > 0, let base = storage, let out = dst.baseAddress else { return }
+        copyOut(from: offset, count: n, to: out, base: base)
     }
 
     /// The first contiguous run of readable bytes (empty if none).

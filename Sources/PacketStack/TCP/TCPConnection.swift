@@ -1,3 +1,5 @@
+import Wire
+
 /// One TCP flow terminated by the stack: the RFC 9293 state machine with RFC 5961 RST/SYN/ACK
 /// checks, window scaling (RFC 7323), RFC 6298 retransmission, NewReno, out-of-order
 /// reassembly in place, zero-window probing and half-close in both directions.
@@ -87,7 +89,7 @@ final class TCPConnection {
         mss = max(64, min(Int(syn.maxSegmentSize ?? 536), advertisedMSS))
         peerOfferedScaling = syn.windowScale != nil
         if let peerShift = syn.windowScale {
-            sndScale = peerShift
+            sndScale = min(peerShift, 14)   // RFC 7323 §2.3: larger shifts are treated as 14
             var shift: UInt8 = 0
             while shift < 14 && (65535 << Int(shift)) < rcv.limit { shift += 1 }
             rcvScale = shift

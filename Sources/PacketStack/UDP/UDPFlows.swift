@@ -19,10 +19,10 @@ final class UDPFlow {
 extension PacketStack {
     func receiveUDP(_ ip: IPv4Header, _ body: UnsafeRawBufferPointer, packet: UnsafeRawBufferPointer) -> Bool {
         let h: UDPHeader
-        do { h = try UDPHeader.parse(body) } catch { counters.malformed += 1; return false }
-        let datagram = UnsafeRawBufferPointer(rebasing: body[0..<h.length])
-        guard UDPHeader.verifyChecksum(datagram, source: ip.source, destination: ip.destination) else {
-            counters.badChecksum += 1
+        do {
+            h = try UDPHeader.parse(body, source: ip.source, destination: ip.destination)
+        } catch {
+            if error == .badChecksum { counters.badChecksum += 1 } else { counters.malformed += 1 }
             return false
         }
         guard h.sourcePort != 0, h.destinationPort != 0 else { counters.malformed += 1; return false }
@@ -44,7 +44,7 @@ extension PacketStack {
         let quoteLength = ip.headerLength + 8
         if flow.quote.count != quoteLength { flow.quote = [UInt8](repeating: 0, count: quoteLength) }
         flow.quote.withUnsafeMutableBytes { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: packet[0..<quoteLength])) }
-        post(.udpReceived(flow.id, payload: [UInt8](UnsafeRawBufferPointer(rebasing: datagram[8...]))))
+        post(.udpReceived(flow.id, payload: [UInt8](UnsafeRawBufferPointer(rebasing: body[h.payloadRange]))))
         return true
     }
 
@@ -57,9 +57,9 @@ extension PacketStack {
         f.lastActive = self.now
         let peer = IPv4Address(value: f.key.peer)
         let h = UDPHeader(sourcePort: f.key.port, destinationPort: f.key.peerPort, payloadLength: payload.count)
-        emitIP(to: peer, protocolNumber: IPv4Header.protocolUDP, payloadLength: h.length) { p in
-            if payload.count > 0 { (p + 8).copyMemory(from: payload.baseAddress!, byteCount: payload.count) }
-            h.emit(into: p, source: machine, destination: peer)
+        emitIP(to: peer, protocolNumber: IPv4Header.protocolUDP, payloadLength: h.length) { datagram throws(IPPacketError) in
+            UnsafeMutableRawBufferPointer(rebasing: datagram[8...]).copyMemory(from: payload)
+            try h.emit(into: datagram, source: machine, destination: peer)
         }
     }
 
@@ -69,10 +69,11 @@ extension PacketStack {
         guard let f = udpByID[flow], !f.quote.isEmpty else { return }
         guard !outputQueueFull else { counters.outputQueueFull += 1; return }
         let quote = f.quote
-        emitIP(to: IPv4Address(value: f.key.peer), protocolNumber: IPv4Header.protocolICMP, payloadLength: 8 + quote.count) { p in
-            quote.withUnsafeBytes { (p + 8).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
-            ICMPv4Header(type: ICMPv4Header.destinationUnreachable, code: ICMPv4Header.codePortUnreachable)
-                .emit(into: p, length: 8 + quote.count)
+        emitIP(to: IPv4Address(value: f.key.peer), protocolNumber: IPv4Header.protocolICMP,
+               payloadLength: 8 + quote.count) { message throws(IPPacketError) in
+            quote.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: message[8...]).copyMemory(from: $0) }
+            try ICMPv4Header(type: ICMPv4Header.destinationUnreachable, code: ICMPv4Header.codePortUnreachable)
+                .emit(into: message)
         }
     }
 

@@ -48,3 +48,19 @@ public extension MutableCollection where Element == UInt8, Index == Int {
         self[i + 3] = UInt8(truncatingIfNeeded: v)
     }
 }
+
+// A raw buffer is a view of memory it does not own, so storing through it needs no `mutating`:
+// the packet emitters take their output buffer as a plain parameter.
+public extension UnsafeMutableRawBufferPointer {
+    @inlinable func storeBigEndian(_ v: UInt16, at i: Int) {
+        self[i] = UInt8(truncatingIfNeeded: v >> 8)
+        self[i + 1] = UInt8(truncatingIfNeeded: v)
+    }
+
+    @inlinable func storeBigEndian(_ v: UInt32, at i: Int) {
+        self[i] = UInt8(truncatingIfNeeded: v >> 24)
+        self[i + 1] = UInt8(truncatingIfNeeded: v >> 16)
+        self[i + 2] = UInt8(truncatingIfNeeded: v >> 8)
+        self[i + 3] = UInt8(truncatingIfNeeded: v)
+    }
+}

@@ -1,7 +1,7 @@
 import CPcap
 import Foundation
 import Glibc
-import TunDevice
+import PacketCapture
 import Wire
 import XCTest
 
@@ -14,9 +14,17 @@ final class PacketCaptureFileTests: XCTestCase {
 
     override func tearDown() { unlink(path) }
 
+    /// Echo requests 172.16.0.2 → 172.16.0.1, id 9, sequence 1...3, 10 · sequence bytes of data.
     private let packets: [[UInt8]] = (1...3).map { seq in
-        ICMPEcho.packet(from: IPv4Address(172, 16, 0, 2), to: IPv4Address(172, 16, 0, 1), type: 8,
-                        identifier: 9, sequence: UInt16(seq), payload: Array(repeating: UInt8(seq), count: 10 * seq))
+        let body = [UInt8](repeating: UInt8(seq), count: 10 * seq)
+        var packet = [UInt8](repeating: 0, count: 28) + body
+        packet.withUnsafeMutableBytes { p in
+            try! ICMPv4Header(type: ICMPv4Header.echoRequest, code: 0, rest: 9 << 16 | UInt32(seq))
+                .emit(into: UnsafeMutableRawBufferPointer(rebasing: p[20...]))
+            try! IPv4Header(source: IPv4Address(172, 16, 0, 2), destination: IPv4Address(172, 16, 0, 1),
+                            protocolNumber: IPv4Header.protocolICMP, payloadLength: 8 + body.count).emit(into: p)
+        }
+        return packet
     }
 
     private func writeCapture(snapshotLength: Int = 65535) throws {
@@ -77,4 +85,18 @@ final class PacketCaptureFileTests: XCTestCase {
             XCTAssertTrue(e?.description.contains("No such file") ?? false, "\(error)")
         }
     }
+}
+
+/// Output of a tool, or nil when it is not installed.
+private func runTool(_ path: String, _ arguments: [String]) throws -> String? {
+    guard FileManager.default.isExecutableFile(atPath: path) else { return nil }
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: path)
+    process.arguments = arguments
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    try process.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()   // before waiting: the pipe may fill
+    process.waitUntilExit()
+    return String(decoding: data, as: UTF8.self)
 }

@@ -1,0 +1,159 @@
+import Transport
+import TunDevice
+import TunDeviceTesting
+import XCTest
+@testable import Connect
+
+/// A tunnel's datagram side in memory: takes `room` more datagrams, then asks the pump to wait.
+private final class FakeDatagramTunnel: DatagramTunnel {
+    var isOpen = true
+    var room = Int.max
+    var sent: [[UInt8]] = []
+    var onDatagramRoom: (() -> Void)?
+    var onSend: (() -> Void)?
+    private(set) var waiterRegistered = false
+
+    func hasDatagramRoom(for size: Int) -> Bool { isOpen && room > 0 }
+
+    func sendDatagram(channel: UInt32, _ bytes: UnsafeRawBufferPointer) -> Bool {
+        XCTAssertEqual(channel, 0)
+        guard hasDatagramRoom(for: bytes.count) else { return false }
+        room -= 1
+        sent.append(Array(bytes))
+        onSend?()
+        return true
+    }
+
+    func notifyWhenDatagramRoom() { waiterRegistered = true }
+
+    /// The backlog drained: room for `more` datagrams, and the waiter is told once.
+    func drain(room more: Int = .max) {
+        room = more
+        if waiterRegistered {
+            waiterRegistered = false
+            onDatagramRoom?()
+        }
+    }
+}
+
+final class TunPumpTests: XCTestCase {
+    private var loop: EventLoop!
+    private var device: FakeTun!
+    private var tunnel: FakeDatagramTunnel!
+    private var pump: TunPump!
+
+    override func setUpWithError() throws {
+        loop = try EventLoop(name: "tun-pump-test")
+        device = FakeTun(mtu: 1500)
+        tunnel = FakeDatagramTunnel()
+        pump = try TunPump(device: device, loop: loop, capture: nil, batchSize: 4)
+        pump.attach(tunnel)
+    }
+
+    override func tearDown() {
+        pump.close()
+        pump = nil
+        loop = nil
+    }
+
+    /// Distinct packets: packet i is i+1 bytes, each byte i.
+    private func packets(_ n: Int, from first: Int = 0) -> [[UInt8]] {
+        (first..<(first + n)).map { [UInt8](repeating: UInt8(truncatingIfNeeded: $0), count: $0 % 1400 + 1) }
+    }
+
+    func testPacketsFromTheDeviceReachTheTunnelInOrder() {
+        let sent = packets(11)
+        sent.forEach(device.inject)
+        pump.handleIO(events: IOInterest.read)
+        XCTAssertEqual(tunnel.sent, sent)
+        XCTAssertEqual(device.pendingReads, 0)
+        XCTAssertEqual(device.reads, 3, "batches of 4: 4 + 4 + 3")
+    }
+
+    /// The pump is driven by the device's readiness on a real event loop.
+    func testTheEventLoopRunsThePumpWhenTheDeviceIsReadable() {
+        let sent = packets(9)
+        let (loop, tunnel) = (self.loop!, self.tunnel!)
+        tunnel.onSend = { [unowned loop, unowned tunnel] in if tunnel.sent.count == sent.count { loop.stop() } }
+        sent.forEach(device.inject)
+        loop.schedule(after: 5) { [unowned loop] in loop.stop() }   // a failing test ends too
+        loop.run()
+        XCTAssertEqual(tunnel.sent, sent)
+    }
+
+    func testAFullTunnelStopsReadingUntilItDrains() {
+        let sent = packets(12)
+        sent.forEach(device.inject)
+        tunnel.room = 2
+        pump.handleIO(events: IOInterest.read)
+        XCTAssertEqual(tunnel.sent, Array(sent[0..<2]))
+        XCTAssertTrue(tunnel.waiterRegistered)
+        XCTAssertEqual(device.reads, 1, "the device is not read while the tunnel has no room")
+        XCTAssertEqual(device.pendingReads, 8)
+
+        pump.handleIO(events: IOInterest.read)   // a stray readiness event changes nothing
+        XCTAssertEqual(tunnel.sent.count, 2)
+        XCTAssertEqual(device.reads, 1)
+
+        tunnel.drain(room: 3)
+        XCTAssertEqual(tunnel.sent, Array(sent[0..<5]))
+        tunnel.drain()
+        XCTAssertEqual(tunnel.sent, sent, "resumed where it stopped, nothing lost or reordered")
+        XCTAssertEqual(device.pendingReads, 0)
+    }
+
+    func testWithoutATunnelPacketsAreDroppedAndANewTunnelResumes() {
+        pump.attach(nil)
+        packets(6).forEach(device.inject)
+        pump.handleIO(events: IOInterest.read)
+        XCTAssertEqual(device.pendingReads, 0, "read and dropped, as on an unplugged link")
+        XCTAssertTrue(tunnel.sent.isEmpty)
+
+        let next = FakeDatagramTunnel()
+        pump.attach(next)
+        let later = packets(3, from: 100)
+        later.forEach(device.inject)
+        pump.handleIO(events: IOInterest.read)
+        XCTAssertEqual(next.sent, later)
+    }
+
+    func testPacketsFromTheTunnelAreWrittenThroughWhileTheDeviceHasRoom() {
+        let received = packets(5)
+        for p in received { p.withUnsafeBytes { pump.deliver($0) } }
+        XCTAssertEqual(device.written, received)
+        XCTAssertEqual(device.singleWrites, 5)
+        XCTAssertTrue(device.batchWrites.isEmpty)
+    }
+
+    func testAFullDeviceGetsTheWaitingPacketsInOneBatchInOrder() {
+        device.writeRoom = 1
+        let received = packets(4)
+        for p in received { p.withUnsafeBytes { pump.deliver($0) } }
+        XCTAssertEqual(device.written, [received[0]])
+        XCTAssertEqual(pump.droppedToTun, 0, "kept, not dropped")
+
+        device.writeRoom = nil
+        pump.handleIO(events: IOInterest.write)
+        XCTAssertEqual(device.written, received)
+        XCTAssertEqual(device.batchWrites, [3], "the three that waited went in one batched write")
+
+        let after = packets(2, from: 50)
+        for p in after { p.withUnsafeBytes { pump.deliver($0) } }
+        XCTAssertEqual(device.written, received + after, "written through again once nothing waits")
+    }
+
+    func testWaitingPacketsAreBoundedAndAPartialBatchResumes() {
+        device.writeRoom = 0
+        let received = packets(6)
+        for p in received { p.withUnsafeBytes { pump.deliver($0) } }
+        XCTAssertEqual(pump.droppedToTun, 2, "the batch holds 4; the rest are dropped and counted")
+
+        device.writeRoom = 3
+        pump.handleIO(events: IOInterest.write)
+        XCTAssertEqual(device.written, Array(received[0..<3]))
+        device.writeRoom = nil
+        pump.handleIO(events: IOInterest.write)
+        XCTAssertEqual(device.written, Array(received[0..<4]))
+        XCTAssertEqual(device.batchWrites, [3, 1])
+    }
+}
