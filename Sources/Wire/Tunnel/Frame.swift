@@ -128,7 +128,7 @@ public struct Frame: Equatable, Sendable, CustomStringConvertible {
     public static func hello(version: UInt16 = TunnelProtocol.version, body: [UInt8]) -> Frame {
         var p = TunnelProtocol.magic
         p.reserveCapacity(6 + body.count)
-        p.append(UInt8(version >> 8)); p.append(UInt8(version & 0xff))
+        p.appendBigEndian(version)
         p.append(contentsOf: body)
         return Frame(type: .hello, stream: 0, payload: p)
     }
