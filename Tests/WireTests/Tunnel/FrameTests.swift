@@ -5,7 +5,7 @@ final class FrameTests: XCTestCase {
     func testTypedAccessors() {
         XCTAssertEqual(Frame.hello(version: 3, body: [9]).helloFields?.version, 3)
         XCTAssertEqual(Frame.hello(version: 3, body: [9]).helloFields?.body, [9])
-        XCTAssertEqual(Frame.window(stream: 1, increment: 77).windowIncrement, 77)
+        XCTAssertEqual(Frame.window(stream: 1, increment: 77).payload, [0, 0, 0, 77])
         XCTAssertEqual(Frame.reset(stream: 1, code: .timeout, reason: "slow").codeAndReason?.code, 5)
         XCTAssertEqual(Frame.goaway(code: 1, reason: "bye").codeAndReason?.reason, "bye")
         XCTAssertEqual(Frame.ping(.max).pingToken, .max)
