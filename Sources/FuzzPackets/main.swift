@@ -94,7 +94,7 @@ private final class Model {
     func fixChecksums(_ b: inout [UInt8]) {
         guard b.count >= 20 else { return }
         b[0] = 0x45
-        b[2] = UInt8(b.count >> 8); b[3] = UInt8(b.count & 0xFF)
+        b.storeBigEndian(UInt16(b.count), at: 2)
         b[6] &= 0x40; b[7] = 0   // not a fragment
         b[12] = 10; b[13] = 250; b[14] = 0; b[15] = 1
         b[16] = 10; b[17] = 250; b[18] = 0; b[19] = 2

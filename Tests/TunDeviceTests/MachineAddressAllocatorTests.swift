@@ -49,36 +49,6 @@ final class MachineAddressAllocatorTests: XCTestCase {
         XCTAssertNil(MachineAddressAllocator.choose(inUse: AddressesInUse(local: all)))
     }
 
-    func testLockExcludesASecondHolderUntilReleased() throws {
-        let path = NSTemporaryDirectory() + "vshare-lock-test-\(getpid())"
-        defer { unlink(path) }
-        let acquired = DispatchSemaphore(value: 0)
-        let lock = try AllocationLock(paths: [path])
-        Thread.detachNewThread {
-            do {
-                let second = try AllocationLock(paths: [path])
-                acquired.signal()
-                _ = second
-            } catch {}
-        }
-        XCTAssertEqual(acquired.wait(timeout: .now() + 0.3), .timedOut, "second holder got the lock while held")
-        _ = consume lock   // releases the first lock
-        XCTAssertEqual(acquired.wait(timeout: .now() + 5), .success, "lock not released")
-    }
-
-    func testUnusableLockPathFallsBackThenFails() throws {
-        let good = NSTemporaryDirectory() + "vshare-lock-fallback-\(getpid())"
-        defer { unlink(good) }
-        let lock = try AllocationLock(paths: ["/nonexistent-dir/x.lock", good])
-        XCTAssertEqual(lock.path, good)
-        do {
-            _ = try AllocationLock(paths: ["/nonexistent-dir/x.lock"])
-            XCTFail("no usable lock path, yet locked")
-        } catch {
-            XCTAssertEqual(error, .lockFailed(path: "/nonexistent-dir/x.lock", errno: ENOENT))
-        }
-    }
-
     /// Root: a second device gets the next machine IP because the first one's peer is in use.
     func testSecondDeviceGetsTheNextAddress() throws {
         try requireRoot()

@@ -1,3 +1,10 @@
+// Why this file is over 400 lines: the receive path, the send path and the timers of one TCP
+// connection read and write the same sequence, window and timer fields (an ACK arriving moves
+// sndUna, restarts the RTO and may send; a timer retransmits and backs off). Those fields are
+// `private` so that PacketStack and the shell can change them only through the calls below;
+// extensions in other files could not reach them without opening them to the whole module.
+// The pieces that stand alone already live beside it: ByteRing, ReassemblyQueue,
+// RetransmissionTimer, CongestionControl, SequenceNumber, TCPState.
 import Wire
 
 /// One TCP flow terminated by the stack: the RFC 9293 state machine with RFC 5961 RST/SYN/ACK

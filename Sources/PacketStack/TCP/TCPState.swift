@@ -3,7 +3,6 @@
 enum TCPState: Equatable {
     case synPending, synReceived, established, finWait1, finWait2, closing, timeWait, closeWait, lastAck, closed
 
-    var isHalfOpen: Bool { self == .synPending || self == .synReceived }
     /// States in which the peer's data is accepted.
     var receivesData: Bool { self == .established || self == .finWait1 || self == .finWait2 }
     /// States in which our data and FIN may go out (SYN acknowledged).

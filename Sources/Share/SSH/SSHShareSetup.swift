@@ -46,7 +46,7 @@ final class SSHShareSetup: @unchecked Sendable {
         Console.headline(label, "Inserting generated SSH key into machine...")
         lock.withLock { inserted = true }   // from here on, the end of the share removes it
         let hostKeys = try machine.insert(publicLine)
-        let checkInt = try Secret.random(4).reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+        let checkInt = try Secret.random(4).bigEndianUInt32(at: 0)
         var privateKey = OpenSSHKeyFormat.privateKey(seed: key.seed, publicKey: key.publicKey, comment: comment, checkInt: checkInt)
         defer { Secret.wipe(&privateKey) }
         var record = SSHKeyRecord(privateKey: privateKey, hostKeys: hostKeys, user: options.user, port: options.port).encoded()

@@ -36,6 +36,13 @@ public extension RangeReplaceableCollection where Element == UInt8 {
 }
 
 public extension MutableCollection where Element == UInt8, Index == Int {
+    /// The low 24 bits of `v` (the tunnel frame's length field).
+    @inlinable mutating func storeBigEndianUInt24(_ v: UInt32, at i: Int) {
+        self[i] = UInt8(truncatingIfNeeded: v >> 16)
+        self[i + 1] = UInt8(truncatingIfNeeded: v >> 8)
+        self[i + 2] = UInt8(truncatingIfNeeded: v)
+    }
+
     @inlinable mutating func storeBigEndian(_ v: UInt16, at i: Int) {
         self[i] = UInt8(truncatingIfNeeded: v >> 8)
         self[i + 1] = UInt8(truncatingIfNeeded: v)

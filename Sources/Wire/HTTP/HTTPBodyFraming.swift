@@ -178,12 +178,10 @@ func parseContentLength(_ headers: HTTPHeaders) throws(HTTPParseError) -> Int? {
             while start <= bytes.count {   // comma-separated elements, which must all agree
                 var end = start
                 while end < bytes.count && bytes[end] != 0x2C { end += 1 }
-                var s = start, e = end
-                while s < e && (bytes[s] == 0x20 || bytes[s] == 0x09) { s += 1 }
-                while e > s && (bytes[e - 1] == 0x20 || bytes[e - 1] == 0x09) { e -= 1 }
-                guard e > s, e - s <= 18 else { return false }
+                let digits = bytes.rangeTrimmingOptionalWhitespace(start..<end)
+                guard !digits.isEmpty, digits.count <= 18 else { return false }
                 var n = 0
-                for i in s..<e {
+                for i in digits {
                     let b = bytes[i]
                     guard b >= 0x30 && b <= 0x39 else { return false }
                     n = n * 10 + Int(b - 0x30)

@@ -61,12 +61,6 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence, ExpressibleByDictionar
         fields.removeAll { asciiCaseInsensitiveEqual($0.name, name) }
     }
 
-    /// Removes every field with that name and appends one with the given value.
-    public mutating func replaceOrAdd(name: String, value: String) {
-        remove(named: name)
-        add(name: name, value: value)
-    }
-
     public static func == (lhs: HTTPHeaders, rhs: HTTPHeaders) -> Bool {
         lhs.fields.count == rhs.fields.count
             && zip(lhs.fields, rhs.fields).allSatisfy { $0.name == $1.name && $0.value == $1.value }

@@ -137,16 +137,14 @@ func parseHeaderFields(_ head: UnsafeBufferPointer<UInt8>, lines: ArraySlice<Ran
         }
         if colon < 0 { throw .malformed("header line without colon") }
         if colon == 0 { throw .malformed("empty header field name") }
-        var vs = colon + 1, ve = line.count
-        while vs < ve && (line[vs] == 0x20 || line[vs] == 0x09) { vs += 1 }
-        while ve > vs && (line[ve - 1] == 0x20 || line[ve - 1] == 0x09) { ve -= 1 }
-        for j in vs..<ve {
+        let valueRange = line.rangeTrimmingOptionalWhitespace((colon + 1)..<line.count)
+        for j in valueRange {
             let b = line[j]
             if (b < 0x20 && b != 0x09) || b == 0x7F { throw .malformed("control character in header field value") }
         }
         if let keep, !keep(UnsafeBufferPointer(rebasing: line[0..<colon])) { continue }
         let name = String(decoding: UnsafeBufferPointer(rebasing: line[0..<colon]), as: UTF8.self)
-        let value = try decodeString(UnsafeBufferPointer(rebasing: line[vs..<ve]), strict: strictUTF8, what: "header field value")
+        let value = try decodeString(UnsafeBufferPointer(rebasing: line[valueRange]), strict: strictUTF8, what: "header field value")
         headers.fields.append((name: name, value: value))
     }
     return headers

@@ -1,4 +1,5 @@
-// The flag bits of a TCP header (RFC 9293 §3.1, RFC 3168 for ECE/CWR).
+// The flag bits of a TCP header (RFC 9293 §3.1). ECE and CWR (RFC 3168) have no names: the stack
+// does not negotiate ECN, and a header keeps whatever bits arrived in `rawValue`.
 
 public struct TCPFlags: OptionSet, Hashable, Sendable, CustomStringConvertible {
     public var rawValue: UInt8
@@ -9,8 +10,6 @@ public struct TCPFlags: OptionSet, Hashable, Sendable, CustomStringConvertible {
     public static let psh = TCPFlags(rawValue: 0x08)
     public static let ack = TCPFlags(rawValue: 0x10)
     public static let urg = TCPFlags(rawValue: 0x20)
-    public static let ece = TCPFlags(rawValue: 0x40)
-    public static let cwr = TCPFlags(rawValue: 0x80)
 
     /// tcpdump's letters.
     public var description: String {

@@ -52,7 +52,7 @@ public enum SOCKS5Address: Hashable, Sendable, CustomStringConvertible {
             out.append(Self.typeIPv6)
             out += bytes
         }
-        out += [UInt8(port >> 8), UInt8(port & 0xFF)]
+        out.appendBigEndian(port)
     }
 
     /// Result of reading an address field from the start of `bytes`.

@@ -10,7 +10,6 @@ public enum SOCKS5ReplyCode: UInt8, Sendable {
     case networkUnreachable = 0x03
     case hostUnreachable = 0x04
     case connectionRefused = 0x05
-    case ttlExpired = 0x06
     case commandNotSupported = 0x07
     case addressTypeNotSupported = 0x08
 }

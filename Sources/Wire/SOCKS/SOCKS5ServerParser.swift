@@ -1,7 +1,7 @@
 // Sans-I/O SOCKS5 server side (RFC 1928), for the connect client's proxy on 127.0.0.1.
 // Feed bytes from the client in any split, pull events with `next()`: first the greeting,
 // then the request. Bytes after the request (data a client pipelined before our reply) stay
-// in `remainingBytes` for the caller to forward: nothing is lost.
+// in the parser until the caller takes them with `takeRemainingBytes()`: nothing is lost.
 
 public enum SOCKS5ServerEvent: Equatable, Sendable {
     /// The client offers "no authentication" (among others): answer
@@ -78,9 +78,6 @@ public struct SOCKS5ServerParser: Sendable {
         if case .done = state { return true }
         return false
     }
-
-    /// After the request: bytes the client sent beyond it, in order. Empty before.
-    public var remainingBytes: [UInt8] { isComplete ? buffer : [] }
 
     /// Hands over the pipelined bytes and forgets them (the caller forwards them upstream).
     public mutating func takeRemainingBytes() -> [UInt8] {

@@ -90,14 +90,13 @@ public struct SSHKeyRecord: Equatable, Sendable {
         var out = Self.magic
         out.reserveCapacity(out.count + privateKey.count + 1024)
         func field(_ bytes: [UInt8]) {
-            let n = UInt32(bytes.count)
-            out += [UInt8(n >> 24), UInt8((n >> 16) & 0xff), UInt8((n >> 8) & 0xff), UInt8(n & 0xff)]
+            out.appendBigEndian(UInt32(bytes.count))
             out += bytes
         }
         field(privateKey)
         field(Array(hostKeys.joined(separator: "\n").utf8))
         field(Array(user.utf8))
-        out += [UInt8(port >> 8), UInt8(port & 0xff)]
+        out.appendBigEndian(port)
         return out
     }
 

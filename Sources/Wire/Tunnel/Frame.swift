@@ -30,15 +30,6 @@ public enum FrameType: UInt8, Sendable, CaseIterable, CustomStringConvertible {
         case .goaway: "GOAWAY"
         }
     }
-
-    /// Frames of these types belong to the connection and must carry stream 0.
-    public var isConnectionLevel: Bool {
-        switch self {
-        case .hello, .control, .ping, .goaway: true
-        case .open, .data, .window, .reset: false
-        case .datagram: false // stream field is the channel id; any value allowed
-        }
-    }
 }
 
 /// Flag bits. Bits not defined for a type are reserved: senders set them to 0, receivers ignore them.
@@ -128,7 +119,7 @@ public struct Frame: Equatable, Sendable, CustomStringConvertible {
     public static func hello(version: UInt16 = TunnelProtocol.version, body: [UInt8]) -> Frame {
         var p = TunnelProtocol.magic
         p.reserveCapacity(6 + body.count)
-        p.append(UInt8(version >> 8)); p.append(UInt8(version & 0xff))
+        p.appendBigEndian(version)
         p.append(contentsOf: body)
         return Frame(type: .hello, stream: 0, payload: p)
     }
@@ -186,12 +177,6 @@ public struct Frame: Equatable, Sendable, CustomStringConvertible {
     public var helloFields: (version: UInt16, body: [UInt8])? {
         guard type == .hello, payload.count >= 6, payload[0..<4].elementsEqual(TunnelProtocol.magic) else { return nil }
         return (payload.bigEndianUInt16(at: 4), Array(payload[6...]))
-    }
-
-    /// WINDOW increment.
-    public var windowIncrement: UInt32? {
-        guard type == .window, payload.count == 4 else { return nil }
-        return payload.bigEndianUInt32(at: 0)
     }
 
     /// RESET / GOAWAY: (code, reason). Invalid UTF-8 in the reason is replaced, not rejected.

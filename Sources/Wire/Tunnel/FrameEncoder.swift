@@ -13,16 +13,12 @@ public enum FrameEncoder {
     public static func appendHeader(type: FrameType, flags: UInt8, stream: UInt32, length: Int, to out: inout [UInt8]) {
         precondition(length >= 0 && length <= TunnelProtocol.maxEncodablePayload,
                      "tunnel frame payload of \(length) bytes does not fit the 24-bit length field")
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: TunnelProtocol.headerSize) { h in
-            h[0] = UInt8(truncatingIfNeeded: length >> 16)
-            h[1] = UInt8(truncatingIfNeeded: length >> 8)
-            h[2] = UInt8(truncatingIfNeeded: length)
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: TunnelProtocol.headerSize) { buffer in
+            var h = buffer   // a view of the temporary memory; `var` only for the mutating stores
+            h.storeBigEndianUInt24(UInt32(length), at: 0)
             h[3] = type.rawValue
             h[4] = flags
-            h[5] = UInt8(truncatingIfNeeded: stream >> 24)
-            h[6] = UInt8(truncatingIfNeeded: stream >> 16)
-            h[7] = UInt8(truncatingIfNeeded: stream >> 8)
-            h[8] = UInt8(truncatingIfNeeded: stream)
+            h.storeBigEndian(stream, at: 5)
             out.append(contentsOf: h)
         }
     }
