@@ -133,6 +133,17 @@ final class PacketSessionTests: XCTestCase {
         XCTAssertEqual(reply?.udp?.destinationPort, 5353)
     }
 
+    /// The machine refuses the port (ICMP → ECONNREFUSED on the flow's socket): the peer hears
+    /// "port unreachable", as from the machine itself.
+    func testUDPToAClosedPortIsAnsweredPortUnreachable() throws {
+        let port = try LoopbackSocket.closedPort()
+        peerSends(PeerPackets.udp(sourcePort: 5353, port: port, payload: Array("ping".utf8)))
+        let unreachable = waitForPacket("ICMP port unreachable") { $0.ip.protocolNumber == IPv4Header.protocolICMP }
+        XCTAssertEqual(unreachable?.payload.first, 3, "destination unreachable")
+        XCTAssertEqual(unreachable?.payload.dropFirst().first, 3, "port unreachable")
+        XCTAssertEqual(unreachable?.ip.source, PeerPackets.machine)
+    }
+
     /// A packet for another address is dropped and counted: no dial, no answer. (The SYN that
     /// follows, from another port, shows the session went on and dialed exactly once.)
     func testPacketForAnotherAddressIsDroppedAndCounted() throws {
