@@ -46,6 +46,8 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["Wire"]),
         // An in-memory TUN device for tests of the code that drives one.
         .target(name: "TunDeviceTesting", dependencies: ["TunDevice", "CShims"]),
+        // An in-memory tunnel (streams and datagrams) for tests of the code that uses one.
+        .target(name: "TransportTesting", dependencies: ["Transport", "Wire"]),
 
         // libFuzzer targets: `scripts/fuzz` builds them with --sanitize=fuzzer.
         .executableTarget(name: "FuzzTunnelFrames", dependencies: ["Wire"]),
@@ -54,15 +56,15 @@ let package = Package(
         .executableTarget(name: "FuzzPackets", dependencies: ["PacketStack", "Wire"]),
 
         .testTarget(name: "WireTests", dependencies: ["Wire", "TestSupport"]),
-        .testTarget(name: "TransportTests", dependencies: ["Transport", "Wire", "Identity"]),
+        .testTarget(name: "TransportTests", dependencies: ["Transport", "TransportTesting", "Wire", "Identity"]),
         .testTarget(name: "IdentityTests", dependencies: ["Identity", "Wire"]),
         .testTarget(name: "SSHKeysTests", dependencies: ["SSHKeys", "Wire"]),
         .testTarget(name: "TunDeviceTests", dependencies: ["TunDevice", "CShims", "Wire"]),
         .testTarget(name: "PacketCaptureTests", dependencies: ["PacketCapture", "CPcap", "Wire"]),
-        .testTarget(name: "ConnectTests", dependencies: ["Connect", "TunDevice", "TunDeviceTesting", "Transport", "Wire"]),
+        .testTarget(name: "ConnectTests", dependencies: ["Connect", "TunDevice", "TunDeviceTesting", "Transport", "TransportTesting", "Wire"]),
         .testTarget(name: "PacketStackTests", dependencies: ["PacketStack", "Wire", "TestSupport"]),
-        .testTarget(name: "ShareTests", dependencies: ["Share", "Wire"]),
-        .testTarget(name: "RelayTests", dependencies: ["Relay", "Share", "Transport", "Wire", "Identity", "TestSupport"]),
+        .testTarget(name: "ShareTests", dependencies: ["Share", "PacketStack", "Transport", "TransportTesting", "Wire"]),
+        .testTarget(name: "RelayTests", dependencies: ["Relay", "Share", "Transport", "TransportTesting", "Wire", "Identity", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

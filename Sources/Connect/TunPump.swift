@@ -22,7 +22,7 @@ final class TunPump: IOHandler {
     /// From the tunnel, waiting for room in the device from `nextToWrite` on.
     private let outbound: PacketBatch
     private var nextToWrite = 0
-    private weak var tunnel: (any DatagramTunnel)?
+    private weak var tunnel: (any TunnelDatagrams)?
     private var waitingForTunnel = false
     private var interest = IOInterest.read
     private(set) var droppedToTun = 0
@@ -37,7 +37,7 @@ final class TunPump: IOHandler {
     }
 
     /// The tunnel packets go into (a new one after a reconnect; nil while reconnecting).
-    func attach(_ tunnel: (any DatagramTunnel)?) {
+    func attach(_ tunnel: (any TunnelDatagrams)?) {
         self.tunnel = tunnel
         waitingForTunnel = false
         tunnel?.onDatagramRoom = { [weak self] in self?.resume() }

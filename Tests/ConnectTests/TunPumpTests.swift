@@ -1,51 +1,25 @@
 import Transport
+import TransportTesting
 import TunDevice
 import TunDeviceTesting
 import XCTest
 @testable import Connect
 
-/// A tunnel's datagram side in memory: takes `room` more datagrams, then asks the pump to wait.
-private final class FakeDatagramTunnel: DatagramTunnel {
-    var isOpen = true
-    var room = Int.max
-    var sent: [[UInt8]] = []
-    var onDatagramRoom: (() -> Void)?
-    var onSend: (() -> Void)?
-    private(set) var waiterRegistered = false
-
-    func hasDatagramRoom(for size: Int) -> Bool { isOpen && room > 0 }
-
-    func sendDatagram(channel: UInt32, _ bytes: UnsafeRawBufferPointer) -> Bool {
-        XCTAssertEqual(channel, 0)
-        guard hasDatagramRoom(for: bytes.count) else { return false }
-        room -= 1
-        sent.append(Array(bytes))
-        onSend?()
-        return true
-    }
-
-    func notifyWhenDatagramRoom() { waiterRegistered = true }
-
-    /// The backlog drained: room for `more` datagrams, and the waiter is told once.
-    func drain(room more: Int = .max) {
-        room = more
-        if waiterRegistered {
-            waiterRegistered = false
-            onDatagramRoom?()
-        }
-    }
+/// The TUN pump sends on channel 0 only: anything on another channel is missing here.
+private extension FakeTunnel {
+    var sent: [[UInt8]] { datagrams(on: 0) }
 }
 
 final class TunPumpTests: XCTestCase {
     private var loop: EventLoop!
     private var device: FakeTun!
-    private var tunnel: FakeDatagramTunnel!
+    private var tunnel: FakeTunnel!
     private var pump: TunPump!
 
     override func setUpWithError() throws {
         loop = try EventLoop(name: "tun-pump-test")
         device = FakeTun(mtu: 1500)
-        tunnel = FakeDatagramTunnel()
+        tunnel = FakeTunnel(loop: loop)
         pump = try TunPump(device: device, loop: loop, capture: nil, batchSize: 4)
         pump.attach(tunnel)
     }
@@ -74,7 +48,7 @@ final class TunPumpTests: XCTestCase {
     func testTheEventLoopRunsThePumpWhenTheDeviceIsReadable() {
         let sent = packets(9)
         let (loop, tunnel) = (self.loop!, self.tunnel!)
-        tunnel.onSend = { [unowned loop, unowned tunnel] in if tunnel.sent.count == sent.count { loop.stop() } }
+        tunnel.onDatagramSent = { [unowned loop, unowned tunnel] in if tunnel.sent.count == sent.count { loop.stop() } }
         sent.forEach(device.inject)
         loop.schedule(after: 5) { [unowned loop] in loop.stop() }   // a failing test ends too
         loop.run()
@@ -84,10 +58,10 @@ final class TunPumpTests: XCTestCase {
     func testAFullTunnelStopsReadingUntilItDrains() {
         let sent = packets(12)
         sent.forEach(device.inject)
-        tunnel.room = 2
+        tunnel.datagramRoom = 2
         pump.handleIO(events: IOInterest.read)
         XCTAssertEqual(tunnel.sent, Array(sent[0..<2]))
-        XCTAssertTrue(tunnel.waiterRegistered)
+        XCTAssertTrue(tunnel.waitsForDatagramRoom)
         XCTAssertEqual(device.reads, 1, "the device is not read while the tunnel has no room")
         XCTAssertEqual(device.pendingReads, 8)
 
@@ -95,9 +69,9 @@ final class TunPumpTests: XCTestCase {
         XCTAssertEqual(tunnel.sent.count, 2)
         XCTAssertEqual(device.reads, 1)
 
-        tunnel.drain(room: 3)
+        tunnel.drainDatagrams(room: 3)
         XCTAssertEqual(tunnel.sent, Array(sent[0..<5]))
-        tunnel.drain()
+        tunnel.drainDatagrams()
         XCTAssertEqual(tunnel.sent, sent, "resumed where it stopped, nothing lost or reordered")
         XCTAssertEqual(device.pendingReads, 0)
     }
@@ -109,7 +83,7 @@ final class TunPumpTests: XCTestCase {
         XCTAssertEqual(device.pendingReads, 0, "read and dropped, as on an unplugged link")
         XCTAssertTrue(tunnel.sent.isEmpty)
 
-        let next = FakeDatagramTunnel()
+        let next = FakeTunnel(loop: loop)
         pump.attach(next)
         let later = packets(3, from: 100)
         later.forEach(device.inject)

@@ -2,57 +2,27 @@ import Glibc
 import XCTest
 @testable import Relay
 import Transport
+import TransportTesting
 import Wire
 
-/// The agent's side of one tunnel, as the relay's HTTP proxy sees it: streams it opens, bytes it
-/// sends, and the machine's answers, delivered by the test. Touched on the loop's thread only.
-private final class FakeAgentTunnel: TunnelStreams {
-    let loop: EventLoop
-    var isOpen = true
-    var opened: [UInt32] = []
-    var sent: [UInt8] = []
-    var finished = false
-    var resets: [ResetCode] = []
-    var consumedCount = 0
-    var handler: TunnelStreamHandler?
-
-    init(loop: EventLoop) { self.loop = loop }
-
-    func open(metadata: [UInt8], handler: TunnelStreamHandler?) -> UInt32? {
-        let stream = UInt32(2 * opened.count + 2)
-        opened.append(stream)
-        self.handler = handler
-        return stream
-    }
-    func attach(stream: UInt32, handler: TunnelStreamHandler) { self.handler = handler }
-    func detach(stream: UInt32) { handler = nil }
-    func sendCapacity(stream: UInt32) -> Int { 1 << 20 }
-    func notifyWhenWritable(stream: UInt32) {}
-    func send(stream: UInt32, _ bytes: UnsafeRawBufferPointer) -> Int { sent += bytes; return bytes.count }
-    func consumed(stream: UInt32, count: Int) { consumedCount += count }
-    func finish(stream: UInt32) { finished = true }
-    func reset(stream: UInt32, code: ResetCode, reason: String) { resets.append(code); handler = nil }
-    func sendConnected(stream: UInt32) {}
-
-    /// The machine answers.
-    func respond(_ text: String) {
-        guard let stream = opened.last else { return }
-        Array(text.utf8).withUnsafeBytes { handler?.tunnelStream(stream, didReceive: $0) }
-    }
-    func refuse() {
-        guard let stream = opened.last, let h = handler else { return }
-        handler = nil
-        h.tunnelStream(stream, didReset: .refused, reason: "connection refused")
-    }
+/// The agent's side of the tunnel as the proxy sees it (streams from 2 up, as the relay's side
+/// numbers them), in the tests' words: the machine answers on the last stream opened, and what
+/// the proxy sent, reset, or gave back as credit is summed over the streams it opened.
+private extension FakeTunnel {
+    func respond(_ text: String) { opened.last?.deliver(Array(text.utf8)) }
+    func refuse() { opened.last?.deliverReset(.refused, reason: "connection refused") }
+    var sent: [UInt8] { opened.flatMap(\.sent) }
     var sentText: String { String(decoding: sent, as: UTF8.self) }
+    var resets: [ResetCode] { opened.flatMap(\.resets) }
+    var consumedCount: Int { opened.reduce(0) { $0 + $1.consumed } }
 }
 
 /// One share, "demo", on the test's loop.
 private final class FakeRouter: HTTPProxyRouter {
     let limiter = GuessLimiter(limits: .init())
     let loop: EventLoop
-    let tunnel: FakeAgentTunnel
-    init(loop: EventLoop, tunnel: FakeAgentTunnel) { self.loop = loop; self.tunnel = tunnel }
+    let tunnel: FakeTunnel
+    init(loop: EventLoop, tunnel: FakeTunnel) { self.loop = loop; self.tunnel = tunnel }
 
     func httpShare(host: String?) -> HTTPProxyShare? {
         guard shareName(fromHost: host) != nil else { return nil }
@@ -63,14 +33,14 @@ private final class FakeRouter: HTTPProxyRouter {
 
 final class HTTPProxyConnectionTests: XCTestCase {
     private var loop: EventLoop!
-    private var tunnel: FakeAgentTunnel!
+    private var tunnel: FakeTunnel!
     private var router: FakeRouter!
     private var browser: Int32 = -1
 
     override func setUpWithError() throws {
         loop = try EventLoop(name: "proxy-test")
         loop.startThread()
-        tunnel = FakeAgentTunnel(loop: loop)
+        tunnel = FakeTunnel(loop: loop, firstStreamID: 2)
         router = FakeRouter(loop: loop, tunnel: tunnel)
     }
 
@@ -194,7 +164,7 @@ final class HTTPProxyConnectionTests: XCTestCase {
             self.tunnel.respond(head)
             let chunk = [UInt8](repeating: 0x61, count: 32 << 10)
             for _ in 0..<(size / chunk.count) {
-                chunk.withUnsafeBytes { self.tunnel.handler?.tunnelStream(2, didReceive: $0) }
+                self.tunnel[2].deliver(chunk)
             }
         }
         onLoop {

@@ -1,52 +1,8 @@
 import Glibc
 import XCTest
 @testable import Transport
+import TransportTesting
 import Wire
-
-/// A tunnel that records what a stream user does with it, and lets a test deliver the peer's side.
-final class FakeTunnel: TunnelStreams {
-    let loop: EventLoop
-    var isOpen = true
-    /// What `sendCapacity` answers; `send` takes no more and uses it up.
-    var capacity = Int.max
-    var sent: [UInt8] = []
-    var consumedCount = 0
-    var finished = false
-    var resets: [ResetCode] = []
-    var detached = false
-    var connectedSignals = 0
-    var wantsWritable = false
-    var handler: TunnelStreamHandler?
-
-    init(loop: EventLoop) { self.loop = loop }
-
-    func open(metadata: [UInt8], handler: TunnelStreamHandler?) -> UInt32? { self.handler = handler; return 1 }
-    func attach(stream: UInt32, handler: TunnelStreamHandler) { self.handler = handler }
-    func detach(stream: UInt32) { detached = true; handler = nil }
-    func sendCapacity(stream: UInt32) -> Int { capacity }
-    func notifyWhenWritable(stream: UInt32) { wantsWritable = true }
-    func send(stream: UInt32, _ bytes: UnsafeRawBufferPointer) -> Int {
-        let n = min(capacity, bytes.count)
-        sent += bytes[0..<n]
-        if capacity != .max { capacity -= n }
-        return n
-    }
-    func consumed(stream: UInt32, count: Int) { consumedCount += count }
-    func finish(stream: UInt32) { finished = true }
-    func reset(stream: UInt32, code: ResetCode, reason: String) { resets.append(code); handler = nil }
-    func sendConnected(stream: UInt32) { connectedSignals += 1 }
-
-    // The peer's side.
-    func deliver(_ bytes: [UInt8]) { bytes.withUnsafeBytes { handler?.tunnelStream(1, didReceive: $0) } }
-    func deliverFin() { handler?.tunnelStreamDidFinish(1) }
-    func deliverReset(_ code: ResetCode) { let h = handler; handler = nil; h?.tunnelStream(1, didReset: code, reason: "test") }
-    func deliverConnected() { handler?.tunnelStreamDidConnect(1) }
-    /// Credit came back: `capacity` more bytes fit, and a waiting writer hears it.
-    func grant(_ capacity: Int) {
-        self.capacity = capacity
-        if wantsWritable { wantsWritable = false; handler?.tunnelStreamIsWritable(1) }
-    }
-}
 
 final class PumpTests: XCTestCase {
     private var loop: EventLoop!
@@ -71,79 +27,79 @@ final class PumpTests: XCTestCase {
     func testSlowReaderCreditIsRespectedAndHeldBytesAreBounded() {
         right.capacity = 30
         let data = bytes(100)
-        left.deliver(data)
-        XCTAssertEqual(right.sent, Array(data[0..<30]), "no more than the sink's capacity")
-        XCTAssertEqual(left.consumedCount, 30, "credit returned only for what the next hop took")
-        XCTAssertTrue(right.wantsWritable, "the pump waits for room after a short take")
+        left[1].deliver(data)
+        XCTAssertEqual(right[1].sent, Array(data[0..<30]), "no more than the sink's capacity")
+        XCTAssertEqual(left[1].consumed, 30, "credit returned only for what the next hop took")
+        XCTAssertTrue(right[1].wantsWritable, "the pump waits for room after a short take")
 
         right.grant(50)
-        XCTAssertEqual(right.sent, Array(data[0..<80]))
-        XCTAssertEqual(left.consumedCount, 80)
-        XCTAssertTrue(right.wantsWritable)
+        XCTAssertEqual(right[1].sent, Array(data[0..<80]))
+        XCTAssertEqual(left[1].consumed, 80)
+        XCTAssertTrue(right[1].wantsWritable)
 
         right.grant(.max)
-        XCTAssertEqual(right.sent, data)
-        XCTAssertEqual(left.consumedCount, 100)
+        XCTAssertEqual(right[1].sent, data)
+        XCTAssertEqual(left[1].consumed, 100)
         XCTAssertTrue(ended.isEmpty)
     }
 
     func testBytesArrivingWhileBlockedWaitTheirTurnInOrder() {
         right.capacity = 0
-        left.deliver(bytes(10, seed: 1))
-        left.deliver(bytes(10, seed: 2))
-        XCTAssertEqual(left.consumedCount, 0)
+        left[1].deliver(bytes(10, seed: 1))
+        left[1].deliver(bytes(10, seed: 2))
+        XCTAssertEqual(left[1].consumed, 0)
         right.grant(.max)
-        XCTAssertEqual(right.sent, bytes(10, seed: 1) + bytes(10, seed: 2))
-        XCTAssertEqual(left.consumedCount, 20)
+        XCTAssertEqual(right[1].sent, bytes(10, seed: 1) + bytes(10, seed: 2))
+        XCTAssertEqual(left[1].consumed, 20)
     }
 
     func testHalfCloseEachWayThenBothDone() {
-        left.deliver(bytes(5))
-        left.deliverFin()
-        XCTAssertTrue(right.finished, "left's FIN passes on")
-        XCTAssertFalse(left.finished)
+        left[1].deliver(bytes(5))
+        left[1].deliverFin()
+        XCTAssertTrue(right[1].finished, "left's FIN passes on")
+        XCTAssertFalse(left[1].finished)
         XCTAssertTrue(ended.isEmpty, "the other direction still flows")
 
-        right.deliver(bytes(7))
-        XCTAssertEqual(left.sent, bytes(7))
-        right.deliverFin()
-        XCTAssertTrue(left.finished)
-        XCTAssertTrue(left.detached && right.detached, "both directions done: both streams released")
+        right[1].deliver(bytes(7))
+        XCTAssertEqual(left[1].sent, bytes(7))
+        right[1].deliverFin()
+        XCTAssertTrue(left[1].finished)
+        XCTAssertTrue(left[1].detached && right[1].detached, "both directions done: both streams released")
         XCTAssertEqual(ended.count, 1)
         XCTAssertNil(ended[0] as ResetCode?)
     }
 
     func testFinWaitsForHeldBytes() {
         right.capacity = 3
-        left.deliver(bytes(10))
-        left.deliverFin()
-        XCTAssertFalse(right.finished, "FIN may not overtake bytes still held")
+        left[1].deliver(bytes(10))
+        left[1].deliverFin()
+        XCTAssertFalse(right[1].finished, "FIN may not overtake bytes still held")
         right.grant(.max)
-        XCTAssertEqual(right.sent, bytes(10))
-        XCTAssertTrue(right.finished)
+        XCTAssertEqual(right[1].sent, bytes(10))
+        XCTAssertTrue(right[1].finished)
     }
 
     func testResetFromLeftReachesRight() {
-        left.deliverReset(.refused)
-        XCTAssertEqual(right.resets, [.refused])
-        XCTAssertEqual(left.resets, [], "the side that reset is not reset back")
+        left[1].deliverReset(.refused)
+        XCTAssertEqual(right[1].resets, [.refused])
+        XCTAssertEqual(left[1].resets, [], "the side that reset is not reset back")
         XCTAssertEqual(ended.count, 1)
         XCTAssertEqual(ended[0], .refused)
-        left.deliver(bytes(3))
-        XCTAssertEqual(right.sent, [], "nothing moves after a reset")
+        left[1].deliver(bytes(3))
+        XCTAssertEqual(right[1].sent, [], "nothing moves after a reset")
     }
 
     func testResetFromRightReachesLeft() {
-        right.deliverReset(.timeout)
-        XCTAssertEqual(left.resets, [.timeout])
+        right[1].deliverReset(.timeout)
+        XCTAssertEqual(left[1].resets, [.timeout])
         XCTAssertEqual(ended.count, 1)
         XCTAssertEqual(ended[0], .timeout)
     }
 
     func testConnectedSignalPassesAcross() {
-        right.deliverConnected()
-        XCTAssertEqual(left.connectedSignals, 1)
-        XCTAssertEqual(right.connectedSignals, 0)
+        right[1].deliverConnected()
+        XCTAssertEqual(left[1].connectedSignals, 1)
+        XCTAssertEqual(right[1].connectedSignals, 0)
     }
 }
 
@@ -195,11 +151,11 @@ final class SocketPumpTests: XCTestCase {
             if n <= 0 { break }
             written += n
         }
-        eventually(loop, "the first 1000 bytes") { tunnel.sent.count == 1000 }
+        eventually(loop, "the first 1000 bytes") { tunnel[1].sent.count == 1000 }
         usleep(50_000)
         onLoop(loop) {
-            XCTAssertEqual(tunnel.sent.count, 1000, "no credit: nothing more is read from the socket")
-            XCTAssertTrue(tunnel.wantsWritable)
+            XCTAssertEqual(tunnel[1].sent.count, 1000, "no credit: nothing more is read from the socket")
+            XCTAssertTrue(tunnel[1].wantsWritable)
             tunnel.grant(.max)
         }
         // Drain the rest of what the peer still has to write, then half-close the peer's side.
@@ -209,12 +165,12 @@ final class SocketPumpTests: XCTestCase {
             written += n
         }
         shutdown(peer, Int32(SHUT_WR))
-        eventually(loop, "all bytes and the FIN") { tunnel.sent.count == payload.count && tunnel.finished }
+        eventually(loop, "all bytes and the FIN") { tunnel[1].sent.count == payload.count && tunnel[1].finished }
 
         // The stream's bytes reach the peer, then its FIN does.
         onLoop(loop) {
-            tunnel.deliver(Array("hello".utf8))
-            tunnel.deliverFin()
+            tunnel[1].deliver(Array("hello".utf8))
+            tunnel[1].deliverFin()
         }
         var buffer = [UInt8](repeating: 0, count: 16)
         var got: [UInt8] = []
@@ -224,8 +180,8 @@ final class SocketPumpTests: XCTestCase {
             got += buffer[0..<n]
         }
         XCTAssertEqual(got, Array("hello".utf8))
-        eventually(loop, "the end") { ended.count == 1 && tunnel.detached }
-        XCTAssertEqual(tunnel.consumedCount, 5)
+        eventually(loop, "the end") { ended.count == 1 && tunnel[1].detached }
+        XCTAssertEqual(tunnel[1].consumed, 5)
     }
 
     func testSocketResetBecomesStreamResetAndStreamResetAbortsSocket() throws {
@@ -237,22 +193,22 @@ final class SocketPumpTests: XCTestCase {
         defer { close(peer) }
         onLoop(loop) {
             do { try StreamSocketBridge(tunnel: tunnel, stream: 1, socket: socket, connecting: false).start() } catch { XCTFail("\(error)") }
-            tunnel.deliverReset(.shareEnded)
+            tunnel[1].deliverReset(.shareEnded)
         }
         var byte: UInt8 = 0
         XCTAssertEqual(recv(peer, &byte, 1, 0), 0, "the socket is closed when the stream is reset")
-        XCTAssertEqual(tunnel.resets, [])
+        XCTAssertEqual(tunnel[1].resets, [])
 
         let tunnel2 = FakeTunnel(loop: loop)
         let (socket2, peer2) = try socketPair()
         onLoop(loop) {
             do { try StreamSocketBridge(tunnel: tunnel2, stream: 1, socket: socket2, connecting: false).start() } catch { XCTFail("\(error)") }
             tunnel2.capacity = 0   // a write from the stream side fails once the peer is gone
-            tunnel2.deliver([1])
+            tunnel2[1].deliver([1])
         }
         close(peer2)
-        onLoop(loop) { tunnel2.deliver([2, 3]) }
-        eventually(loop, "the stream reset") { tunnel2.resets == [.cancelled] }
+        onLoop(loop) { tunnel2[1].deliver([2, 3]) }
+        eventually(loop, "the stream reset") { tunnel2.streams[1]?.resets == [.cancelled] }
     }
 
     func testRefusedDialResetsStreamWithRefused() throws {
@@ -275,7 +231,7 @@ final class SocketPumpTests: XCTestCase {
                 XCTFail("\(error)")
             }
         }
-        eventually(loop, "the refusal") { tunnel.resets == [.refused] }
+        eventually(loop, "the refusal") { tunnel.streams[1]?.resets == [.refused] }
         onLoop(loop) {
             guard case .some(.some(let reason)) = result else { return XCTFail("no refusal reported") }
             XCTAssertTrue(reason.contains("refused"), reason)

@@ -15,7 +15,7 @@ final class SOCKS5Connection: IOHandler, TunnelStreamHandler {
     private var done = false
     private var timer: UInt64?
     /// CONNECT: the stream opened for it, until the share says it is connected (or not).
-    private var pending: (tunnel: TunnelConnection, stream: UInt32)?
+    private var pending: (tunnel: any TunnelStreams, stream: UInt32)?
     static let handshakeTimeout = 10.0
     /// Longer than the share agent's own dial timeout, which answers first with a reset.
     static let connectTimeout = 15.0

@@ -14,7 +14,7 @@ final class SOCKS5Server {
     /// `--pcap`: the packets UDP associations send (what comes back is captured by the client).
     let capture: PacketCaptureFile?
     private let listener: Listener
-    private(set) weak var tunnel: TunnelConnection?
+    private(set) weak var tunnel: (any TunnelStreams & TunnelDatagrams)?
     private var associations: [UInt16: SOCKSUDPAssociation] = [:]
     private var nextAssociationPort: UInt16 = 1024
 
@@ -39,7 +39,7 @@ final class SOCKS5Server {
         }
     }
 
-    func attach(_ tunnel: TunnelConnection?) { self.tunnel = tunnel }
+    func attach(_ tunnel: (any TunnelStreams & TunnelDatagrams)?) { self.tunnel = tunnel }
 
     /// Whether a SOCKS client may reach `destination`: the machine, by IP or by the share's name.
     func allows(_ destination: SOCKS5Address) -> Bool {

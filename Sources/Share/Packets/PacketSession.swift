@@ -14,7 +14,7 @@ final class PacketSession {
     let id: UInt32
     let stack: PacketStack
     let loop: EventLoop
-    private let tunnel: TunnelConnection
+    private let tunnel: any TunnelDatagrams
     private let targetHost: String
     private var tcpFlows: [FlowID: TCPFlowEndpoint] = [:]
     private var udpFlows: [FlowID: UDPFlowSocket] = [:]
@@ -30,7 +30,7 @@ final class PacketSession {
     /// How long the machine may take to accept a flow's connection.
     static let connectTimeout = 10.0
 
-    init(id: UInt32, tunnel: TunnelConnection, targetHost: String, config: PacketStackConfig) {
+    init(id: UInt32, tunnel: any TunnelDatagrams, targetHost: String, config: PacketStackConfig) {
         self.id = id
         self.tunnel = tunnel
         self.loop = tunnel.loop

@@ -63,7 +63,7 @@ public extension TunnelConnectionDelegate {
 
 /// The I/O shell around `StreamMux`: TLS bytes in, events to stream handlers; frames out through TLS.
 /// Sends keepalive pings and closes a connection whose peer has gone silent. Confined to its loop.
-public final class TunnelConnection: TLSConnectionDelegate, TunnelStreams {
+public final class TunnelConnection: TLSConnectionDelegate, TunnelStreams, TunnelDatagrams {
     public struct Keepalive: Sendable {
         public var interval: Double = 15
         public var timeout: Double = 45
