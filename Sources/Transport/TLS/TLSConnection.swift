@@ -167,27 +167,46 @@ public final class TLSConnection: IOHandler {
         }
     }
 
+    /// Decrypts what has arrived and hands it to the delegate. Records that are already in (read-ahead
+    /// pulls several per socket read) are gathered into one delivery of up to the buffer's size: SSL_read
+    /// returns one record (≤ 16 KiB) at a time, and delivering each alone would split every 32 KiB DATA
+    /// frame, and so every write to the next hop's socket, in two.
     private func readAvailable() {
         wantsWriteForRead = false
+        var filled = 0
         while state == .open, let ssl {
-            let n = SSL_read(ssl, readBuffer.baseAddress, Int32(readBuffer.count))
+            let n = SSL_read(ssl, readBuffer.baseAddress! + filled, Int32(readBuffer.count - filled))
             if n > 0 {
-                delegate?.tls(self, didReceive: UnsafeRawBufferPointer(rebasing: readBuffer[0..<Int(n)]))
-                // A short read with nothing decrypted left over means the socket is likely empty:
-                // level-triggered epoll will call again if not, which saves a read that says EAGAIN.
-                if Int(n) < readBuffer.count && SSL_pending(ssl) == 0 && SSL_has_pending(ssl) == 0 { return }
+                filled += Int(n)
+                let more = SSL_pending(ssl) > 0 || SSL_has_pending(ssl) != 0
+                if more && filled < readBuffer.count { continue }
+                deliver(&filled)
+                // Nothing decrypted or buffered left means the socket is likely empty: level-triggered
+                // epoll will call again if not, which saves a read that says EAGAIN.
+                if !more { return }
                 continue
             }
-            switch SSL_get_error(ssl, n) {
+            let error = SSL_get_error(ssl, n)
+            let saved = errno   // before the delivery's own system calls can change it
+            deliver(&filled)
+            guard state == .open else { return }
+            switch error {
             case SSL_ERROR_WANT_READ: return
             case SSL_ERROR_WANT_WRITE: wantsWriteForRead = true; updateInterest(); return
             case SSL_ERROR_ZERO_RETURN: return finish(error: nil)
             case SSL_ERROR_SYSCALL:
-                let saved = errno
                 return finish(error: n == 0 || saved == 0 ? nil : SystemError("TLS read", errno: saved))
             default: return fail(TLSError("TLS read failed"))
             }
         }
+        deliver(&filled)
+    }
+
+    private func deliver(_ filled: inout Int) {
+        guard filled > 0, state == .open else { filled = 0; return }
+        let count = filled
+        filled = 0
+        delegate?.tls(self, didReceive: UnsafeRawBufferPointer(rebasing: readBuffer[0..<count]))
     }
 
     /// `notify`: tell the delegate about drained space (not when the delegate itself is writing).
