@@ -50,7 +50,7 @@ let package = Package(
         .target(name: "TransportTesting", dependencies: ["Transport", "Wire"]),
 
         // libFuzzer targets: `scripts/fuzz` builds them with --sanitize=fuzzer.
-        .executableTarget(name: "FuzzTunnelFrames", dependencies: ["Wire"]),
+        .executableTarget(name: "FuzzTunnelFrames", dependencies: ["Wire", "TestSupport"]),
         .executableTarget(name: "FuzzHTTP", dependencies: ["Wire", "TestSupport"]),
         .executableTarget(name: "FuzzSOCKS", dependencies: ["Wire", "TestSupport"]),
         .executableTarget(name: "FuzzPackets", dependencies: ["PacketStack", "Wire"]),

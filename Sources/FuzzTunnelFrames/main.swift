@@ -5,6 +5,7 @@
 // Invalid input must only ever throw. Besides memory safety the target checks that decoding does
 // not depend on how the bytes were split into reads, and that decoded frames re-encode to the
 // exact input bytes; a violated check traps so libFuzzer reports it.
+import TestSupport
 import Wire
 
 @_cdecl("LLVMFuzzerTestOneInput")
@@ -67,19 +68,6 @@ struct MuxResult {
     var events: [MuxEvent] = []
     var error: MuxError?
     var outbound: [UInt8] = []
-}
-
-/// Merges consecutive data events of one stream (the pieces of DATA frames cut by reads).
-func joiningData(_ events: [MuxEvent]) -> [MuxEvent] {
-    var out: [MuxEvent] = []
-    for event in events {
-        if case .data(let s, let more) = event, case .data(let last, let bytes)? = out.last, last == s {
-            out[out.count - 1] = .data(stream: s, bytes + more)
-        } else {
-            out.append(event)
-        }
-    }
-    return out
 }
 
 func fuzzConfig() -> MuxConfig {

@@ -39,19 +39,6 @@ func received(_ events: [MuxEvent], stream: UInt32) -> [UInt8] {
     return out
 }
 
-/// Merges consecutive data events of one stream (DATA pieces) into one.
-func joiningData(_ events: [MuxEvent]) -> [MuxEvent] {
-    var out: [MuxEvent] = []
-    for event in events {
-        if case .data(let s, let more) = event, case .data(let last, let bytes)? = out.last, last == s {
-            out[out.count - 1] = .data(stream: s, bytes + more)
-        } else {
-            out.append(event)
-        }
-    }
-    return out
-}
-
 func decodeAll(_ raw: [UInt8]) throws -> [Frame] {
     var dec = FrameDecoder(maxPayload: 16 << 20)
     dec.feed(raw)
