@@ -1,4 +1,4 @@
-// libFuzzer target for the tunnel protocol: FrameDecoder and StreamMux.receive.
+// libFuzzer target for the tunnel protocol: FrameDecoder and StreamMux (`receive`, built on `next(from:)`).
 // Build and run:
 //   swift build --product FuzzTunnelFrames --sanitize=fuzzer --sanitize=address -Xswiftc -use-ld=lld --scratch-path .build-fuzz-h
 //   ASAN_OPTIONS=detect_leaks=0 .build-fuzz-h/debug/FuzzTunnelFrames Tests/Fuzz/corpus/tunnel-frames -max_total_time=60
