@@ -20,9 +20,11 @@ let package = Package(
         // User-facing output in the seed's style (`==> default: ...`).
         .target(name: "Console"),
 
-        // Pure, I/O-free protocol cores: tunnel frames and multiplexing, HTTP/1.1, TLS ClientHello.
+        // Pure, I/O-free protocol cores: tunnel frames and multiplexing, HTTP/1.1, SOCKS5, TLS ClientHello,
+        // IP headers, control messages; and the helpers they share (big-endian, trimming, a timer heap).
         .target(name: "Wire"),
-        // The I/O shell the roles share: epoll event loops, sockets, TLS, the tunnel connection.
+        // The I/O shell the roles share: epoll event loops, sockets, TLS, the tunnel connection, the one
+        // pump that joins two byte endpoints, the reconnecting relay link.
         .target(name: "Transport", dependencies: ["Wire", "CShims", "COpenSSL", "CInterop", "Console"]),
         // The relay's CA and certificates, PEM files, random secrets and their comparison.
         .target(name: "Identity", dependencies: ["Wire", "CShims", "COpenSSL", "CInterop"]),
