@@ -31,6 +31,9 @@ let package = Package(
         // SSH sharing's keys and processes: Ed25519, the OpenSSH key format, password sealing
         // (scrypt + AES-GCM), ssh children spawned with a clean signal mask, a private ssh-agent.
         .target(name: "SSHKeys", dependencies: ["Wire", "CShims", "COpenSSL", "CInterop"]),
+        // SPAKE2 (RFC 9382, P-256) as a sans-I/O state machine: the PAKE core of issue 9's connect-code
+        // pairing. The roles do not use it yet.
+        .target(name: "Pairing", dependencies: ["Wire", "COpenSSL", "CInterop"]),
 
         // The roles.
         .target(name: "Relay", dependencies: ["Wire", "Transport", "Identity", "Console", "CInterop"]),
@@ -59,8 +62,9 @@ let package = Package(
 
         .testTarget(name: "WireTests", dependencies: ["Wire", "TestSupport"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "TransportTesting", "Wire", "Identity"]),
-        .testTarget(name: "IdentityTests", dependencies: ["Identity", "Wire"]),
+        .testTarget(name: "IdentityTests", dependencies: ["Identity", "Transport", "Wire"]),
         .testTarget(name: "SSHKeysTests", dependencies: ["SSHKeys", "Wire"]),
+        .testTarget(name: "PairingTests", dependencies: ["Pairing"]),
         .testTarget(name: "TunDeviceTests", dependencies: ["TunDevice", "CShims", "Wire"]),
         .testTarget(name: "PacketCaptureTests", dependencies: ["PacketCapture", "CPcap", "Wire"]),
         .testTarget(name: "ConnectTests", dependencies: ["Connect", "TunDevice", "TunDeviceTesting", "Transport", "TransportTesting", "Wire"]),
