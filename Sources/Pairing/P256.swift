@@ -117,7 +117,6 @@ final class P256 {
         do {
             point = try Self.point(in: group, context: context, encoded: bytes)
         } catch {
-            _ = OpenSSLError.drain()
             throw .invalidShare("not a point on P-256")
         }
         // oct2point already checks the curve equation; checked again so the guarantee does not rest

@@ -85,7 +85,9 @@ public final class SPAKE2Session {
             let unblind = try curve.multiply(role == .a ? curve.n : curve.m, by: w)
             let sharedPoint = try curve.multiply(try curve.subtract(peerPoint, unblind), by: scalar)
             // Only a peer that sent exactly w·N (or w·M) lands here, which needs knowing w.
-            guard !curve.isInfinity(sharedPoint) else { throw PairingError.invalidShare("it makes the shared point infinity") }
+            guard !curve.isInfinity(sharedPoint) else {
+                throw PairingError.invalidShare("it makes the shared point infinity")
+            }
             let (shareA, shareB) = role == .a ? (share, peerShare) : (peerShare, share)
             let schedule = try SPAKE2KeySchedule(identityA: identityA, identityB: identityB, shareA: shareA,
                                                  shareB: shareB, sharedPoint: curve.encode(sharedPoint),

@@ -130,11 +130,14 @@ final class SPAKE2Tests: XCTestCase {
     }
 
     func testPasswordDerivationIsDeterministicAndBoundToIdentities() throws {
-        let w1 = try SPAKE2Password.derive(code: "417-crimson-otter", identityA: idA, identityB: idB)
-        XCTAssertEqual(w1.bytes, try SPAKE2Password.derive(code: "417-crimson-otter", identityA: idA, identityB: idB).bytes)
-        XCTAssertNotEqual(w1.bytes, try SPAKE2Password.derive(code: "417-crimson-otter", identityA: idB, identityB: idA).bytes)
-        XCTAssertNotEqual(w1.bytes, try SPAKE2Password.derive(code: "417-crimson-oyster", identityA: idA, identityB: idB).bytes)
-        XCTAssertEqual(w1.bytes.count, 32)
+        func w(_ code: String, _ a: [UInt8], _ b: [UInt8]) throws -> [UInt8] {
+            try SPAKE2Password.derive(code: code, identityA: a, identityB: b).bytes
+        }
+        let w1 = try w("417-crimson-otter", idA, idB)
+        XCTAssertEqual(w1, try w("417-crimson-otter", idA, idB))
+        XCTAssertNotEqual(w1, try w("417-crimson-otter", idB, idA))
+        XCTAssertNotEqual(w1, try w("417-crimson-oyster", idA, idB))
+        XCTAssertEqual(w1.count, 32)
     }
 
     func testGivenWMustBeAScalar() {
