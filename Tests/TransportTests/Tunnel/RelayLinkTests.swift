@@ -7,34 +7,15 @@ import XCTest
 
 /// `RelayLink` against a small relay on loopback TLS: HELLO and the role's request on every
 /// connection, a reconnect after a loss, the role's verdict on a failed dial.
-final class RelayLinkTests: XCTestCase {
-    private var directory: String!
-
-    override func setUp() {
-        directory = NSTemporaryDirectory() + "vshare-link-\(UUID().uuidString)"
-    }
-
-    override func tearDown() {
-        try? FileManager.default.removeItem(atPath: directory)
-    }
-
+final class RelayLinkTests: RelayIdentityTestCase {
     func testReconnectsAfterALossAndSendsItsRequestAgain() throws {
-        let identity = try CertificateAuthority.loadOrCreate(dataDir: directory, hostnames: [])
+        let identity = try relayIdentity()
         let serverTLS = try TLSContext.server(certificatePath: identity.certificatePath, keyPath: identity.privateKeyPath)
         let loop = try EventLoop(name: "link-test")
         let role = Role()
         let relay = HangUpOnceRelay(tls: serverTLS)
         let caPath = identity.caCertificatePath
-        loop.execute {
-            do {
-                let port = try relay.listen(on: loop)
-                role.start(try RelayEndpoint("127.0.0.1:\(port)", caPath: caPath), loop: loop)
-            } catch {
-                role.record("setup failed: \(error)")
-                role.done.signal()
-            }
-        }
-        loop.startThread()
+        start(role, on: loop) { try RelayEndpoint("127.0.0.1:\(try relay.listen(on: loop))", caPath: caPath) }
         defer { loop.stop() }
         XCTAssertEqual(role.done.wait(timeout: .now() + 20), .success, "the link did not finish")
         // Finishing flushes and closes the connection; the role hears it like any loss.
@@ -47,20 +28,26 @@ final class RelayLinkTests: XCTestCase {
     func testAFailedDialIsTheRolesToJudge() throws {
         let loop = try EventLoop(name: "link-test")
         let role = Role()
-        loop.execute {
-            do {
-                // Port 1 on loopback: nothing listens, the dial is refused.
-                role.start(try RelayEndpoint("127.0.0.1:1", caPath: nil), loop: loop)
-            } catch {
-                role.record("setup failed: \(error)")
-                role.done.signal()
-            }
-        }
-        loop.startThread()
+        // Port 1 on loopback: nothing listens, the dial is refused.
+        start(role, on: loop) { try RelayEndpoint("127.0.0.1:1", caPath: nil) }
         defer { loop.stop() }
         XCTAssertEqual(role.done.wait(timeout: .now() + 20), .success, "the link did not finish")
         XCTAssertEqual(role.events, ["disconnect", "lost", "finish 1"])
     }
+}
+
+/// Starts `role` on `loop`'s thread with the endpoint `makeEndpoint` gives there; a setup failure
+/// is recorded and ends the test's wait.
+private func start(_ role: Role, on loop: EventLoop, _ makeEndpoint: @escaping () throws -> RelayEndpoint) {
+    loop.execute {
+        do {
+            role.start(try makeEndpoint(), loop: loop)
+        } catch {
+            role.record("setup failed: \(error)")
+            role.done.signal()
+        }
+    }
+    loop.startThread()
 }
 
 /// A connect-like role: asks to join, gives up after the first loss without any join.

@@ -7,19 +7,9 @@ import XCTest
 
 /// A real TLS tunnel on loopback, driven by a real event loop: a client streams more than one
 /// window of data through an echo stream on the server, with flow control both ways.
-final class TunnelLoopbackTests: XCTestCase {
-    private var directory: String!
-
-    override func setUp() {
-        directory = NSTemporaryDirectory() + "vshare-tunnel-\(UUID().uuidString)"
-    }
-
-    override func tearDown() {
-        try? FileManager.default.removeItem(atPath: directory)
-    }
-
+final class TunnelLoopbackTests: RelayIdentityTestCase {
     func testEchoStreamLargerThanWindowArrivesIntact() throws {
-        let identity = try CertificateAuthority.loadOrCreate(dataDir: directory, hostnames: [])
+        let identity = try relayIdentity()
         let serverTLS = try TLSContext.server(certificatePath: identity.certificatePath, keyPath: identity.privateKeyPath)
         let clientTLS = try TLSContext.client(caPath: identity.caCertificatePath)
         // Small, different windows: the payload needs many credit returns, and each side must
@@ -46,7 +36,7 @@ final class TunnelLoopbackTests: XCTestCase {
     /// server side migrates on the first OPEN, with data already arriving, and the echo of a
     /// payload several windows long must still come back intact, now served by another thread.
     func testTunnelMigratesToAnotherLoopMidStream() throws {
-        let identity = try CertificateAuthority.loadOrCreate(dataDir: directory, hostnames: [])
+        let identity = try relayIdentity()
         let serverTLS = try TLSContext.server(certificatePath: identity.certificatePath, keyPath: identity.privateKeyPath)
         let clientTLS = try TLSContext.client(caPath: identity.caCertificatePath)
         var config = MuxConfig()
@@ -68,7 +58,7 @@ final class TunnelLoopbackTests: XCTestCase {
     }
 
     func testClientRefusesServerFromAnotherCA() throws {
-        let identity = try CertificateAuthority.loadOrCreate(dataDir: directory, hostnames: [])
+        let identity = try relayIdentity()
         let other = try CertificateAuthority.loadOrCreate(dataDir: directory + "-other", hostnames: [])
         defer { try? FileManager.default.removeItem(atPath: directory + "-other") }
         let serverTLS = try TLSContext.server(certificatePath: identity.certificatePath, keyPath: identity.privateKeyPath)
