@@ -218,7 +218,7 @@ final class HTTPProxyConnection: ByteEndpointEvents {
         responses.expectResponse(toMethod: head.method)
         cancelTimer()
         headBuffer.removeAll(keepingCapacity: true)
-        head.appendForwarded(from: clientIP, to: &headBuffer)
+        head.serializeForwarded(clientIP: clientIP, into: &headBuffer)
         headBuffer.withUnsafeBytes { sendToStream($0) }
         return true
     }

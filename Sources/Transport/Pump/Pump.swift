@@ -75,7 +75,7 @@ public final class Pump: ByteEndpointEvents {
 
     public func endpoint(_ endpoint: ByteEndpoint, didReset code: ResetCode, reason: String) {
         guard !ended else { return }
-        ended = true
+        ended = true   // before the other end's reset, so nothing it does re-enters the pump
         other(of: endpoint).reset(code: code, reason: reason)
         end(code)
     }

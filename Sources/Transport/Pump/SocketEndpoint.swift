@@ -108,7 +108,7 @@ public final class SocketEndpoint: ByteEndpoint, IOHandler {
             if !held.isEmpty {
                 let taken = held.consume { events?.endpoint(self, didRead: $0) ?? 0 }
                 if closed { return }
-                if taken == 0 { return pause() }
+                if taken == 0 { return pause(askForRoom: false) }
                 continue
             }
             if readEOF {
@@ -116,7 +116,7 @@ public final class SocketEndpoint: ByteEndpoint, IOHandler {
                 return
             }
             let room = events?.room(for: self) ?? 0
-            if room == 0 { return pause() }
+            if room == 0 { return pause(askForRoom: true) }
             let limit = min(room, readBuffer.count)
             let result: Socket.IOResult
             do {
@@ -131,7 +131,7 @@ public final class SocketEndpoint: ByteEndpoint, IOHandler {
                 if closed { return }
                 if taken < n {
                     held.append(UnsafeRawBufferPointer(rebasing: bytes[taken...]))
-                    return pause()
+                    return pause(askForRoom: false)
                 }
                 if n < limit { return }  // drained; epoll says when more comes
             case .wouldBlock:
@@ -143,9 +143,11 @@ public final class SocketEndpoint: ByteEndpoint, IOHandler {
         }
     }
 
-    private func pause() {
+    /// Stops reading until `resumeReading`. After a short take the pump has already asked the sink
+    /// to say when it has room; only a read skipped for want of room asks here.
+    private func pause(askForRoom: Bool) {
         readPaused = true
-        events?.waitForRoom(for: self)
+        if askForRoom { events?.waitForRoom(for: self) }
         updateInterest()
     }
 

@@ -9,6 +9,14 @@ public struct HTTPVersion: Sendable, Equatable, Hashable, CustomStringConvertibl
     public static let http1_0 = HTTPVersion(major: 1, minor: 0)
     public static let http1_1 = HTTPVersion(major: 1, minor: 1)
     public var description: String { "HTTP/\(major).\(minor)" }
+
+    /// Appends `HTTP/M.N` without building a String (the parser accepts single digits only).
+    func append(to out: inout [UInt8]) {
+        out.append(contentsOf: "HTTP/".utf8)
+        out.append(contentsOf: String(major).utf8)
+        out.append(0x2E)
+        out.append(contentsOf: String(minor).utf8)
+    }
 }
 
 /// An ordered list of header fields. Names keep the case they were sent with;
@@ -57,27 +65,19 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence, ExpressibleByDictionar
 
     public mutating func add(name: String, value: String) { fields.append((name: name, value: value)) }
 
-    public mutating func remove(named name: String) {
-        fields.removeAll { asciiCaseInsensitiveEqual($0.name, name) }
-    }
-
     public static func == (lhs: HTTPHeaders, rhs: HTTPHeaders) -> Bool {
         lhs.fields.count == rhs.fields.count
             && zip(lhs.fields, rhs.fields).allSatisfy { $0.name == $1.name && $0.value == $1.value }
     }
 
     func serialize(into out: inout [UInt8]) {
-        for field in fields {
-            out.append(contentsOf: field.name.utf8)
-            out.append(0x3A); out.append(0x20)
-            out.append(contentsOf: field.value.utf8)
-            out.append(0x0D); out.append(0x0A)
-        }
+        for field in fields { appendHeaderField(field.name, field.value, to: &out) }
     }
 }
 
 /// A parsed request head. `serialized()` re-emits it in canonical form (single spaces,
-/// CRLF line ends, `name: value`), which is what the proxy forwards upstream.
+/// CRLF line ends, `name: value`); the proxy forwards the same form with its own
+/// `X-Forwarded-*` fields (`serializeForwarded`).
 public struct HTTPRequestHead: Sendable, Equatable {
     public var method: String
     public var target: String
@@ -105,13 +105,18 @@ public struct HTTPRequestHead: Sendable, Equatable {
     public func serialized() -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(64 + headers.fields.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 4 })
-        out.append(contentsOf: method.utf8); out.append(0x20)
-        out.append(contentsOf: target.utf8); out.append(0x20)
-        out.append(contentsOf: version.description.utf8)
-        out.append(0x0D); out.append(0x0A)
+        appendRequestLine(to: &out)
         headers.serialize(into: &out)
         out.append(0x0D); out.append(0x0A)
         return out
+    }
+
+    /// `METHOD target HTTP/M.N` and its CRLF.
+    func appendRequestLine(to out: inout [UInt8]) {
+        out.append(contentsOf: method.utf8); out.append(0x20)
+        out.append(contentsOf: target.utf8); out.append(0x20)
+        version.append(to: &out)
+        out.append(0x0D); out.append(0x0A)
     }
 }
 
@@ -188,6 +193,14 @@ public enum HTTPParseError: Error, Equatable, Sendable, CustomStringConvertible 
 }
 
 // MARK: - helpers shared by the HTTP cores
+
+/// `name: value` and its CRLF.
+func appendHeaderField(_ name: String, _ value: String, to out: inout [UInt8]) {
+    out.append(contentsOf: name.utf8)
+    out.append(0x3A); out.append(0x20)
+    out.append(contentsOf: value.utf8)
+    out.append(0x0D); out.append(0x0A)
+}
 
 @inline(__always)
 func asciiLower(_ b: UInt8) -> UInt8 { (b >= 0x41 && b <= 0x5A) ? b | 0x20 : b }

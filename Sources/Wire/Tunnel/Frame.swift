@@ -142,8 +142,9 @@ public struct Frame: Equatable, Sendable, CustomStringConvertible {
         return Frame(type: .window, stream: stream, payload: p)
     }
 
-    public static func reset(stream: UInt32, code: ResetCode, reason: String) -> Frame {
-        Frame(type: .reset, stream: stream, payload: codeAndReason(code.rawValue, reason))
+    /// `maxPayload`: the reason is cut so the frame fits (the receiver's frame-size limit).
+    public static func reset(stream: UInt32, code: ResetCode, reason: String, maxPayload: Int = .max) -> Frame {
+        Frame(type: .reset, stream: stream, payload: codeAndReason(code.rawValue, reason, maxPayload: maxPayload))
     }
 
     public static func ping(_ token: UInt64, ack: Bool = false) -> Frame {
@@ -156,15 +157,16 @@ public struct Frame: Equatable, Sendable, CustomStringConvertible {
         Frame(type: .datagram, stream: channel, payload: bytes)
     }
 
-    public static func goaway(code: UInt32, reason: String) -> Frame {
-        Frame(type: .goaway, stream: 0, payload: codeAndReason(code, reason))
+    public static func goaway(code: UInt32, reason: String, maxPayload: Int = .max) -> Frame {
+        Frame(type: .goaway, stream: 0, payload: codeAndReason(code, reason, maxPayload: maxPayload))
     }
 
-    static func codeAndReason(_ code: UInt32, _ reason: String) -> [UInt8] {
+    static func codeAndReason(_ code: UInt32, _ reason: String, maxPayload: Int) -> [UInt8] {
+        let reasonBytes = reason.utf8.prefix(max(0, maxPayload - 4))
         var p: [UInt8] = []
-        p.reserveCapacity(4 + reason.utf8.count)
+        p.reserveCapacity(4 + reasonBytes.count)
         p.appendBigEndian(code)
-        p.append(contentsOf: reason.utf8)
+        p.append(contentsOf: reasonBytes)
         return p
     }
 

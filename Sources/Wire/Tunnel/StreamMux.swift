@@ -331,12 +331,7 @@ public struct StreamMux: Sendable {
     /// Aborts the stream in both directions and forgets it; late frames for it are ignored.
     public mutating func reset(stream: UInt32, code: ResetCode, reason: String) {
         guard streams.removeValue(forKey: stream) != nil else { return }
-        var r = Array(reason.utf8)
-        if r.count > config.maxFramePayload - 4 { r.removeLast(r.count - max(0, config.maxFramePayload - 4)) }
-        var payload: [UInt8] = []
-        payload.appendBigEndian(code.rawValue)
-        payload.append(contentsOf: r)
-        queue(Frame(type: .reset, stream: stream, payload: payload))
+        queue(.reset(stream: stream, code: code, reason: reason, maxPayload: config.maxFramePayload))
     }
 
     /// Reports that the application delivered `count` received bytes of `stream`. Once the
@@ -384,11 +379,6 @@ public struct StreamMux: Sendable {
     /// Tells the peer we are going away: from now on its OPENs are refused with RESET(refused).
     public mutating func goaway(code: UInt32, reason: String) {
         goawaySent = true
-        var r = Array(reason.utf8)
-        if r.count > config.maxFramePayload - 4 { r.removeLast(r.count - max(0, config.maxFramePayload - 4)) }
-        var payload: [UInt8] = []
-        payload.appendBigEndian(code)
-        payload.append(contentsOf: r)
-        queue(Frame(type: .goaway, payload: payload))
+        queue(.goaway(code: code, reason: reason, maxPayload: config.maxFramePayload))
     }
 }

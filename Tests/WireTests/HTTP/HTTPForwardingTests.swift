@@ -1,8 +1,8 @@
 import Wire
 import XCTest
-@testable import Relay
 
-final class ForwardedHeadersTests: XCTestCase {
+
+final class HTTPForwardingTests: XCTestCase {
     private struct NoHead: Error {}
 
     private func head(_ text: String) throws -> HTTPRequestHead {
@@ -19,7 +19,7 @@ final class ForwardedHeadersTests: XCTestCase {
     /// What goes on the wire, parsed back.
     private func forwarded(_ text: String, from client: String) throws -> HTTPRequestHead {
         var out: [UInt8] = []
-        try head(text).appendForwarded(from: client, to: &out)
+        try head(text).serializeForwarded(clientIP: client, into: &out)
         return try parse(out)
     }
 
