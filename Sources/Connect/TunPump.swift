@@ -96,15 +96,13 @@ final class TunPump: IOHandler {
     /// A packet from the share for local programs (the client already captured it).
     func deliver(_ packet: UnsafeRawBufferPointer) {
         guard device.isOpen else { return }
-        if nextToWrite == outbound.count {   // nothing waiting: write through
+        if outbound.count == 0 {   // nothing waiting (writeWaiting empties the batch once all went out)
             do {
                 if try device.write(packet) { return }
             } catch {
                 droppedToTun += 1   // refused by the kernel (malformed, over the MTU)
                 return
             }
-            outbound.count = 0
-            nextToWrite = 0
         }
         // Behind packets that wait, or the device is full: keep it, in order, if there is room.
         guard outbound.append(packet) else {

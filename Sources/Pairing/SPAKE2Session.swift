@@ -8,8 +8,9 @@ import Wire
 ///     let key = try session.finish(peerConfirmation: theirs)     // Ke, 16 bytes
 ///
 /// A is the side whose share is X = x·P + w·M, B the side with Y = y·P + w·N; they must agree on
-/// who is which and on both identities. A session is single-use: any error ends it, and its secrets
-/// (w, the scalar, K, Ke, Ka and the confirmation keys) are wiped when it finishes, fails or is released.
+/// who is which and on both identities. A session is single-use: any error ends it, and its own copies
+/// of the secrets (w, the scalar, K, Ke, Ka and the confirmation keys) are wiped when it finishes, fails
+/// or is released. The caller's `SPAKE2Password` is a plain value: it holds w until the caller drops it.
 public final class SPAKE2Session {
     public enum Role: Sendable { case a, b }
 

@@ -95,12 +95,12 @@ final class HTTPProxyConnection: ByteEndpointEvents {
 
     // MARK: ByteEndpointEvents
 
-    /// The browser is read only while its bytes can go on: before routing (heads, bounded by the
-    /// parser's limit), or within the stream's credit once nothing waits for it.
+    /// The browser is read only while its bytes can go on: before routing (at most one head's worth;
+    /// the parser refuses a longer head), or within the stream's credit once nothing waits for it.
     func room(for reader: ByteEndpoint) -> Int {
         guard reader === browser else { return browser.writeCapacity }
         if closed || closeAfterFlush || readingHeld { return 0 }
-        guard let stream else { return 64 * 1024 }
+        guard let stream else { return requests.maxHeadBytes }
         return toStream.isEmpty ? stream.writeCapacity : 0
     }
 

@@ -1,6 +1,7 @@
 // Network byte order: the one set of big-endian helpers every codec uses, over any buffer of bytes
-// indexed by Int ([UInt8], ArraySlice, UnsafeRawBufferPointer). Callers check bounds first; these
-// trap on an index out of range like any subscript, never read past a buffer.
+// indexed by Int ([UInt8], ArraySlice, UnsafeRawBufferPointer). They index like any subscript, so
+// callers check bounds first: arrays trap on a bad index, but raw buffer pointers check only in debug
+// builds (the codecs that use them verify lengths before every read or store).
 
 public extension Collection where Element == UInt8, Index == Int {
     @inlinable func bigEndianUInt16(at i: Int) -> UInt16 {
