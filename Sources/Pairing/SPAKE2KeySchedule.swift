@@ -30,11 +30,11 @@ final class SPAKE2KeySchedule {
         var digest = try Self.sha256(transcript)
         ke = Array(digest[0..<16])
         ka = Array(digest[16..<32])
-        cleanse(&digest)
+        wipeSecret(&digest)
         var confirmationKeys = try Self.hkdfSHA256(key: ka, info: Array("ConfirmationKeys".utf8) + aad)
         kcA = Array(confirmationKeys[0..<16])
         kcB = Array(confirmationKeys[16..<32])
-        cleanse(&confirmationKeys)
+        wipeSecret(&confirmationKeys)
         confirmationA = try Self.hmacSHA256(key: kcA, message: transcript)
         confirmationB = try Self.hmacSHA256(key: kcB, message: transcript)
     }
@@ -42,14 +42,14 @@ final class SPAKE2KeySchedule {
     deinit { wipe() }
 
     func wipe() {
-        cleanse(&sharedPoint)
-        cleanse(&transcript)
-        cleanse(&ke)
-        cleanse(&ka)
-        cleanse(&kcA)
-        cleanse(&kcB)
-        cleanse(&confirmationA)
-        cleanse(&confirmationB)
+        wipeSecret(&sharedPoint)
+        wipeSecret(&transcript)
+        wipeSecret(&ke)
+        wipeSecret(&ka)
+        wipeSecret(&kcA)
+        wipeSecret(&kcB)
+        wipeSecret(&confirmationA)
+        wipeSecret(&confirmationB)
     }
 
     /// RFC 9382 §3.3: each field preceded by its length as an 8-byte little-endian integer.
@@ -85,7 +85,7 @@ final class SPAKE2KeySchedule {
     /// OKM = HMAC(PRK, info ‖ 0x01). Written out because one block is all SPAKE2 needs.
     static func hkdfSHA256(key: [UInt8], info: [UInt8]) throws(PairingError) -> [UInt8] {
         var pseudorandomKey = try hmacSHA256(key: [UInt8](repeating: 0, count: 32), message: key)
-        defer { cleanse(&pseudorandomKey) }
+        defer { wipeSecret(&pseudorandomKey) }
         return try hmacSHA256(key: pseudorandomKey, message: info + [0x01])
     }
 }

@@ -37,9 +37,9 @@ public struct SPAKE2Password: Sendable {
         SPAKE2KeySchedule.appendLengthPrefixed(identityA, to: &salt)
         SPAKE2KeySchedule.appendLengthPrefixed(identityB, to: &salt)
         var password = Array(code.utf8)
-        defer { cleanse(&password) }
+        defer { wipeSecret(&password) }
         var derived = [UInt8](repeating: 0, count: derivedLength)
-        defer { cleanse(&derived) }
+        defer { wipeSecret(&derived) }
         let n = UInt64(1) << scryptLogN
         let maxMemory = n * scryptR * 128 * scryptP + (16 << 20)
         let ok = password.withUnsafeBytes { pass in

@@ -1,3 +1,4 @@
+import CInterop
 import Wire
 
 /// One side of a SPAKE2 exchange (RFC 9382, SPAKE2-P256-SHA256-HKDF-HMAC), sans I/O: the caller
@@ -132,7 +133,7 @@ public final class SPAKE2Session {
     private func dropScalars() {
         w = nil
         scalar = nil
-        cleanse(&wBytes)
+        wipeSecret(&wBytes)
     }
 
     private func wipeSecrets() {

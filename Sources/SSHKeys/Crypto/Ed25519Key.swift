@@ -33,10 +33,7 @@ public struct Ed25519Key: ~Copyable {
 /// Wiping and random bytes from libcrypto.
 public enum Secret {
     /// Overwrites the bytes in place (OPENSSL_cleanse, which the compiler may not optimize away).
-    public static func wipe(_ bytes: inout [UInt8]) {
-        let count = bytes.count
-        bytes.withUnsafeMutableBytes { if let base = $0.baseAddress { OPENSSL_cleanse(base, count) } }
-    }
+    public static func wipe(_ bytes: inout [UInt8]) { wipeSecret(&bytes) }
 
     public static func random(_ count: Int) throws(CryptoError) -> [UInt8] {
         var bytes = [UInt8](repeating: 0, count: count)

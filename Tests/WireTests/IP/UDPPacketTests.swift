@@ -25,7 +25,12 @@ final class UDPPacketTests: XCTestCase {
         XCTAssertNil(KernelPackets.syn.withUnsafeBytes { UDPPacket.parse($0) })
         var bad = KernelPackets.udp; bad[27] ^= 1
         XCTAssertNil(bad.withUnsafeBytes { UDPPacket.parse($0) })
-        var fragment = KernelPackets.udp; fragment[6] |= 0x20
+        // A fragment with a valid IP checksum: refused for being a fragment, not for a bad checksum.
+        var fragment = KernelPackets.udp
+        var ip = try! fragment.withUnsafeBytes { try IPv4Header.parse($0) }
+        ip.moreFragments = true
+        _ = try! fragment.withUnsafeMutableBytes { try ip.emit(into: $0) }
+        XCTAssertNoThrow(try fragment.withUnsafeBytes { try IPv4Header.parse($0) })
         XCTAssertNil(fragment.withUnsafeBytes { UDPPacket.parse($0) })
     }
 
