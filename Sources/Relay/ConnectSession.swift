@@ -42,10 +42,16 @@ final class ConnectSession: TunnelConnectionDelegate {
 
     func tunnel(_ tunnel: TunnelConnection, didReceiveControl payload: [UInt8]) {
         guard !requested else { return refuse(.badRequest, "expected one openSession message") }
-        switch try? ControlMessage.decode(payload) {
-        case .sshParamsRequest(let request)?: askedForSSHParams(request)
-        case .sshKeyRequest(let request)?: askedForSSHKey(request)
-        case .openSession(let request)?:
+        let message: ControlMessage
+        do {
+            message = try ControlMessage.decode(payload)
+        } catch {
+            return refuse(.badRequest, "malformed control message: \(error)")
+        }
+        switch message {
+        case .sshParamsRequest(let request): askedForSSHParams(request)
+        case .sshKeyRequest(let request): askedForSSHKey(request)
+        case .openSession(let request):
             requested = true
             lookUp(name: request.name, machineAddress: request.machineAddress)
         default: refuse(.badRequest, "expected one openSession message")
@@ -60,7 +66,7 @@ final class ConnectSession: TunnelConnectionDelegate {
         guard let agentStream = agent.tunnel.open(metadata: forward.encoded(), handler: nil) else {
             return tunnel.reset(stream: stream, code: .refused, reason: "the share's tunnel takes no more streams")
         }
-        _ = StreamSplice(client: (tunnel, stream), agent: (agent.tunnel, agentStream))
+        spliceStreams(client: (tunnel, stream), agent: (agent.tunnel, agentStream))
     }
 
     func tunnel(_ tunnel: TunnelConnection, didReceiveDatagram bytes: UnsafeRawBufferPointer, channel: UInt32) {

@@ -17,7 +17,8 @@ final class SOCKS5Connection: IOHandler, TunnelStreamHandler {
     /// CONNECT: the stream opened for it, until the share says it is connected (or not).
     private var pending: (tunnel: any TunnelStreams, stream: UInt32)?
     static let handshakeTimeout = 10.0
-    /// Longer than the share agent's own dial timeout, which answers first with a reset.
+    /// Longer than the share agent's own dial timeout (`SocketEndpoint.defaultConnectTimeout`, 10 s),
+    /// which answers first with a reset.
     static let connectTimeout = 15.0
 
     init(socket: Socket, client: SocketAddress?, server: SOCKS5Server) {

@@ -48,7 +48,7 @@ final class RelayExchange: TunnelConnectionDelegate {
 
     func tunnel(_ tunnel: TunnelConnection, didReceiveHello version: UInt16, body: HelloBody?) {
         if version != TunnelProtocol.version {
-            fail("the relay speaks tunnel protocol \(version), this vshare \(TunnelProtocol.version): use matching versions")
+            fail(TunnelProtocol.relayVersionMismatch(version))
         }
     }
 

@@ -59,7 +59,11 @@ public final class StdioPipe: TunnelConnectionDelegate, @unchecked Sendable {
         tunnel.sendControl(ControlMessage.openSession(open).encoded())
     }
 
-    public func tunnel(_ tunnel: TunnelConnection, didReceiveHello version: UInt16, body: HelloBody?) {}
+    public func tunnel(_ tunnel: TunnelConnection, didReceiveHello version: UInt16, body: HelloBody?) {
+        if version != TunnelProtocol.version {
+            finish(1, error: TunnelProtocol.relayVersionMismatch(version))
+        }
+    }
 
     public func tunnel(_ tunnel: TunnelConnection, didReceiveControl payload: [UInt8]) {
         switch try? ControlMessage.decode(payload) {

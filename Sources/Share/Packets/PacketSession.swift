@@ -27,8 +27,6 @@ final class PacketSession {
     /// One buffer for every socket read of this session (all on one thread; a read is handed on
     /// within the call).
     let scratch: UnsafeMutableRawBufferPointer
-    /// How long the machine may take to accept a flow's connection.
-    static let connectTimeout = 10.0
 
     init(id: UInt32, tunnel: any TunnelDatagrams, targetHost: String, config: PacketStackConfig) {
         self.id = id
@@ -144,7 +142,7 @@ final class PacketSession {
         } catch {
             return stack.tcpRefused(flow)
         }
-        let machine = SocketEndpoint(socket: socket, loop: loop, connecting: true, connectTimeout: Self.connectTimeout,
+        let machine = SocketEndpoint(socket: socket, loop: loop, connecting: true,
                                      description: "the machine at \(address)", readBuffer: scratch)
         let endpoint = TCPFlowEndpoint(flow: flow, session: self)
         tcpFlows[flow] = endpoint

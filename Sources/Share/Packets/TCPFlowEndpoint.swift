@@ -18,6 +18,9 @@ final class TCPFlowEndpoint: ByteEndpoint {
     private var peerFinished = false     // the peer's FIN came and its bytes were read
     private var finishReported = false
     private var wantsWritable = false
+    /// The socket took less than offered: the pump asked it to say when it has room, so new peer
+    /// segments wait in the ring instead of each trying a write the socket would refuse.
+    private var sinkBlocked = false
     private var closed = false
 
     init(flow: FlowID, session: PacketSession) {
@@ -30,11 +33,13 @@ final class TCPFlowEndpoint: ByteEndpoint {
     // MARK: Stack events (from PacketSession.service)
 
     /// Peer bytes wait in the receive ring.
-    func stackReceived() { resumeReading() }
+    func stackReceived() {
+        if !sinkBlocked { deliverReceived() }
+    }
 
     func stackPeerFinished() {
         peerFinished = true
-        resumeReading()
+        if !sinkBlocked { deliverReceived() }
     }
 
     func stackWritable() {
@@ -52,13 +57,19 @@ final class TCPFlowEndpoint: ByteEndpoint {
 
     // MARK: Source (peer → machine)
 
+    /// The socket has room again (the pump).
     func resumeReading() {
+        sinkBlocked = false
+        deliverReceived()
+    }
+
+    /// Hands what the ring holds to the socket, as far as it takes it; the peer's FIN once all went.
+    private func deliverReceived() {
         guard !closed, connected else { return }
-        var blocked = false
         stack.readTCP(flow) { bytes in
-            guard !blocked, !closed else { return 0 }
+            guard !sinkBlocked, !closed else { return 0 }
             let taken = events?.endpoint(self, didRead: bytes) ?? 0
-            if taken < bytes.count { blocked = true }
+            if taken < bytes.count { sinkBlocked = true }
             return taken
         }
         guard !closed else { return }

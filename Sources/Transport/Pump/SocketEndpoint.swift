@@ -32,7 +32,10 @@ public final class SocketEndpoint: ByteEndpoint, IOHandler {
     /// `readBuffer`, when given, is shared with other endpoints of the same loop (and outlives
     /// them): a read is handed on within the call and what is not taken is copied to `held`, so
     /// one buffer per loop serves every socket on it.
-    public init(socket: Socket, loop: EventLoop, connecting: Bool, connectTimeout: Double = 10, description: String,
+    /// How long a dial to the machine may take before it counts as unreachable (`.timeout`).
+    public static let defaultConnectTimeout = 10.0
+
+    public init(socket: Socket, loop: EventLoop, connecting: Bool, connectTimeout: Double = defaultConnectTimeout, description: String,
                 readBuffer: UnsafeMutableRawBufferPointer? = nil) {
         self.socket = socket
         self.loop = loop

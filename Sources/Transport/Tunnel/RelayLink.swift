@@ -116,7 +116,7 @@ public final class RelayLink: TunnelConnectionDelegate {
 
     public func tunnel(_ tunnel: TunnelConnection, didReceiveHello version: UInt16, body: HelloBody?) {
         if version != TunnelProtocol.version {
-            finish(1, error: "the relay speaks tunnel protocol \(version), this vshare \(TunnelProtocol.version): use matching versions.")
+            finish(1, error: TunnelProtocol.relayVersionMismatch(version))
         }
     }
 

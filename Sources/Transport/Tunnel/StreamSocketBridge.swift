@@ -20,7 +20,7 @@ public final class StreamSocketBridge {
         set { socketEnd.description = newValue }
     }
 
-    public init(tunnel: TunnelStreams, stream: UInt32, socket: Socket, connecting: Bool, connectTimeout: Double = 10) {
+    public init(tunnel: TunnelStreams, stream: UInt32, socket: Socket, connecting: Bool, connectTimeout: Double = SocketEndpoint.defaultConnectTimeout) {
         self.stream = stream
         socketEnd = SocketEndpoint(socket: socket, loop: tunnel.loop, connecting: connecting,
                                    connectTimeout: connectTimeout, description: "the target")

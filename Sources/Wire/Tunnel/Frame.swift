@@ -6,6 +6,10 @@
 public enum TunnelProtocol {
     /// Protocol version carried in HELLO. Bump on incompatible changes.
     public static let version: UInt16 = 1
+    /// What an agent tells its user when the relay's HELLO carries another version.
+    public static func relayVersionMismatch(_ relayVersion: UInt16) -> String {
+        "the relay speaks tunnel protocol \(relayVersion), this vshare \(version): use matching versions."
+    }
     /// ASCII "VSHR", the first four bytes of every HELLO payload.
     public static let magic: [UInt8] = [0x56, 0x53, 0x48, 0x52]
     /// Size of the fixed frame header: length (UInt24) | type | flags | stream (UInt32).
