@@ -52,31 +52,16 @@ final class HTTPProxyConnectionTests: XCTestCase {
     /// A browser connection (a socket pair: the test holds the browser's end, blocking, with a
     /// receive timeout) accepted by the proxy.
     private func connectBrowser(timeouts: HTTPProxyConnection.Timeouts = .init()) throws {
-        var pair: [Int32] = [-1, -1]
-        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &pair) == 0 else { throw SystemError("socketpair") }
-        _ = fcntl(pair[0], F_SETFL, fcntl(pair[0], F_GETFL) | O_NONBLOCK)
-        var timeout = timeval(tv_sec: 5, tv_usec: 0)
-        setsockopt(pair[1], SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        browser = pair[1]
-        let socket = Socket(adopting: pair[0])
+        let (socket, browser) = try testSocketPair()
+        self.browser = browser
         let router = self.router!, loop = self.loop!
         onLoop { HTTPProxyConnection.accept(socket: socket, peer: nil, relay: router, loop: loop, timeouts: timeouts) }
     }
 
-    private func onLoop(_ body: @escaping () -> Void) {
-        let done = expectation(description: "loop turn")
-        loop.execute { body(); done.fulfill() }
-        wait(for: [done], timeout: 5)
-    }
+    private func onLoop(_ body: @escaping () -> Void) { loop.sync(body) }
 
     private func eventually(_ what: String, _ condition: @escaping () -> Bool) {
-        for _ in 0..<300 {
-            var ok = false
-            onLoop { ok = condition() }
-            if ok { return }
-            usleep(10_000)
-        }
-        XCTFail("timed out waiting for \(what)")
+        XCTAssertTrue(loop.waitUntil(timeout: 3, condition), "timed out waiting for \(what)")
     }
 
     private func browserSends(_ text: String) {

@@ -105,28 +105,12 @@ final class PumpTests: XCTestCase {
 
 /// A real socket (one end of a socket pair) joined to a fake tunnel stream, on a running loop.
 final class SocketPumpTests: XCTestCase {
-    private func socketPair() throws -> (Socket, Int32) {
-        var pair: [Int32] = [-1, -1]
-        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &pair) == 0 else { throw SystemError("socketpair") }
-        _ = fcntl(pair[0], F_SETFL, fcntl(pair[0], F_GETFL) | O_NONBLOCK)
-        return (Socket(adopting: pair[0]), pair[1])
-    }
+    private func socketPair() throws -> (Socket, Int32) { try testSocketPair() }
 
-    /// Runs `body` on the loop's thread and waits for it.
-    private func onLoop(_ loop: EventLoop, _ body: @escaping () -> Void) {
-        let done = expectation(description: "loop turn")
-        loop.execute { body(); done.fulfill() }
-        wait(for: [done], timeout: 5)
-    }
+    private func onLoop(_ loop: EventLoop, _ body: @escaping () -> Void) { loop.sync(body) }
 
     private func eventually(_ loop: EventLoop, _ what: String, _ condition: @escaping () -> Bool) {
-        for _ in 0..<500 {
-            var ok = false
-            onLoop(loop) { ok = condition() }
-            if ok { return }
-            usleep(10_000)
-        }
-        XCTFail("timed out waiting for \(what)")
+        XCTAssertTrue(loop.waitUntil(timeout: 5, condition), "timed out waiting for \(what)")
     }
 
     func testSocketToStreamStopsReadingWithoutCreditThenHalfClosesBothWays() throws {

@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import Identity
 import Transport
+import TransportTesting
 import Wire
 import XCTest
 
@@ -28,8 +29,9 @@ final class RelayLinkTests: RelayIdentityTestCase {
     func testAFailedDialIsTheRolesToJudge() throws {
         let loop = try EventLoop(name: "link-test")
         let role = Role()
-        // Port 1 on loopback: nothing listens, the dial is refused.
-        start(role, on: loop) { try RelayEndpoint("127.0.0.1:1", caPath: nil) }
+        // A loopback port nothing listens on: the dial is refused.
+        let port = try LoopbackSocket.closedPort()
+        start(role, on: loop) { try RelayEndpoint("127.0.0.1:\(port)", caPath: nil) }
         defer { loop.stop() }
         XCTAssertEqual(role.done.wait(timeout: .now() + 20), .success, "the link did not finish")
         XCTAssertEqual(role.events, ["disconnect", "lost", "finish 1"])
