@@ -71,12 +71,7 @@ final class AgentSession: TunnelConnectionDelegate {
 
     func tunnel(_ tunnel: TunnelConnection, didReceiveControl payload: [UInt8]) {
         guard greeted else { return refuse(.badRequest, "control message before HELLO") }
-        let message: ControlMessage
-        do {
-            message = try ControlMessage.decode(payload)
-        } catch {
-            return refuse(.badRequest, "malformed control message: \(error)")
-        }
+        guard let message = tunnel.decodeControlOrRefuse(payload) else { return }
         switch message {
         case .createShare(let request): createShare(request)
         case .endShare: endShare()
@@ -188,7 +183,6 @@ final class AgentSession: TunnelConnectionDelegate {
     }
 
     private func refuse(_ code: ControlError.Code, _ reason: String) {
-        tunnel.sendControl(ControlMessage.error(ControlError(code, reason)).encoded())
-        tunnel.goaway(code: 1, reason: reason)
+        tunnel.refuse(code, reason)
     }
 }

@@ -42,12 +42,7 @@ final class ConnectSession: TunnelConnectionDelegate {
 
     func tunnel(_ tunnel: TunnelConnection, didReceiveControl payload: [UInt8]) {
         guard !requested else { return refuse(.badRequest, "expected one openSession message") }
-        let message: ControlMessage
-        do {
-            message = try ControlMessage.decode(payload)
-        } catch {
-            return refuse(.badRequest, "malformed control message: \(error)")
-        }
+        guard let message = tunnel.decodeControlOrRefuse(payload) else { return }
         switch message {
         case .sshParamsRequest(let request): askedForSSHParams(request)
         case .sshKeyRequest(let request): askedForSSHKey(request)
@@ -146,7 +141,6 @@ final class ConnectSession: TunnelConnectionDelegate {
     }
 
     func refuse(_ code: ControlError.Code, _ reason: String) {
-        tunnel.sendControl(ControlMessage.error(ControlError(code, reason)).encoded())
-        tunnel.goaway(code: 1, reason: reason)
+        tunnel.refuse(code, reason)
     }
 }
