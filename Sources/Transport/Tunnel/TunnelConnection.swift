@@ -151,7 +151,7 @@ public final class TunnelConnection: TLSConnectionDelegate, TunnelStreams, Tunne
             loop.atEndOfTurn { [weak self] in
                 guard let self else { return }
                 self.drainCheckScheduled = false
-                if self.backlog < TLSConnection.lowWater && !self.migrating { self.tlsDidDrain(self.tls) }
+                if !self.migrating { self.wakeStreamsIfTLSDrained() }
             }
         }
     }
@@ -229,7 +229,7 @@ public final class TunnelConnection: TLSConnectionDelegate, TunnelStreams, Tunne
                 then()
                 flush()
                 // Streams that asked for room while the connection was between loops.
-                if !blockedOnTLS.isEmpty && backlog < TLSConnection.lowWater { tlsDidDrain(tls) }
+                wakeStreamsIfTLSDrained()
             }
         }
     }
@@ -262,8 +262,13 @@ public final class TunnelConnection: TLSConnectionDelegate, TunnelStreams, Tunne
         tls.write(outboundScratch)
         outboundScratch.removeAll(keepingCapacity: true)
         // Streams that found the backlog full may go on if the socket took it all at once.
-        if !blockedOnTLS.isEmpty && backlog < TLSConnection.lowWater { tlsDidDrain(tls) }
+        wakeStreamsIfTLSDrained()
         wakeDatagramWaiter()
+    }
+
+    /// Streams held up by the TLS backlog hear `tunnelStreamIsWritable` once it is below the low-water mark.
+    private func wakeStreamsIfTLSDrained() {
+        if !blockedOnTLS.isEmpty && backlog < TLSConnection.lowWater { tlsDidDrain(tls) }
     }
 
     /// Bytes waiting to be encrypted: in the mux's queue and in the TLS connection's.

@@ -15,6 +15,10 @@ public extension Collection where Element == UInt8, Index == Int {
     @inlinable func bigEndianUInt32(at i: Int) -> UInt32 {
         UInt32(self[i]) << 24 | UInt32(self[i + 1]) << 16 | UInt32(self[i + 2]) << 8 | UInt32(self[i + 3])
     }
+
+    @inlinable func bigEndianUInt64(at i: Int) -> UInt64 {
+        UInt64(bigEndianUInt32(at: i)) << 32 | UInt64(bigEndianUInt32(at: i + 4))
+    }
 }
 
 public extension RangeReplaceableCollection where Element == UInt8 {
@@ -37,13 +41,6 @@ public extension RangeReplaceableCollection where Element == UInt8 {
 }
 
 public extension MutableCollection where Element == UInt8, Index == Int {
-    /// The low 24 bits of `v` (the tunnel frame's length field).
-    @inlinable mutating func storeBigEndianUInt24(_ v: UInt32, at i: Int) {
-        self[i] = UInt8(truncatingIfNeeded: v >> 16)
-        self[i + 1] = UInt8(truncatingIfNeeded: v >> 8)
-        self[i + 2] = UInt8(truncatingIfNeeded: v)
-    }
-
     @inlinable mutating func storeBigEndian(_ v: UInt16, at i: Int) {
         self[i] = UInt8(truncatingIfNeeded: v >> 8)
         self[i + 1] = UInt8(truncatingIfNeeded: v)

@@ -194,7 +194,7 @@ public struct Frame: Equatable, Sendable, CustomStringConvertible {
     /// PING token.
     public var pingToken: UInt64? {
         guard type == .ping, payload.count == 8 else { return nil }
-        return UInt64(payload.bigEndianUInt32(at: 0)) << 32 | UInt64(payload.bigEndianUInt32(at: 4))
+        return payload.bigEndianUInt64(at: 0)
     }
 
     /// Checks the per-type rules of docs/PROTOCOL.md (stream id, payload size, magic).

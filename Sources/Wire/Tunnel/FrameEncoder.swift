@@ -13,14 +13,11 @@ public enum FrameEncoder {
     public static func appendHeader(type: FrameType, flags: UInt8, stream: UInt32, length: Int, to out: inout [UInt8]) {
         precondition(length >= 0 && length <= TunnelProtocol.maxEncodablePayload,
                      "tunnel frame payload of \(length) bytes does not fit the 24-bit length field")
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: TunnelProtocol.headerSize) { buffer in
-            var h = buffer   // a view of the temporary memory; `var` only for the mutating stores
-            h.storeBigEndianUInt24(UInt32(length), at: 0)
-            h[3] = type.rawValue
-            h[4] = flags
-            h.storeBigEndian(stream, at: 5)
-            out.append(contentsOf: h)
-        }
+        out.append(UInt8(truncatingIfNeeded: length >> 16))
+        out.appendBigEndian(UInt16(truncatingIfNeeded: length))
+        out.append(type.rawValue)
+        out.append(flags)
+        out.appendBigEndian(stream)
     }
 
     /// Convenience: one frame as a fresh array.
