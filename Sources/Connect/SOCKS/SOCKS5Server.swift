@@ -71,11 +71,8 @@ final class SOCKS5Server {
     /// to a closed association) is dropped here rather than written to the TUN.
     func claims(_ packet: UnsafeRawBufferPointer) -> Bool {
         guard let ip = try? IPv4Header.parse(packet), ip.destination == Self.udpSourceAddress else { return false }
-        guard ip.protocolNumber == IPv4Header.protocolUDP, !ip.isFragment else { return true }
-        let datagram = UnsafeRawBufferPointer(rebasing: packet[ip.payloadRange])
-        if let udp = try? UDPHeader.parse(datagram, source: ip.source, destination: ip.destination),
-           let association = associations[udp.destinationPort] {
-            association.deliver(fromPort: udp.sourcePort, payload: UnsafeRawBufferPointer(rebasing: datagram[udp.payloadRange]))
+        if let udp = UDPPacket.parse(packet, ip: ip), let association = associations[udp.destinationPort] {
+            association.deliver(fromPort: udp.sourcePort, payload: UnsafeRawBufferPointer(rebasing: packet[udp.payload]))
         }
         return true
     }

@@ -16,7 +16,13 @@ public enum UDPPacket {
 
     /// Parses an IPv4/UDP packet (header, lengths, both checksums); nil if it is not one, or a fragment.
     public static func parse(_ packet: UnsafeRawBufferPointer) -> Parsed? {
-        guard let ip = try? IPv4Header.parse(packet), ip.protocolNumber == IPv4Header.protocolUDP, !ip.isFragment,
+        guard let ip = try? IPv4Header.parse(packet) else { return nil }
+        return parse(packet, ip: ip)
+    }
+
+    /// The same, for a packet whose IPv4 header the caller has already parsed (`ip`).
+    public static func parse(_ packet: UnsafeRawBufferPointer, ip: IPv4Header) -> Parsed? {
+        guard ip.protocolNumber == IPv4Header.protocolUDP, !ip.isFragment,
               let udp = try? UDPHeader.parse(UnsafeRawBufferPointer(rebasing: packet[ip.payloadRange]),
                                              source: ip.source, destination: ip.destination) else { return nil }
         let start = ip.headerLength + 8

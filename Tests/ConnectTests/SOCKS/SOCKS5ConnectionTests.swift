@@ -40,8 +40,9 @@ final class SOCKS5ConnectionTests: SOCKSTestCase {
         XCTAssertTrue(client.send(request(1, Self.machine, port: 9)))
         let stream = try XCTUnwrap(openedStream())
         loop.sync { stream.deliverReset(.refused, reason: "connection refused") }
-        XCTAssertEqual(client.receive(count: 10), SOCKS5Reply(.connectionRefused).encoded())
-        XCTAssertEqual(SOCKS5Reply(.connectionRefused).encoded()[1], 0x05)
+        let reply = client.receive(count: 10)
+        XCTAssertEqual(reply, SOCKS5Reply(.connectionRefused).encoded())
+        XCTAssertEqual(reply.count > 1 ? reply[1] : nil, 0x05, "REP 0x05: connection refused")
         XCTAssertTrue(client.receivesEOF())
     }
 
@@ -57,8 +58,9 @@ final class SOCKS5ConnectionTests: SOCKSTestCase {
         for destination in [request(1, IPv4Address(10, 99, 0, 3), port: 80), request(1, domain: "example.com", port: 80)] {
             let client = try greetedClient()
             XCTAssertTrue(client.send(destination))
-            XCTAssertEqual(client.receive(count: 10), SOCKS5Reply(.notAllowed).encoded())
-            XCTAssertEqual(SOCKS5Reply(.notAllowed).encoded()[1], 0x02)
+            let reply = client.receive(count: 10)
+            XCTAssertEqual(reply, SOCKS5Reply(.notAllowed).encoded())
+            XCTAssertEqual(reply.count > 1 ? reply[1] : nil, 0x02, "REP 0x02: not allowed by the ruleset")
             XCTAssertTrue(client.receivesEOF())
         }
         let tunnel = self.tunnel!
