@@ -22,7 +22,7 @@ extension RelayServer: HTTPProxyRouter {
     func httpShare(host: String?) -> HTTPProxyShare? {
         guard case .share(let entry, let loop) = route(host: host), entry.httpEnabled else { return nil }
         return HTTPProxyShare(name: entry.name, loop: loop) { [registry] in
-            registry.agent(of: entry, on: loop).map { $0.tunnel }.flatMap { $0.isOpen ? $0 : nil }
+            registry.openTunnel(of: entry, on: loop)
         }
     }
 }

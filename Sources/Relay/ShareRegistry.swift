@@ -88,6 +88,13 @@ public final class ShareRegistry: @unchecked Sendable {
         }
     }
 
+    /// The tunnel of the share's agent when it is on `loop` and open: where a browser's or an HTTPS
+    /// client's stream goes; nil while the agent is away (reconnecting) or the share moved.
+    func openTunnel(of entry: ShareEntry, on loop: EventLoop) -> TunnelConnection? {
+        guard let tunnel = agent(of: entry, on: loop)?.tunnel, tunnel.isOpen else { return nil }
+        return tunnel
+    }
+
     func remove(_ entry: ShareEntry) {
         lock.withLock {
             entry.ssh = nil

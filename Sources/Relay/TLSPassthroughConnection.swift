@@ -74,13 +74,13 @@ final class TLSPassthroughConnection: IOHandler {
         let relay = self.relay
         shareLoop.execute {
             let socket = Socket(adopting: fd)
-            guard let agent = relay.registry.agent(of: entry, on: shareLoop), agent.tunnel.isOpen else { return socket.close() }
+            guard let tunnel = relay.registry.openTunnel(of: entry, on: shareLoop) else { return socket.close() }
             let request = OpenRequest(service: .https, client: clientIP)
-            guard let stream = agent.tunnel.open(metadata: request.encoded(), handler: nil) else { return socket.close() }
-            let bridge = StreamSocketBridge(tunnel: agent.tunnel, stream: stream, socket: socket, connecting: false)
+            guard let stream = tunnel.open(metadata: request.encoded(), handler: nil) else { return socket.close() }
+            let bridge = StreamSocketBridge(tunnel: tunnel, stream: stream, socket: socket, connecting: false)
             bridge.targetDescription = "the HTTPS client"
             bridge.sendFirst(hello)
-            do { try bridge.start() } catch { agent.tunnel.reset(stream: stream, code: .internalError, reason: "\(error)") }
+            do { try bridge.start() } catch { tunnel.reset(stream: stream, code: .internalError, reason: "\(error)") }
             Console.out("\(AccessLog.timestamp()) \(entry.name) \(clientIP) \"TLS \(entry.name)\" passthrough")
         }
     }
