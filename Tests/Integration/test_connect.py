@@ -44,7 +44,7 @@ def vm_extras(topo):
 
 @pytest.fixture(scope="module")
 def connected(topo, relay, module_share, vm_extras):
-    c = V.start_connect(topo, relay, module_share.name)
+    c = V.start_connect(topo, relay, module_share)
     yield c
     c.proc.stop()
 
@@ -240,7 +240,7 @@ def test_socks_udp_associate(topo, conn, module_share):
 # --- several peers, privileges, ending -------------------------------------------
 
 def test_two_connects_side_by_side(topo, relay, conn, module_share):
-    second = V.start_connect(topo, relay, module_share.name, label="connect-2")
+    second = V.start_connect(topo, relay, module_share, label="connect-2")
     try:
         assert second.machine_ip == "172.16.0.3", second.machine_ip
         for ip in (conn.machine_ip, second.machine_ip):
@@ -258,7 +258,7 @@ def test_unprivileged_connect_serves_socks_only(topo, relay, conn, module_share)
     ca = os.path.join(public_dir, "ca.pem")
     shutil.copyfile(relay.ca, ca)
     os.chmod(ca, 0o644)
-    c = V.start_connect(topo, relay, module_share.name, tun=False, label="connect-nobody", prefix=prefix, ca=ca)
+    c = V.start_connect(topo, relay, module_share, tun=False, label="connect-nobody", prefix=prefix, ca=ca)
     try:
         assert "needs root or CAP_NET_ADMIN" in c.proc.stdout + c.proc.stderr, c.proc.describe()
         assert "Machine IP" not in c.proc.stdout, c.proc.stdout
@@ -271,7 +271,7 @@ def test_unprivileged_connect_serves_socks_only(topo, relay, conn, module_share)
 
 def test_ctrl_c_removes_interface_and_pcap_is_readable(topo, relay, conn, module_share, tmp_path):
     pcap = str(tmp_path / "tunnel.pcap")
-    c = V.start_connect(topo, relay, module_share.name, extra=["--pcap", pcap], label="connect-pcap")
+    c = V.start_connect(topo, relay, module_share, extra=["--pcap", pcap], label="connect-pcap")
     dev = re.search(r"dev (vshare\d+)", topo.client.run(["ip", "route", "get", c.machine_ip], timeout=10).stdout.decode()).group(1)
     r = curl(topo, ["http://%s:%d/" % (c.machine_ip, VM_HTTP_PORT)], timeout=20)
     assert b"vm-index-ok" in r.stdout, r.stderr
@@ -287,14 +287,14 @@ def test_ctrl_c_removes_interface_and_pcap_is_readable(topo, relay, conn, module
 
 
 def test_unknown_share_exits_1(topo, relay, vm_extras):
-    proc = topo.client.popen(V.connect_argv(relay, "no-such-share-0000", ["--no-tun"]), name="connect-unknown", env=V.clean_env())
+    proc = topo.client.popen(V.connect_argv(relay, "no-such-share-0000", ["--no-tun", "--code", "7-acid-acorn-acre"]), name="connect-unknown", env=V.clean_env())
     assert proc.wait(15) == 1, proc.describe()
     assert "no share named" in proc.stderr, proc.describe()
 
 
 def test_share_end_ends_connect(topo, relay, new_share, vm_extras):
     s = new_share()
-    c = V.start_connect(topo, relay, s.name, extra=["--no-tun"], tun=False, label="connect-end")
+    c = V.start_connect(topo, relay, s, extra=["--no-tun"], tun=False, label="connect-end")
     assert V.stop(s.proc) == 0
     c.proc.wait_line(r"has ended", 10)
     assert c.proc.wait(5) == 0, c.proc.describe()
@@ -305,7 +305,7 @@ def test_connect_survives_the_agent_reconnecting(topo, relay, new_share, vm_extr
     """The share agent's connection drops (ss -K) and it resumes the share: the connect peer is told
     to retry, not that the share ended, and the machine IP works again afterwards."""
     s = new_share()
-    c = V.start_connect(topo, relay, s.name, extra=["--ip", "172.16.0.20"], label="connect-resume")
+    c = V.start_connect(topo, relay, s, extra=["--ip", "172.16.0.20"], label="connect-resume")
     try:
         r = curl(topo, ["http://%s:%d/" % (c.machine_ip, VM_HTTP_PORT)], timeout=20)
         assert b"vm-index-ok" in r.stdout, r.stderr
@@ -329,7 +329,7 @@ def test_connect_survives_the_agent_reconnecting(topo, relay, new_share, vm_extr
 def test_pcap_records_socks_udp_without_tun(topo, relay, conn, module_share, tmp_path):
     """--pcap records every tunneled packet, also with --no-tun (SOCKS UDP rides the packet path)."""
     pcap = str(tmp_path / "socks.pcap")
-    c = V.start_connect(topo, relay, module_share.name, extra=["--no-tun", "--pcap", pcap], tun=False, label="connect-pcap-socks")
+    c = V.start_connect(topo, relay, module_share, extra=["--no-tun", "--pcap", pcap], tun=False, label="connect-pcap-socks")
     try:
         def exchange():
             control, relay_addr = socks5.udp_associate(c.socks)

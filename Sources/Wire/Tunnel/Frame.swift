@@ -5,7 +5,7 @@
 /// Constants of the tunnel protocol.
 public enum TunnelProtocol {
     /// Protocol version carried in HELLO. Bump on incompatible changes.
-    public static let version: UInt16 = 1
+    public static let version: UInt16 = 2
     /// What an agent tells its user when the relay's HELLO carries another version.
     public static func relayVersionMismatch(_ relayVersion: UInt16) -> String {
         "the relay speaks tunnel protocol \(relayVersion), this vshare \(version): use matching versions."
