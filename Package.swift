@@ -37,7 +37,7 @@ let package = Package(
 
         // The roles.
         .target(name: "Relay", dependencies: ["Wire", "Transport", "Identity", "Console", "CInterop"]),
-        .target(name: "Share", dependencies: ["Wire", "Transport", "PacketStack", "SSHKeys", "Console"]),
+        .target(name: "Share", dependencies: ["Wire", "Transport", "PacketStack", "SSHKeys", "Console", "CInterop"]),
         .target(name: "Connect", dependencies: ["Wire", "Transport", "TunDevice", "PacketCapture", "SSHKeys", "Console"]),
         .target(name: "PacketStack", dependencies: ["Wire"]),
         // The connect side's TUN: the `TunDevice` interface, the Linux device, machine-IP allocation.
