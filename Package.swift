@@ -31,8 +31,8 @@ let package = Package(
         // SSH sharing's keys and processes: Ed25519, the OpenSSH key format, password sealing
         // (scrypt + AES-GCM), ssh children spawned with a clean signal mask, a private ssh-agent.
         .target(name: "SSHKeys", dependencies: ["Wire", "CShims", "COpenSSL", "CInterop"]),
-        // SPAKE2 (RFC 9382, P-256) as a sans-I/O state machine: the PAKE core of issue 9's connect-code
-        // pairing. The roles do not use it yet.
+        // Connect codes (generation, normalization) and SPAKE2 (RFC 9382, P-256) as a sans-I/O state
+        // machine: the PAKE core of issue 9's connect-code pairing. The roles do not use SPAKE2 yet.
         .target(name: "Pairing", dependencies: ["Wire", "COpenSSL", "CInterop"]),
 
         // The roles.
@@ -45,7 +45,7 @@ let package = Package(
         // `--pcap`: raw-IP packet capture files through libpcap.
         .target(name: "PacketCapture", dependencies: ["CPcap"]),
 
-        .executableTarget(name: "vshare", dependencies: ["Relay", "Share", "Connect", "Transport", "Wire", "Identity", "SSHKeys", "Console"]),
+        .executableTarget(name: "vshare", dependencies: ["Relay", "Share", "Connect", "Transport", "Wire", "Identity", "SSHKeys", "Pairing", "Console"]),
 
         // Seeded randomness, input splitting and kernel-captured packets shared by the fuzz targets and the tests.
         .target(name: "TestSupport", dependencies: ["Wire"]),
