@@ -39,7 +39,7 @@ public enum ConnectCode {
 
     /// A value uniform in 0..<bound from uniform 16-bit draws, by rejection: draws at or above the
     /// largest multiple of `bound` that fits in 16 bits are thrown away (taking them modulo `bound`
-    /// would make the low values more likely). At most 1.5% of draws are rejected for the bounds used here.
+    /// would make the low values more likely). About 1% of draws are rejected for the bounds used here.
     static func uniform<E: Error>(below bound: Int, drawing next: () throws(E) -> UInt16) throws(E) -> Int {
         precondition(bound > 0 && bound <= 1 << 16)
         let limit = (1 << 16) - (1 << 16) % bound
