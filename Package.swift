@@ -31,7 +31,7 @@ let package = Package(
         // SSH sharing's keys and processes: Ed25519, the OpenSSH key format, password sealing
         // (scrypt + AES-GCM), ssh children spawned with a clean signal mask, a private ssh-agent.
         .target(name: "SSHKeys", dependencies: ["Wire", "CShims", "COpenSSL", "CInterop"]),
-        // SPAKE2 (RFC 9382, P-256) as a sans-I/O state machine, and connect codes.
+        // Connect codes (generation, normalization) and SPAKE2 (RFC 9382, P-256) as a sans-I/O state machine.
         .target(name: "Pairing", dependencies: ["Wire", "COpenSSL", "CInterop"]),
         // End-to-end connect sessions: a data connection through the relay, SPAKE2 over the connect
         // code, then TLS 1.3 keyed from it (external PSK + ECDHE). Shared by the share and connect roles.
@@ -39,7 +39,7 @@ let package = Package(
 
         // The roles.
         .target(name: "Relay", dependencies: ["Wire", "Transport", "Identity", "Console", "CInterop"]),
-        .target(name: "Share", dependencies: ["Wire", "Transport", "PacketStack", "SSHKeys", "Console", "EndToEnd", "Pairing"]),
+        .target(name: "Share", dependencies: ["Wire", "Transport", "PacketStack", "SSHKeys", "Console", "CInterop", "EndToEnd", "Pairing"]),
         .target(name: "Connect", dependencies: ["Wire", "Transport", "TunDevice", "PacketCapture", "SSHKeys", "Console", "EndToEnd", "Pairing"]),
         .target(name: "PacketStack", dependencies: ["Wire"]),
         // The connect side's TUN: the `TunDevice` interface, the Linux device, machine-IP allocation.
