@@ -8,7 +8,8 @@ import Wire
 enum ConnectCommand {
     static let usage = """
     usage: vshare connect NAME [options]
-      Gives this host the shared machine: a static IP that reaches every TCP and UDP port of it
+      Gives this host the shared machine, end to end: a static IP that reaches its TCP and UDP ports (all,
+      or those the sharer chose)
       (a virtual interface; needs root or CAP_NET_ADMIN) and a SOCKS5 proxy (no privileges).
       The share's connect code (printed by `vshare share`, like 417-acorn-zesty-mango) is asked for
       without echo on a terminal, else read from the first line of standard input.
@@ -30,7 +31,7 @@ enum ConnectCommand {
     static func config(_ arguments: [String]) throws(ArgumentScanner.UsageError) -> ConnectConfig {
         var scanner = ArgumentScanner(arguments)
         let parsed = try scanner.parse(flags: ["no-tun", "ssh", "stdio"],
-                                     options: ["relay", "relay-ca", "ip", "socks", "pcap", "stream-window", "ssh-port", "code"])
+                                     options: ["relay", "relay-ca", "ip", "socks", "pcap", "stream-window", "code"])
         guard let name = parsed.positionals.first else { throw .init("which share? Pass its name: vshare connect NAME") }
         guard parsed.positionals.count == 1 else { throw .init("unexpected argument '\(parsed.positionals[1])'") }
         let defaultCA = Environment.defaultRelayDataDir + "/ca.pem"
@@ -79,9 +80,8 @@ enum ConnectCommand {
             config = try self.config(arguments)
             var scanner = ArgumentScanner(arguments)
             parsed = try scanner.parse(flags: ["no-tun", "ssh", "stdio"],
-                                       options: ["relay", "relay-ca", "ip", "socks", "pcap", "stream-window", "ssh-port", "code"])
+                                       options: ["relay", "relay-ca", "ip", "socks", "pcap", "stream-window", "code"])
             if !parsed.passthrough.isEmpty && !parsed.has("ssh") { throw ArgumentScanner.UsageError("arguments after -- are for ssh: add --ssh") }
-            if parsed.has("stdio") && parsed.last("ssh-port") == nil { throw ArgumentScanner.UsageError("--stdio needs --ssh-port") }
         } catch {
             return CLI.usageError(error, usage)
         }
@@ -91,10 +91,10 @@ enum ConnectCommand {
             Console.error("error: \(error)")
             return 1
         }
-        if parsed.has("stdio"), let port = UInt16(parsed.last("ssh-port") ?? "") {
+        if parsed.has("stdio") {
             // Hidden: ssh's ProxyCommand for `connect --ssh`.
             do {
-                return try StdioPipe(config: config, port: port).run()
+                return try StdioPipe(config: config).run()
             } catch {
                 Console.error("vshare: \(error)")
                 return 1

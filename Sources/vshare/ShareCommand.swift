@@ -53,28 +53,23 @@ enum ShareCommand {
         if let window = try parsed.streamWindow() { config.mux.initialWindow = window }
         if let us = try Environment.busyPollMicroseconds() { config.busyPollMicroseconds = us }
         config.ssh = try sshOptions(parsed)
-        config.connectPorts = try connectPorts(parsed, ssh: config.ssh)
+        config.connectPorts = try connectPorts(parsed)
         return config
     }
 
     /// `--all-ports`, `--ports LIST` or `--no-connect` (one of them at most); `.automatic` without.
-    static func connectPorts(_ parsed: ArgumentScanner.Parsed, ssh: SSHShareOptions?) throws(ArgumentScanner.UsageError) -> ConnectPorts {
+    /// `connect --ssh` does not go through a connect session (the relay passes its `ssh` streams to the
+    /// SSH port), so none of these limits it.
+    static func connectPorts(_ parsed: ArgumentScanner.Parsed) throws(ArgumentScanner.UsageError) -> ConnectPorts {
         let lists = parsed.all("ports")
         let chosen = ["all-ports", "no-connect"].filter(parsed.has) + (lists.isEmpty ? [] : ["ports"])
         if chosen.count > 1 {
             throw .init("--\(chosen[0]) and --\(chosen[1]) both say which ports connect reaches: pass only one of them")
         }
         if parsed.has("all-ports") { return .all }
-        if parsed.has("no-connect") {
-            if ssh != nil { throw .init("--no-connect turns off vshare connect, which --ssh logins go through: drop one of them") }
-            return .off
-        }
+        if parsed.has("no-connect") { return .off }
         guard !lists.isEmpty else { return .automatic }
-        let ports = try portList(lists.joined(separator: ","))
-        if let ssh, !ports.contains(ssh.port) {
-            throw .init("--ports leaves out the SSH port \(ssh.port) that --ssh shares: add it, like --ports \((ports + [ssh.port]).map(String.init).joined(separator: ","))")
-        }
-        return .only(ports)
+        return .only(try portList(lists.joined(separator: ",")))
     }
 
     /// `22,5432`: port numbers from 1 to 65535 separated by commas, in order, each once.
