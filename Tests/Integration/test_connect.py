@@ -348,3 +348,35 @@ def test_pcap_records_socks_udp_without_tun(topo, relay, conn, module_share, tmp
     lines = dump.stdout.decode().splitlines()
     assert any(("> 172.16.0.2.%d:" % VM_UDP_PORT) in l for l in lines), lines
     assert any(("172.16.0.2.%d >" % VM_UDP_PORT) in l for l in lines), lines
+
+
+@pytest.mark.timeout(60)
+def test_packets_a_modified_agent_forges_never_reach_the_peer(topo, relay, new_share, vm_extras):
+    """A share agent that turns hostile (VSHARE_TEST_FORGE_TO: after the peer's first packet it sends
+    SYNs and a UDP datagram to a port of the peer's own address, from the machine IP and from a
+    stranger) reaches none of the peer's services: the gate drops every forged packet and says so."""
+    port = 40999
+    s = new_share(env={"VSHARE_TEST_FORGE_TO": str(port)})
+    tcp = topo.client.call(lambda: socket.create_server(("0.0.0.0", port)))
+    udp = topo.client.call(lambda: socket.socket(socket.AF_INET, socket.SOCK_DGRAM))
+    topo.client.call(udp.bind, ("0.0.0.0", port))
+    tcp.setblocking(False)
+    udp.setblocking(False)
+    c = V.start_connect(topo, relay, s, extra=["--ip", "172.16.0.31"], label="connect-forged")
+    try:
+        # The first packet arms the forger; a real flow keeps working meanwhile.
+        r = curl(topo, ["http://%s:%d/" % (c.machine_ip, VM_HTTP_PORT)], timeout=20)
+        assert b"vm-index-ok" in r.stdout, r.stderr
+        time.sleep(6)   # the forger's five seconds
+        with pytest.raises(BlockingIOError):
+            tcp.accept()
+        with pytest.raises(BlockingIOError):
+            udp.recvfrom(100)
+        r = curl(topo, ["http://%s:%d/" % (c.machine_ip, VM_HTTP_PORT)], timeout=20)
+        assert b"vm-index-ok" in r.stdout, r.stderr
+    finally:
+        tcp.close()
+        udp.close()
+        assert V.stop(c.proc) == 0, c.proc.describe()
+    m = re.search(r"(\d+) packets from the share were dropped", c.proc.stdout)
+    assert m and int(m.group(1)) >= 3 * 10, c.proc.describe()

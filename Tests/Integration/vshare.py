@@ -123,7 +123,9 @@ def start_share(topo: T.Topology, relay: Relay, name: str = "share", timeout: fl
                 **kw) -> Share:
     """Start `vshare share` in share-host and wait until it prints its URL (= live)."""
     kw.setdefault("token", relay.token)
-    proc = topo.share_host.popen(share_argv(relay, **kw), name=name, env=clean_env())
+    env = clean_env()
+    env.update(kw.pop("env", None) or {})
+    proc = topo.share_host.popen(share_argv(relay, **kw), name=name, env=env)
     hint = "(the share must print its URL, line-buffered, once live)"
     m_name = proc.wait_line(SHARE_AT_RE, timeout, hint=hint)
     m_url = proc.wait_line(URL_RE, timeout, hint=hint)

@@ -3,24 +3,23 @@ import Transport
 import Wire
 
 /// A stand-in for a *modified* (malicious) share agent, for the integration test that proves a
-/// connect peer drops what it did not ask for. Only when the environment names a victim
-/// (`VSHARE_TEST_FORGE_TO=A.B.C.D:PORT`, the peer's own TUN address and a port it listens on), each
-/// new peer session is sent, twice a second for five seconds, packets no honest agent sends: a TCP
-/// SYN from the machine IP to that port (a connection the peer never opened), a SYN from another
-/// source, and a UDP datagram from the machine IP to that port. An honest agent has no reason to
-/// set the variable; the peer must never let any of these through.
+/// connect peer drops what it did not ask for. Only when the environment names a port
+/// (`VSHARE_TEST_FORGE_TO=PORT`, one the peer's host listens on), the first packet of each peer
+/// session tells the agent the peer's own address, and from then on, twice a second for five
+/// seconds, it sends packets no honest agent sends: a TCP SYN from the machine IP to that port of
+/// the peer (a connection the peer never opened), a SYN from another source, and a UDP datagram from
+/// the machine IP to that port. The peer must let none of these through.
 enum ForgedPackets {
     static let environmentKey = "VSHARE_TEST_FORGE_TO"
 
-    static func victim() -> (IPv4Address, UInt16)? {
-        guard let text = getenv(environmentKey).map({ String(cString: $0) }) else { return nil }
-        let parts = text.split(separator: ":")
-        guard parts.count == 2, let address = IPv4Address(String(parts[0])), let port = UInt16(parts[1]) else { return nil }
-        return (address, port)
-    }
+    /// The port to forge packets to, when the test asks for it.
+    static var port: UInt16? { getenv(environmentKey).flatMap { UInt16(String(cString: $0)) } }
 
-    static func start(on tunnel: TunnelConnection, machine: IPv4Address) {
-        guard let (victim, port) = victim() else { return }
+    /// `firstPacket` is the peer's first packet: its source is the peer's address, its destination
+    /// the machine IP.
+    static func start(on tunnel: TunnelConnection, firstPacket: UnsafeRawBufferPointer, port: UInt16) {
+        guard let header = try? IPv4Header.parse(firstPacket, verifyChecksum: false) else { return }
+        let victim = header.source, machine = header.destination
         let stranger = IPv4Address(10, 201, 9, 9)
         var packets: [[UInt8]] = []
         for source in [machine, stranger] {

@@ -16,6 +16,8 @@ final class PeerSession: TunnelConnectionDelegate {
     private unowned let agent: ShareAgent
     private(set) var packets: PacketSession?
     private var greeted = false
+    /// Test only (`ForgedPackets`): behave like a modified agent after the peer's first packet.
+    private var forgeToPort = ForgedPackets.port
 
     init(id: UInt32, client: String, tls: TLSConnection, agent: ShareAgent) {
         self.id = id
@@ -60,7 +62,6 @@ final class PeerSession: TunnelConnectionDelegate {
         packets = PacketSession(id: id, tunnel: tunnel, channel: 0, targetHost: agent.targetAddress,
                                 config: stackConfig, scope: agent.scope)
         Console.detail(agent.config.machineName, "A peer connected from \(client) (session \(id)), end to end; it sees this machine as \(machine).")
-        ForgedPackets.start(on: tunnel, machine: machine)
     }
 
     func tunnel(_ tunnel: TunnelConnection, didReceiveControl payload: [UInt8]) {}
@@ -70,6 +71,10 @@ final class PeerSession: TunnelConnectionDelegate {
     }
 
     func tunnel(_ tunnel: TunnelConnection, didReceiveDatagram bytes: UnsafeRawBufferPointer, channel: UInt32) {
+        if let port = forgeToPort {
+            forgeToPort = nil
+            ForgedPackets.start(on: tunnel, firstPacket: bytes, port: port)
+        }
         packets?.receive(bytes)
     }
 
