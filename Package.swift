@@ -67,7 +67,7 @@ let package = Package(
         .testTarget(name: "PairingTests", dependencies: ["Pairing"]),
         .testTarget(name: "TunDeviceTests", dependencies: ["TunDevice", "CShims", "Wire"]),
         .testTarget(name: "PacketCaptureTests", dependencies: ["PacketCapture", "CPcap", "Wire"]),
-        .testTarget(name: "ConnectTests", dependencies: ["Connect", "TunDevice", "TunDeviceTesting", "Transport", "TransportTesting", "Wire"]),
+        .testTarget(name: "ConnectTests", dependencies: ["Connect", "TunDevice", "TunDeviceTesting", "Transport", "TransportTesting", "Wire", "TestSupport"]),
         .testTarget(name: "PacketStackTests", dependencies: ["PacketStack", "Wire", "TestSupport"]),
         .testTarget(name: "ShareTests", dependencies: ["Share", "PacketStack", "Transport", "TransportTesting", "Wire"]),
         .testTarget(name: "RelayTests", dependencies: ["Relay", "Share", "Transport", "TransportTesting", "Wire", "Identity", "TestSupport"]),
