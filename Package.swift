@@ -58,7 +58,7 @@ let package = Package(
         .executableTarget(name: "FuzzTunnelFrames", dependencies: ["Wire", "TestSupport"]),
         .executableTarget(name: "FuzzHTTP", dependencies: ["Wire", "TestSupport"]),
         .executableTarget(name: "FuzzSOCKS", dependencies: ["Wire", "TestSupport"]),
-        .executableTarget(name: "FuzzPackets", dependencies: ["PacketStack", "Wire"]),
+        .executableTarget(name: "FuzzPackets", dependencies: ["PacketStack", "Connect", "Wire"]),
 
         .testTarget(name: "WireTests", dependencies: ["Wire", "TestSupport"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "TransportTesting", "Wire", "Identity"]),

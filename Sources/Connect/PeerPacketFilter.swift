@@ -75,12 +75,12 @@ public struct PeerPacketFilter {
     public func dropped(_ reason: DropReason) -> Int { drops[reason.rawValue] }
 
     /// For the exit line: "12 packets from the share were dropped: 10 not from the machine IP, 2 for
-    /// flows this host did not open".
+    /// flows this host did not open."
     public var summary: String {
         guard dropped > 0 else { return "No packets from the share were dropped." }
         let reasons = DropReason.allCases.filter { drops[$0.rawValue] > 0 }.map { "\(drops[$0.rawValue]) \($0.phrase)" }
         let what = dropped == 1 ? "1 packet from the share was dropped" : "\(dropped) packets from the share were dropped"
-        return "\(what): \(reasons.joined(separator: ", "))"
+        return "\(what): \(reasons.joined(separator: ", "))."
     }
 
     // MARK: Outbound

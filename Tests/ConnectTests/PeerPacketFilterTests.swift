@@ -283,11 +283,11 @@ final class PeerPacketFilterTests: XCTestCase {
     func testTheSummaryCountsEachReason() {
         XCTAssertEqual(filter.summary, "No packets from the share were dropped.")
         assertDropped(udp(stranger, 53, host, 5000), .notFromMachine)
-        XCTAssertEqual(filter.summary, "1 packet from the share was dropped: 1 not from the machine IP")
+        XCTAssertEqual(filter.summary, "1 packet from the share was dropped: 1 not from the machine IP.")
         assertDropped(udp(stranger, 53, host, 5001), .notFromMachine)
         assertDropped(udp(machine, 53, host, 5001), .unsolicited)
         XCTAssertEqual(filter.dropped, 3)
         XCTAssertEqual(filter.summary,
-                       "3 packets from the share were dropped: 2 not from the machine IP, 1 for flows this host did not open")
+                       "3 packets from the share were dropped: 2 not from the machine IP, 1 for flows this host did not open.")
     }
 }
