@@ -60,7 +60,7 @@ let package = Package(
         .executableTarget(name: "FuzzTunnelFrames", dependencies: ["Wire", "TestSupport"]),
         .executableTarget(name: "FuzzHTTP", dependencies: ["Wire", "TestSupport"]),
         .executableTarget(name: "FuzzSOCKS", dependencies: ["Wire", "TestSupport"]),
-        .executableTarget(name: "FuzzPackets", dependencies: ["PacketStack", "Wire"]),
+        .executableTarget(name: "FuzzPackets", dependencies: ["PacketStack", "Connect", "Wire"]),
 
         .testTarget(name: "WireTests", dependencies: ["Wire", "TestSupport"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "TransportTesting", "Wire", "Identity"]),
@@ -70,7 +70,7 @@ let package = Package(
         .testTarget(name: "EndToEndTests", dependencies: ["EndToEnd", "Pairing", "Transport", "TransportTesting", "Wire"]),
         .testTarget(name: "TunDeviceTests", dependencies: ["TunDevice", "CShims", "Wire"]),
         .testTarget(name: "PacketCaptureTests", dependencies: ["PacketCapture", "CPcap", "Wire"]),
-        .testTarget(name: "ConnectTests", dependencies: ["Connect", "TunDevice", "TunDeviceTesting", "Transport", "TransportTesting", "Wire"]),
+        .testTarget(name: "ConnectTests", dependencies: ["Connect", "TunDevice", "TunDeviceTesting", "Transport", "TransportTesting", "Wire", "TestSupport"]),
         .testTarget(name: "PacketStackTests", dependencies: ["PacketStack", "Wire", "TestSupport"]),
         .testTarget(name: "ShareTests", dependencies: ["Share", "PacketStack", "Transport", "TransportTesting", "Wire"]),
         .testTarget(name: "RelayTests", dependencies: ["Relay", "Share", "Transport", "TransportTesting", "Wire", "Identity", "TestSupport"]),
