@@ -37,14 +37,14 @@ public final class ConnectClient: RelayLinkDelegate {
     private var handshake: EndToEndHandshake?
     /// The end-to-end session with the share's agent, once paired.
     private(set) var session: TunnelConnection?
-    /// Packets from the session must be replies to flows this host opened.
-    let gate: PeerPacketGate
+    /// Packets from the session must answer flows this host opened. One gate for the whole run (made
+    /// with the TUN, or with SOCKS when there is none), so flows outlive a reconnect.
+    private var gate: PeerPacketGate?
     private var startedAt = MonotonicClock.now()
 
     public init(config: ConnectConfig) throws(ConnectError) {
         self.config = config
         machineAddress = config.machineAddress
-        gate = PeerPacketGate(machine: config.machineAddress)
         do {
             loop = try EventLoop(name: "connect")
             loop.spinMicroseconds = config.busyPollMicroseconds
@@ -108,9 +108,10 @@ public final class ConnectClient: RelayLinkDelegate {
     private func openInterface() {
         do {
             let device = try MachineAddressAllocator.openDevice(requested: config.machineAddress, mtu: config.mtu)
+            let gate = PeerPacketGate(machine: device.peerAddress, tunAddress: device.localAddress)
+            self.gate = gate
             pump = try TunPump(device: device, loop: loop, capture: capture, gate: gate)
             machineAddress = device.peerAddress
-            gate.addLocal(device.localAddress, machine: machineAddress)
             if machineAddress != config.machineAddress {
                 Console.detail(label, "\(config.machineAddress) is in use on this host; using \(machineAddress).")
             }
@@ -192,6 +193,8 @@ public final class ConnectClient: RelayLinkDelegate {
             return
         }
         everJoined = true
+        let gate = self.gate ?? PeerPacketGate(machine: machineAddress, tunAddress: nil)
+        self.gate = gate
         do {
             let server = try SOCKS5Server(address: config.socks, loop: loop, shareName: config.name,
                                           machineAddress: machineAddress, capture: capture, gate: gate)
@@ -225,7 +228,7 @@ public final class ConnectClient: RelayLinkDelegate {
 
     /// A packet from the agent, if it answers a flow this host opened.
     func sessionDelivered(_ packet: UnsafeRawBufferPointer) {
-        guard gate.admitsInbound(packet, now: MonotonicClock.now()) else { return }
+        guard gate?.admitsInbound(packet) == true else { return }
         capture?.write(packet: packet)
         if socks?.claims(packet) == true { return }
         pump?.deliver(packet)
@@ -270,7 +273,7 @@ public final class ConnectClient: RelayLinkDelegate {
     private func teardown() {
         closeInterface()
         session?.close()
-        if gate.dropped > 0 { Console.detail(label, gate.summary) }
+        if let gate, gate.dropped > 0 { Console.detail(label, gate.summary) }
         socks?.close()
         capture?.close()
     }
