@@ -93,6 +93,7 @@ public final class TLSConnection: IOHandler {
         guard requiresPSK, let ssl else { return false }
         return SSL_is_init_finished(ssl) == 1 && SSL_session_reused(ssl) == 1
     }
+
     public var pendingOutbound: Int { outbound.count }
 
     /// Queues bytes for encryption and sends what the socket takes now.
@@ -182,7 +183,7 @@ public final class TLSConnection: IOHandler {
         guard let ssl else { return }
         let rc = SSL_do_handshake(ssl)
         if rc == 1 {
-            // With a PSK OpenSSL marks the session as resumed from it; anything else means the server
+            // OpenSSL marks a session keyed by the PSK as resumed from it; anything else means the peer
             // authenticated some other way, which an end-to-end session never accepts.
             if requiresPSK && SSL_session_reused(ssl) != 1 {
                 return fail(TLSError("TLS handshake failed: the peer did not use the session key, so it is not the paired"
@@ -199,16 +200,22 @@ public final class TLSConnection: IOHandler {
         case SSL_ERROR_WANT_READ: loop.modify(fd: socket.fd, interest: IOInterest.read)
         case SSL_ERROR_WANT_WRITE: loop.modify(fd: socket.fd, interest: IOInterest.read | IOInterest.write)
         default:
-            let verify = SSL_get_verify_result(ssl)
-            if requiresPSK && vshare_ERR_peek_external_psk_mismatch() == 1 {
-                fail(TLSError.keyMismatch())
-            } else if verify != X509_V_OK {
-                fail(TLSError("TLS handshake failed", detail: "certificate verify failed: " + String(cString: X509_verify_cert_error_string(verify)),
-                              certificateFailure: true))
-            } else {
-                fail(TLSError("TLS handshake failed"))
-            }
+            fail(handshakeFailure(ssl))
         }
+    }
+
+    /// Why the handshake failed, read before anything else empties OpenSSL's error queue.
+    private func handshakeFailure(_ ssl: OpaquePointer) -> TLSError {
+        if requiresPSK && vshare_ERR_peek_external_psk_mismatch() == 1 { return .keyMismatch() }
+        let verify = SSL_get_verify_result(ssl)
+        guard verify != X509_V_OK else { return TLSError("TLS handshake failed") }
+        let detail = "certificate verify failed: " + String(cString: X509_verify_cert_error_string(verify))
+        if requiresPSK {
+            // The client trusts no certificate at all: whoever presented one is not the paired end.
+            return TLSError("TLS handshake failed: the peer presented a certificate instead of proving it holds the"
+                            + " session key, so it is not the paired end", detail: detail, certificateFailure: true)
+        }
+        return TLSError("TLS handshake failed", detail: detail, certificateFailure: true)
     }
 
     /// Decrypts what has arrived and hands it to the delegate. Records that are already in (read-ahead

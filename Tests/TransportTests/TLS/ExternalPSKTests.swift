@@ -65,6 +65,7 @@ final class ExternalPSKTests: RelayIdentityTestCase {
             let error = client.error as? TLSError
             XCTAssertEqual(error?.isCertificateFailure, true, "\(client.error.map { "\($0)" } ?? "no error")")
             XCTAssertEqual(error?.isKeyMismatch, false)
+            XCTAssertTrue("\(client.error!)".contains("not the paired end"), "\(client.error!)")
         }
         XCTAssertTrue(loop.waitUntil { server.closed })
         loop.sync { XCTAssertFalse(server.handshook) }
