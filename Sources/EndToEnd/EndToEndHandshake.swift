@@ -59,6 +59,12 @@ public final class EndToEndHandshake: IOHandler {
         }
     }
 
+    /// Tests: give up after `seconds` instead of `timeout`.
+    func shortenTimeoutForTests(_ seconds: Double) {
+        if let timer { loop.cancelTimer(timer) }
+        timer = loop.schedule(after: seconds) { [weak self] in self?.finish(.failure(.timedOut(seconds))) }
+    }
+
     /// Starts; `completion` runs once, on the loop.
     public func start(_ completion: @escaping Completion) {
         self.completion = completion
