@@ -312,10 +312,12 @@ def test_connect_survives_the_agent_reconnecting(topo, relay, new_share, vm_extr
         start = c.proc.line_count()
         out = topo.share_host.run(["ss", "-tnpH", "state", "established", "dst", T.RELAY_SHARE_SIDE_IP,
                                    "dport", "=", ":%d" % relay.control_port], timeout=10, check=True).stdout.decode()
-        sport = [l.split()[2].rsplit(":", 1)[1] for l in out.splitlines() if "pid=%d," % s.proc.pid in l]
-        assert len(sport) == 1, out
-        topo.share_host.run(["ss", "-K", "-tnH", "dst", T.RELAY_SHARE_SIDE_IP, "dport", "=",
-                             ":%d" % relay.control_port, "sport", "=", ":%s" % sport[0]], timeout=10, check=True)
+        # The agent's control connection and its peer's data connection: the network drops both.
+        sports = [l.split()[2].rsplit(":", 1)[1] for l in out.splitlines() if "pid=%d," % s.proc.pid in l]
+        assert len(sports) == 2, out
+        for sport in sports:
+            topo.share_host.run(["ss", "-K", "-tnH", "dst", T.RELAY_SHARE_SIDE_IP, "dport", "=",
+                                 ":%d" % relay.control_port, "sport", "=", ":%s" % sport], timeout=10, check=True)
         s.proc.wait_line(r"Reconnected", timeout=10)
         c.proc.wait_line(r"Reconnected to %s" % re.escape(s.name), timeout=20, start=start,
                          hint="(the connect peer must rejoin once the agent is back)")
