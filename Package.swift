@@ -60,6 +60,7 @@ let package = Package(
         .executableTarget(name: "FuzzTunnelFrames", dependencies: ["Wire", "TestSupport"]),
         .executableTarget(name: "FuzzHTTP", dependencies: ["Wire", "TestSupport"]),
         .executableTarget(name: "FuzzSOCKS", dependencies: ["Wire", "TestSupport"]),
+        .executableTarget(name: "FuzzPairing", dependencies: ["EndToEnd", "Wire"]),
         .executableTarget(name: "FuzzPackets", dependencies: ["PacketStack", "Connect", "Wire"]),
 
         .testTarget(name: "WireTests", dependencies: ["Wire", "TestSupport"]),

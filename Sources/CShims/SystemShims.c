@@ -2,6 +2,7 @@
 #include "SystemShims.h"
 #include <sys/ioctl.h>
 #include <fcntl.h>
+#include <unistd.h>
 
 int vshare_epoll_create(void) { return epoll_create1(EPOLL_CLOEXEC); }
 
@@ -26,6 +27,16 @@ int vshare_accept4(int fd, struct sockaddr *addr, socklen_t *len) {
 
 int vshare_socket_nonblocking(int domain, int type) {
     return socket(domain, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+}
+
+ssize_t vshare_splice(int fd_in, int fd_out, size_t len) {
+    return splice(fd_in, NULL, fd_out, NULL, len, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+}
+
+int vshare_pipe_nonblocking(int fds[2], int size) {
+    if (pipe2(fds, O_NONBLOCK | O_CLOEXEC) != 0) return -1;
+    (void)fcntl(fds[1], F_SETPIPE_SZ, size);
+    return 0;
 }
 
 int vshare_ioctl_ptr(int fd, unsigned long request, void *arg) { return ioctl(fd, request, arg); }

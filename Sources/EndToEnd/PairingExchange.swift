@@ -11,8 +11,8 @@ import Wire
 /// The peer checks cB before it sends anything keyed, so a wrong code ends there with `wrongCode`;
 /// the agent checks cA. An agent that has sent pB and does not get a valid cA counts the attempt as
 /// a guess (`countsAsGuess`): it is the one online guess an attacker in the middle gets per run.
-final class PairingExchange {
-    enum Action: Equatable {
+public final class PairingExchange {
+    public enum Action: Equatable {
         case send([UInt8])
         /// Pairing done: Ke, the TLS PSK input. Sent bytes must be flushed before TLS starts.
         case established(key: [UInt8])
@@ -20,7 +20,7 @@ final class PairingExchange {
     }
 
     /// `EndToEndError` without associated text, so actions compare in tests.
-    enum EndToEndErrorKind: Equatable {
+    public enum EndToEndErrorKind: Equatable {
         case wrongCode
         case refused(String)
         case protocolViolation(String)
@@ -29,15 +29,15 @@ final class PairingExchange {
 
     private enum Step { case idle, awaitingShare, awaitingConfirm(mine: [UInt8]), refusing, done }
 
-    let side: EndToEndSide
+    public let side: EndToEndSide
     private let ticket: [UInt8]
     private let spake: SPAKE2Session?
     private let refusal: String?
     private var step = Step.idle
     /// The agent has shown its share: from here a failure is a guess at the code.
-    private(set) var countsAsGuess = false
+    public private(set) var countsAsGuess = false
 
-    init(side: EndToEndSide, credentials: PairingCredentials, ticket: [UInt8]) throws(PairingError) {
+    public init(side: EndToEndSide, credentials: PairingCredentials, ticket: [UInt8]) throws(PairingError) {
         self.side = side
         self.ticket = ticket
         spake = try credentials.session(side: side, ticket: ticket)
@@ -45,7 +45,7 @@ final class PairingExchange {
     }
 
     /// An agent that will not pair now: it answers the peer with `refused(reason)` and hangs up.
-    init(refusingWith reason: String, ticket: [UInt8]) {
+    public init(refusingWith reason: String, ticket: [UInt8]) {
         side = .agent
         self.ticket = ticket
         spake = nil
@@ -53,11 +53,11 @@ final class PairingExchange {
     }
 
     /// An agent that only says no (`init(refusingWith:ticket:)`).
-    var isRefusal: Bool { refusal != nil }
+    public var isRefusal: Bool { refusal != nil }
 
-    var isDone: Bool { if case .done = step { return true } else { return false } }
+    public var isDone: Bool { if case .done = step { return true } else { return false } }
 
-    func start() -> [Action] {
+    public func start() -> [Action] {
         var first = DataPreamble(side: side, ticket: ticket).encoded()
         if let refusal {
             step = .refusing
@@ -69,7 +69,7 @@ final class PairingExchange {
         return [.send(first)]
     }
 
-    func receive(_ message: PairingMessage) -> [Action] {
+    public func receive(_ message: PairingMessage) -> [Action] {
         guard let spake else { return fail(.protocolViolation("a message after the refusal")) }
         switch (step, message) {
         case (_, .refused(let why)) where side == .peer:

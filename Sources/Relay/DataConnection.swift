@@ -4,8 +4,9 @@ import Wire
 
 /// One data connection on the relay's control port: reads exactly its `DataPreamble`, then hands
 /// its socket to `DataRendezvous`. When both ends of a ticket are here, their sockets are joined by
-/// a `Pump` of two `SocketEndpoint`s: bytes are copied as they come, with backpressure and
-/// half-close, and never looked at — they are SPAKE2 messages and then TLS between the two ends.
+/// a `SocketSplice`: bytes move socket → pipe → socket inside the kernel (splice(2)), with
+/// backpressure and half-close, never copied into the relay nor looked at — they are SPAKE2
+/// messages and then TLS between the two ends.
 final class DataConnection: IOHandler {
     private unowned let relay: RelayServer
     private let loop: EventLoop
@@ -55,10 +56,10 @@ final class DataConnection: IOHandler {
     }
 
     private func join(_ partner: Socket, shareName: String) {
-        let a = SocketEndpoint(socket: partner, loop: loop, connecting: false, description: "a data connection of \(shareName)")
-        let b = SocketEndpoint(socket: socket, loop: loop, connecting: false, description: "a data connection of \(shareName)")
+        partner.setNoDelay()
+        socket.setNoDelay()
         do {
-            try Pump(a, b).start()
+            try SocketSplice(partner, socket, loop: loop).start()
         } catch {
             Console.error("==> relay: cannot join the data connections of \(shareName): \(error)")
             partner.close()
