@@ -31,21 +31,23 @@ let package = Package(
         // SSH sharing's keys and processes: Ed25519, the OpenSSH key format, password sealing
         // (scrypt + AES-GCM), ssh children spawned with a clean signal mask, a private ssh-agent.
         .target(name: "SSHKeys", dependencies: ["Wire", "CShims", "COpenSSL", "CInterop"]),
-        // SPAKE2 (RFC 9382, P-256) as a sans-I/O state machine: the PAKE core of issue 9's connect-code
-        // pairing. The roles do not use it yet.
+        // Connect codes (generation, normalization) and SPAKE2 (RFC 9382, P-256) as a sans-I/O state machine.
         .target(name: "Pairing", dependencies: ["Wire", "COpenSSL", "CInterop"]),
+        // End-to-end connect sessions: a data connection through the relay, SPAKE2 over the connect
+        // code, then TLS 1.3 keyed from it (external PSK + ECDHE). Shared by the share and connect roles.
+        .target(name: "EndToEnd", dependencies: ["Wire", "Transport", "Pairing", "CInterop"]),
 
         // The roles.
         .target(name: "Relay", dependencies: ["Wire", "Transport", "Identity", "Console", "CInterop"]),
-        .target(name: "Share", dependencies: ["Wire", "Transport", "PacketStack", "SSHKeys", "Console"]),
-        .target(name: "Connect", dependencies: ["Wire", "Transport", "TunDevice", "PacketCapture", "SSHKeys", "Console"]),
+        .target(name: "Share", dependencies: ["Wire", "Transport", "PacketStack", "SSHKeys", "Console", "CInterop", "EndToEnd", "Pairing"]),
+        .target(name: "Connect", dependencies: ["Wire", "Transport", "TunDevice", "PacketCapture", "SSHKeys", "Console", "EndToEnd", "Pairing"]),
         .target(name: "PacketStack", dependencies: ["Wire"]),
         // The connect side's TUN: the `TunDevice` interface, the Linux device, machine-IP allocation.
         .target(name: "TunDevice", dependencies: ["Wire", "CShims"]),
         // `--pcap`: raw-IP packet capture files through libpcap.
         .target(name: "PacketCapture", dependencies: ["CPcap"]),
 
-        .executableTarget(name: "vshare", dependencies: ["Relay", "Share", "Connect", "Transport", "Wire", "Identity", "SSHKeys", "Console"]),
+        .executableTarget(name: "vshare", dependencies: ["Relay", "Share", "Connect", "Transport", "Wire", "Identity", "SSHKeys", "Console", "Pairing"]),
 
         // Seeded randomness, input splitting and kernel-captured packets shared by the fuzz targets and the tests.
         .target(name: "TestSupport", dependencies: ["Wire"]),
@@ -58,16 +60,17 @@ let package = Package(
         .executableTarget(name: "FuzzTunnelFrames", dependencies: ["Wire", "TestSupport"]),
         .executableTarget(name: "FuzzHTTP", dependencies: ["Wire", "TestSupport"]),
         .executableTarget(name: "FuzzSOCKS", dependencies: ["Wire", "TestSupport"]),
-        .executableTarget(name: "FuzzPackets", dependencies: ["PacketStack", "Wire"]),
+        .executableTarget(name: "FuzzPackets", dependencies: ["PacketStack", "Connect", "Wire"]),
 
         .testTarget(name: "WireTests", dependencies: ["Wire", "TestSupport"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "TransportTesting", "Wire", "Identity"]),
         .testTarget(name: "IdentityTests", dependencies: ["Identity", "Transport", "Wire"]),
         .testTarget(name: "SSHKeysTests", dependencies: ["SSHKeys", "Wire"]),
         .testTarget(name: "PairingTests", dependencies: ["Pairing"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["EndToEnd", "Pairing", "Transport", "TransportTesting", "Wire"]),
         .testTarget(name: "TunDeviceTests", dependencies: ["TunDevice", "CShims", "Wire"]),
         .testTarget(name: "PacketCaptureTests", dependencies: ["PacketCapture", "CPcap", "Wire"]),
-        .testTarget(name: "ConnectTests", dependencies: ["Connect", "TunDevice", "TunDeviceTesting", "Transport", "TransportTesting", "Wire"]),
+        .testTarget(name: "ConnectTests", dependencies: ["Connect", "TunDevice", "TunDeviceTesting", "Transport", "TransportTesting", "Wire", "TestSupport"]),
         .testTarget(name: "PacketStackTests", dependencies: ["PacketStack", "Wire", "TestSupport"]),
         .testTarget(name: "ShareTests", dependencies: ["Share", "PacketStack", "Transport", "TransportTesting", "Wire"]),
         .testTarget(name: "RelayTests", dependencies: ["Relay", "Share", "Transport", "TransportTesting", "Wire", "Identity", "TestSupport"]),

@@ -1,18 +1,22 @@
 import Console
+import EndToEnd
 import Glibc
 import PacketCapture
 import Transport
 import TunDevice
 import Wire
 
-/// `vshare connect NAME`: joins a share through the relay and gives this host the machine —
-/// a TUN interface that owns the machine IP (every TCP/UDP port, and ping) and a SOCKS5 proxy
-/// on loopback for programs without privileges. One event loop on the main thread.
+/// `vshare connect NAME --code CODE`: joins a share and gives this host the machine — a TUN
+/// interface that owns the machine IP (every TCP/UDP port the share allows, and ping) and a SOCKS5
+/// proxy on loopback for programs without privileges. One event loop on the main thread.
 ///
 /// Life: TUN first (so the session can tell the share which IP the peer uses), then the relay:
-/// HELLO, `openSession` (through `RelayLink`); on `sessionOpened` SOCKS starts and the lines are
-/// printed. A lost connection is retried with back-off while the TUN stays up; an unknown share
-/// ends with exit 1.
+/// HELLO, `openSession` (through `RelayLink`); `sessionOpened` brings a ticket, with which this side
+/// meets the share's agent end to end (`EndToEndHandshake`: a data connection the relay only
+/// copies, SPAKE2 over the connect code, TLS 1.3). Inside that session HELLO names the machine IP;
+/// the agent's HELLO means connected: SOCKS starts and the lines are printed. Packets from the
+/// session pass `PeerPacketGate` first. A lost connection is retried with back-off while the TUN
+/// stays up; an unknown share or a wrong code ends with exit 1.
 public final class ConnectClient: RelayLinkDelegate {
     private let config: ConnectConfig
     private let loop: EventLoop
@@ -21,11 +25,22 @@ public final class ConnectClient: RelayLinkDelegate {
     private var capture: PacketCaptureFile?
     private var socks: SOCKS5Server?
     private var machineAddress: IPv4Address
+    var machineAddressText: String { machineAddress.description }
     private var everJoined = false
+    private var expiresIn = 0
     private var signals: TerminationSignals?
     /// Why the relay asked us to come back later (the share's agent is away), if it did.
     private var retryLater: String?
     private let label = "connect"
+    /// SPAKE2's w for the code and the share's name, derived once at start.
+    private var credentials: PairingCredentials?
+    private var handshake: EndToEndHandshake?
+    /// The end-to-end session with the share's agent, once paired.
+    private(set) var session: TunnelConnection?
+    /// Packets from the session must answer flows this host opened. One gate for the whole run (made
+    /// with the TUN, or with SOCKS when there is none), so flows outlive a reconnect.
+    private var gate: PeerPacketGate?
+    private var startedAt = MonotonicClock.now()
 
     public init(config: ConnectConfig) throws(ConnectError) {
         self.config = config
@@ -57,12 +72,25 @@ public final class ConnectClient: RelayLinkDelegate {
             Console.error("error: \(error)")
             return 1
         }
+        startedAt = MonotonicClock.now()
+        deriveCredentials()
         openCapture()
         if config.useTun && link.exitStatus == nil { openInterface() }
         link.start()
         if link.exitStatus == nil { loop.run() }
         teardown()
         return link.exitStatus ?? 0
+    }
+
+    private func deriveCredentials() {
+        guard let code = config.code else {
+            return link.finish(1, error: "a connect code is needed: pass --code CODE (the sharer's `vshare share` prints it)")
+        }
+        do {
+            credentials = try PairingCredentials(code: code, shareName: config.name)
+        } catch {
+            link.finish(1, error: "cannot use the connect code: \(error)")
+        }
     }
 
     // MARK: The interface
@@ -80,7 +108,9 @@ public final class ConnectClient: RelayLinkDelegate {
     private func openInterface() {
         do {
             let device = try MachineAddressAllocator.openDevice(requested: config.machineAddress, mtu: config.mtu)
-            pump = try TunPump(device: device, loop: loop, capture: capture)
+            let gate = PeerPacketGate(machine: device.peerAddress, tunAddress: device.localAddress)
+            self.gate = gate
+            pump = try TunPump(device: device, loop: loop, capture: capture, gate: gate)
             machineAddress = device.peerAddress
             if machineAddress != config.machineAddress {
                 Console.detail(label, "\(config.machineAddress) is in use on this host; using \(machineAddress).")
@@ -95,18 +125,19 @@ public final class ConnectClient: RelayLinkDelegate {
     // MARK: The relay
 
     public func relayLinkDidConnect(_ link: RelayLink, tunnel: TunnelConnection) {
-        link.send(.openSession(OpenSession(name: config.name, machineAddress: machineAddress.description)))
+        link.send(.openSession(OpenSession(name: config.name)))
     }
 
     public func relayLink(_ link: RelayLink, didReceive message: ControlMessage, on tunnel: TunnelConnection) {
         switch message {
         case .sessionOpened(let opened):
-            sessionOpened(opened, tunnel: tunnel)
+            meetAgent(opened)
         case .shareEnded(let ended):
             link.finish(0, notice: "The share \(config.name) has ended (\(ended.reason.rawValue)).")
         case .error(let refusal):
             switch refusal.code {
             case .notFound: link.finish(1, error: "\(refusal.reason). Ask the sharer for the current name.")
+            case .connectOff: link.finish(1, error: refusal.reason)
             case .agentUnavailable:
                 // Not an end: the sharer's agent is reconnecting. Retry with back-off.
                 retryLater = refusal.reason
@@ -118,8 +149,43 @@ public final class ConnectClient: RelayLinkDelegate {
         }
     }
 
-    private func sessionOpened(_ opened: SessionOpened, tunnel: TunnelConnection) {
+    /// The relay matched us with the share's agent: pair over the data connection with its ticket.
+    private func meetAgent(_ opened: SessionOpened) {
         link.requestAccepted()
+        guard let credentials else { return }
+        guard let text = opened.ticket, let ticket = Hex.decode(text), ticket.count == DataPreamble.ticketLength else {
+            return link.finish(1, error: "the relay sent no valid ticket for the end-to-end session; use matching vshare versions")
+        }
+        expiresIn = opened.expiresIn
+        do {
+            let handshake = try EndToEndHandshake(side: .peer, relay: link.endpoint.address, ticket: ticket,
+                                                  credentials: credentials, loop: loop)
+            self.handshake = handshake
+            handshake.start { [weak self] result in self?.paired(result) }
+        } catch {
+            link.finish(1, error: "\(error)")
+        }
+    }
+
+    private func paired(_ result: Result<TLSConnection, EndToEndError>) {
+        handshake = nil
+        switch result {
+        case .success(let tls):
+            let tunnel = TunnelConnection(tls: tls, role: .dialer, config: config.mux)
+            tunnel.delegate = self
+            session = tunnel
+            do { try tunnel.start() } catch { lostSession("\(error)") }
+        case .failure(.wrongCode):
+            link.finish(1, error: "\(EndToEndError.wrongCode)")
+        case .failure(.refused(let why)):
+            link.finish(1, error: "the share refused the connection: \(why)")
+        case .failure(let error):
+            lostSession("\(error)")
+        }
+    }
+
+    /// The session with the agent is up (its HELLO arrived): traffic may flow.
+    func sessionReady(_ tunnel: TunnelConnection) {
         pump?.attach(tunnel)
         if everJoined {
             Console.headline(label, "Reconnected to \(config.name).")
@@ -127,36 +193,57 @@ public final class ConnectClient: RelayLinkDelegate {
             return
         }
         everJoined = true
+        let gate = self.gate ?? PeerPacketGate(machine: machineAddress, tunAddress: nil)
+        self.gate = gate
         do {
             let server = try SOCKS5Server(address: config.socks, loop: loop, shareName: config.name,
-                                          machineAddress: machineAddress, capture: capture)
+                                          machineAddress: machineAddress, capture: capture, gate: gate)
             server.attach(tunnel)
             socks = server
         } catch {
             return link.finish(1, error: "cannot start the SOCKS proxy on \(config.socks): \(error). Choose another with --socks.")
         }
-        Console.headline(label, "Connect is running!")
+        Console.headline(label, "Connect is running! (end to end, in \(Int((MonotonicClock.now() - startedAt) * 1000)) ms)")
         Console.detail(label, "SOCKS address: \(socks!.address)")
         if pump != nil {
             Console.detail(label, "Machine IP: \(machineAddress)")
         } else if config.useTun {
             Console.detail(label, "The virtual interface needs root or CAP_NET_ADMIN: there is no machine IP; use the SOCKS address.")
         }
-        Console.detail(label, "The share expires in \(DurationSyntax.format(seconds: max(opened.expiresIn, 1))).")
+        Console.detail(label, "The share expires in \(DurationSyntax.format(seconds: max(expiresIn, 1))).")
         Console.detail(label, "Press Ctrl-C to stop connection.")
+    }
+
+    /// The end-to-end session failed or ended: drop it and rejoin through the relay (the control
+    /// connection's loss drives the back-off), unless it never worked, which is reported instead.
+    func lostSession(_ why: String) {
+        session = nil
+        pump?.attach(nil)
+        socks?.attach(nil)
+        guard link.exitStatus == nil else { return }
+        if !everJoined { return link.finish(1, error: why) }
+        Console.headline(label, "Lost the end-to-end session (\(why)).")
+        link.tunnel?.close()
+    }
+
+    /// A packet from the agent, if it answers a flow this host opened.
+    func sessionDelivered(_ packet: UnsafeRawBufferPointer) {
+        guard gate?.admitsInbound(packet) == true else { return }
+        capture?.write(packet: packet)
+        if socks?.claims(packet) == true { return }
+        pump?.deliver(packet)
     }
 
     public func relayLink(_ link: RelayLink, didOpen stream: UInt32, metadata: [UInt8], on tunnel: TunnelConnection) {
         tunnel.reset(stream: stream, code: .refused, reason: "connect clients accept no streams")
     }
 
-    public func relayLink(_ link: RelayLink, didReceiveDatagram packet: UnsafeRawBufferPointer, channel: UInt32) {
-        capture?.write(packet: packet)
-        if socks?.claims(packet) == true { return }
-        pump?.deliver(packet)
-    }
-
+    /// The control connection is gone: so is the session it set up (a new ticket pairs again).
     public func relayLinkDidDisconnect(_ link: RelayLink) {
+        handshake = nil
+        let ending = session
+        session = nil
+        ending?.close()
         pump?.attach(nil)
         socks?.attach(nil)
     }
@@ -185,6 +272,8 @@ public final class ConnectClient: RelayLinkDelegate {
 
     private func teardown() {
         closeInterface()
+        session?.close()
+        if let gate, gate.dropped > 0 { Console.detail(label, gate.summary) }
         socks?.close()
         capture?.close()
     }

@@ -6,6 +6,9 @@ public struct ConnectConfig: Sendable {
     public var relay: String                 // HOST:PORT
     public var relayCA: String?              // nil: the system trust store
     public var name: String                  // the share to join
+    /// The connect code the sharer gave, canonical (`ConnectCode.normalize`); nil: none was given
+    /// (`--ssh`, or standard input was empty).
+    public var code: String?
     /// The machine IP asked for; the next free one in its /24 is taken when it is in use.
     public var machineAddress = IPv4Address(172, 16, 0, 2)
     public var socks: SocketAddress

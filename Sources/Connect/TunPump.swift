@@ -16,6 +16,10 @@ final class TunPump: IOHandler {
     private let device: any TunDevice
     private let loop: EventLoop
     private let capture: PacketCaptureFile?
+    /// Told of every packet sent toward the share, so that what comes back can be checked.
+    private let gate: PeerPacketGate?
+    /// When the packets in `inbound` were read (the gate's clock: one reading per batch).
+    private var readAt = 0.0
     /// Read from the device, sent to the tunnel from `nextToSend` on.
     private let inbound: PacketBatch
     private var nextToSend = 0
@@ -27,10 +31,12 @@ final class TunPump: IOHandler {
     private var interest = IOInterest.read
     private(set) var droppedToTun = 0
 
-    init(device: any TunDevice, loop: EventLoop, capture: PacketCaptureFile?, batchSize: Int = 32) throws(SystemError) {
+    init(device: any TunDevice, loop: EventLoop, capture: PacketCaptureFile?, gate: PeerPacketGate? = nil,
+         batchSize: Int = 32) throws(SystemError) {
         self.device = device
         self.loop = loop
         self.capture = capture
+        self.gate = gate
         inbound = PacketBatch(capacity: batchSize, maxPacketSize: device.mtu)
         outbound = PacketBatch(capacity: batchSize, maxPacketSize: device.mtu)
         try loop.register(fd: device.fd, interest: interest, handler: self)
@@ -57,6 +63,7 @@ final class TunPump: IOHandler {
                 nextToSend = 0
                 do {
                     guard try device.read(into: inbound) > 0 else { return }
+                    if gate != nil { readAt = MonotonicClock.now() }
                 } catch {
                     inbound.count = 0
                     Console.error("==> connect: reading the TUN interface failed: \(error)")
@@ -76,6 +83,7 @@ final class TunPump: IOHandler {
                     return
                 }
                 capture?.write(packet: packet)
+                gate?.noteOutbound(packet, now: readAt)
                 tunnel.sendDatagram(channel: 0, packet)
                 nextToSend += 1
             }

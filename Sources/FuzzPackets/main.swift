@@ -7,9 +7,15 @@
 // Wire/IP codecs (parse, emit, parse again: the same value); packetsIn == accepted + inboundDropped; every
 // emitted packet parses with valid checksums and comes from the machine address; buffers
 // stay within their limits; events only name flows that exist, and a closed flow says nothing.
+// The connect side's PeerPacketFilter watches the same traffic: what the fuzzer's peer sends is
+// outbound (it opens flows), what the stack emits is inbound, and every raw packet is also fed to
+// it both ways, and with its addresses swapped (the checksums stay valid) so that packets from
+// the machine reach its TCP/UDP/ICMP checks. Its invariants: drops add up by reason, the flow
+// table stays within its size, and an admitted packet is well-formed IPv4 from the machine.
 // Build and run: FUZZ_SECONDS=60 scripts/fuzz FuzzPackets (seeds in Tests/Fuzz/corpus/packets).
-import Wire
+import Connect
 import PacketStack
+import Wire
 
 private struct Reader {
     let bytes: UnsafeBufferPointer<UInt8>
@@ -32,6 +38,7 @@ private let ports: [UInt16] = [40000, 40001, 40002, 40003]
 private final class Model {
     let stack: PacketStack
     let config: PacketStackConfig
+    var filter = PeerPacketFilter(machine: machine, localAddresses: [peer, IPv4Address(198, 18, 0, 1)], maxFlows: 8)
     var now = 0.0
     var tcpLive: [FlowID: UInt16] = [:]           // flow → machine port
     var tcpPending: Set<FlowID> = []              // tcpConnect not yet answered
@@ -60,7 +67,33 @@ private final class Model {
     }
 
     func feed(_ packet: [UInt8]) {
-        packet.withUnsafeBytes { stack.receive(packet: $0, now: now) }
+        packet.withUnsafeBytes { p in
+            filter.noteOutbound(p, now: now)
+            stack.receive(packet: p, now: now)
+        }
+    }
+
+    /// Arbitrary bytes through the filter: as sent, as received, and received with the
+    /// addresses swapped.
+    func filterRaw(_ raw: [UInt8]) {
+        var swapped = raw
+        if swapped.count >= 20 {
+            for i in 12..<16 { swapped.swapAt(i, i + 4) }
+        }
+        raw.withUnsafeBytes { p in
+            filter.noteOutbound(p, now: now)
+            checkFilter(p)
+        }
+        swapped.withUnsafeBytes { checkFilter($0) }
+    }
+
+    /// A packet toward the peer: if the filter admits it, it must be IPv4 from the machine to the peer
+    /// (or the SOCKS address), and not a fragment.
+    func checkFilter(_ p: UnsafeRawBufferPointer) {
+        guard filter.admitsInbound(p, now: now) else { return }
+        guard let ip = try? IPv4Header.parse(p) else { preconditionFailure("the filter admitted an unparsable packet") }
+        precondition(ip.source == machine && filter.localAddresses.contains(ip.destination) && !ip.isFragment,
+                     "the filter admitted a packet not from the machine to this host")
     }
 
     func tcpSegment(port: UInt16, dport: UInt16, seq: UInt32, ack: UInt32, flags: UInt8, window: UInt16, payload: [UInt8], options: Bool) -> [UInt8] {
@@ -177,6 +210,7 @@ private final class Model {
     }
 
     func check(packet p: UnsafeRawBufferPointer) {
+        checkFilter(p)
         guard let ip = try? IPv4Header.parse(p) else { preconditionFailure("stack emitted an unparsable packet") }
         precondition(ip.source == machine && ip.destination == peer, "emitted packet with wrong addresses")
         precondition(p.count <= config.mtu, "emitted packet larger than the MTU")
@@ -241,6 +275,9 @@ private final class Model {
         precondition(stack.queuedOutputBytes <= config.outputQueueLimit + config.mtu + 256 * (opsDone + 1),
                      "output queue unbounded")
         if let d = stack.nextDeadline { precondition(d.isFinite && d >= 0, "bad deadline") }
+        precondition(filter.flowCount <= 8, "the filter's flow table over its limit")
+        precondition(filter.dropped == PeerPacketFilter.DropReason.allCases.reduce(0) { $0 + filter.dropped($1) },
+                     "the filter's drops do not add up by reason")
     }
 
     func run(_ r: inout Reader) {
@@ -251,11 +288,13 @@ private final class Model {
             case 0:   // raw packet, as is
                 let b = r.take(Int(r.u16() % 1600))
                 checkCodecs(b)
+                filterRaw(b)
                 feed(b)
             case 1:   // raw packet with checksums fixed
                 var b = r.take(Int(r.u16() % 1600))
                 fixChecksums(&b)
                 checkCodecs(b)
+                filterRaw(b)
                 feed(b)
             case 2, 3, 4, 5:   // TCP segment relative to the peer model
                 let port = ports[Int(r.u8()) % ports.count]

@@ -187,6 +187,6 @@ extension CertificateAuthority {
         guard RAND_bytes(&bytes, Int32(count)) == 1 else {
             throw CertificateAuthorityError.openSSL(operation: "draw random bytes", detail: OpenSSLError.drain())
         }
-        return SecretToken.hexString(bytes)
+        return Hex.encode(bytes)
     }
 }

@@ -5,7 +5,8 @@ import Wire
 
 /// The relay's side of one agent's control connection: authenticates the share agent, creates or
 /// resumes its share, and ends it. Public connections for the share open streams on `tunnel`;
-/// connect clients join as sessions whose packets ride DATAGRAM frames on channel = session id.
+/// a connect client that joins is announced to the agent with a ticket (`peerJoined`), and the two
+/// meet over data connections the relay only copies (`DataConnection`).
 /// A control connection whose HELLO says `connect` is handed to a `ConnectSession` instead.
 final class AgentSession: TunnelConnectionDelegate {
     let tunnel: TunnelConnection
@@ -14,7 +15,7 @@ final class AgentSession: TunnelConnectionDelegate {
     private(set) var share: ShareEntry?
     private var helloTimer: UInt64?
     private var greeted = false
-    /// Connect clients of this share, by session id (= datagram channel). Same loop as the agent.
+    /// Connect clients of this share, by session id. Same loop as the agent.
     private var sessions: [UInt32: ConnectSession] = [:]
     private var lastSessionID: UInt32 = 0
     static let maxSessions = 256
@@ -84,11 +85,6 @@ final class AgentSession: TunnelConnectionDelegate {
         tunnel.reset(stream: stream, code: .refused, reason: "agents may not open streams")
     }
 
-    func tunnel(_ tunnel: TunnelConnection, didReceiveDatagram bytes: UnsafeRawBufferPointer, channel: UInt32) {
-        guard let session = sessions[channel] else { return }
-        session.deliver(bytes)
-    }
-
     func tunnelDidClose(_ tunnel: TunnelConnection, error: Error?) {
         tunnel.context = nil
         // The share may come back (the agent resumes it): peers are told to retry, not that it ended.
@@ -120,6 +116,7 @@ final class AgentSession: TunnelConnectionDelegate {
             return refuse(.badRequest, "the share's SSH key blob is malformed or uses unsupported parameters")
         }
         let entry = relay.registry.create(httpEnabled: message.httpEnabled, httpsEnabled: message.httpsEnabled,
+                                          connectEnabled: message.connect,
                                           ttl: relay.config.shareTTL, loop: loop, agent: self, ssh: message.ssh)
         share = entry
         Console.headline("relay", "Share \(entry.name) created by \(peer?.host ?? "?"); expires in \(DurationSyntax.format(seconds: relay.config.shareTTL)).")
@@ -159,21 +156,23 @@ final class AgentSession: TunnelConnectionDelegate {
 
     // MARK: Connect sessions
 
-    /// A connect client joins: it gets a session id, and the agent starts a packet stack for it.
-    /// Returns nil when the share has as many peers as it may.
-    func attach(_ session: ConnectSession, machineAddress: String) -> UInt32? {
+    /// A connect client joins: it gets a session id. With a ticket (an end-to-end session, not
+    /// SSH only) the agent is told to open its data connection. Returns nil when the share has as
+    /// many peers as it may.
+    func attach(_ session: ConnectSession, ticket: [UInt8]?) -> UInt32? {
         guard sessions.count < Self.maxSessions, lastSessionID < UInt32.max else { return nil }
         lastSessionID += 1
         sessions[lastSessionID] = session
-        let joined = PeerJoined(session: lastSessionID, client: session.peer?.host, machineAddress: machineAddress)
-        tunnel.sendControl(ControlMessage.peerJoined(joined).encoded())
+        if let ticket {
+            let joined = PeerJoined(session: lastSessionID, client: session.peer?.host, ticket: Hex.encode(ticket))
+            tunnel.sendControl(ControlMessage.peerJoined(joined).encoded())
+        }
         return lastSessionID
     }
 
     func detach(_ session: ConnectSession) {
         guard sessions[session.id] === session else { return }
         sessions[session.id] = nil
-        tunnel.sendControl(ControlMessage.sessionClosed(SessionClosed(session: session.id)).encoded())
     }
 
     private func endSessions(reason: ShareEndReason) {

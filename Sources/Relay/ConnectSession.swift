@@ -2,11 +2,12 @@ import Console
 import Transport
 import Wire
 
-/// The relay's side of one `vshare connect` client: looks up the share it names, moves to that
-/// share's loop, and joins its agent. From then on it forwards, without looking inside:
-/// DATAGRAM frames (raw IP packets) between the client (channel 0) and the agent (channel =
-/// session id), and each stream the client opens (SOCKS CONNECT) to a stream on the agent's
-/// tunnel. Packets are dropped, never queued without bound, when either tunnel is backed up.
+/// The relay's side of one `vshare connect` client's control connection: looks up the share it
+/// names, moves to that share's loop, and joins its agent. A peer of the whole machine gets a
+/// one-time ticket (and so does the agent): the two meet end to end over data connections the
+/// relay only copies (`DataConnection`), so this session carries no traffic of theirs. An SSH-only
+/// peer (`connect --ssh`) gets no ticket: its streams may reach the share's SSH service only, and
+/// the SSH login is its end-to-end protection.
 final class ConnectSession: TunnelConnectionDelegate {
     let tunnel: TunnelConnection
     let peer: SocketAddress?
@@ -15,6 +16,8 @@ final class ConnectSession: TunnelConnectionDelegate {
     private weak var agent: AgentSession?
     private(set) var id: UInt32 = 0
     private var requested = false
+    /// `connect --ssh`: streams to the SSH service only, no ticket.
+    private var sshOnly = false
     /// SSH key requests on this connection (a client needs two: `sshParams`, `sshKey`).
     var sshRequests = 0
     var clientIP: String { peer?.host ?? "unknown" }
@@ -48,46 +51,35 @@ final class ConnectSession: TunnelConnectionDelegate {
         case .sshKeyRequest(let request): askedForSSHKey(request)
         case .openSession(let request):
             requested = true
-            lookUp(name: request.name, machineAddress: request.machineAddress)
+            sshOnly = request.ssh == true
+            lookUp(name: request.name)
         default: refuse(.badRequest, "expected one openSession message")
         }
     }
 
+    /// Only an SSH-only peer opens streams here, and only to the SSH service: everything else a
+    /// peer does with the machine goes through its end-to-end session, which the relay cannot open.
     func tunnel(_ tunnel: TunnelConnection, didOpen stream: UInt32, metadata: [UInt8]) {
-        guard let agent, let request = OpenRequest.decode(metadata), request.service == .tcp, let port = request.port else {
-            return tunnel.reset(stream: stream, code: .refused, reason: "connect clients may open tcp streams to the machine only")
+        guard sshOnly, let agent, let request = OpenRequest.decode(metadata), request.service == .ssh else {
+            return tunnel.reset(stream: stream, code: .refused, reason: "through the relay a peer reaches only the share's SSH service; use the connect code for the rest")
         }
-        let forward = OpenRequest(service: .tcp, port: port, client: clientIP, session: id, confirm: request.confirm)
+        let forward = OpenRequest(service: .ssh, client: clientIP, confirm: request.confirm)
         guard let agentStream = agent.tunnel.open(metadata: forward.encoded(), handler: nil) else {
             return tunnel.reset(stream: stream, code: .refused, reason: "the share's tunnel takes no more streams")
         }
         spliceStreams(client: (tunnel, stream), agent: (agent.tunnel, agentStream))
     }
 
-    func tunnel(_ tunnel: TunnelConnection, didReceiveDatagram bytes: UnsafeRawBufferPointer, channel: UInt32) {
-        guard let agent else { return }
-        agent.tunnel.sendDatagram(channel: id, bytes)
-    }
-
     func tunnelDidClose(_ tunnel: TunnelConnection, error: Error?) {
         tunnel.context = nil
         if let agent {
             agent.detach(self)
-            if let share {
-                let drops = tunnel.droppedDatagrams
-                Console.headline("relay", "Peer \(clientIP) left share \(share.name) (session \(id))"
-                                 + (drops > 0 ? "; \(drops) packets for it were dropped (its connection was backed up)." : "."))
-            }
+            if let share { Console.headline("relay", "Peer \(clientIP) left share \(share.name) (session \(id)).") }
         }
         agent = nil
     }
 
     // MARK: Called by the agent's session (same loop)
-
-    /// A packet from the share agent for this peer.
-    func deliver(_ packet: UnsafeRawBufferPointer) {
-        _ = tunnel.sendDatagram(channel: 0, packet)
-    }
 
     /// The share's agent disconnected (it may resume the share): the peer retries later.
     func agentLeft() {
@@ -104,7 +96,7 @@ final class ConnectSession: TunnelConnectionDelegate {
 
     // MARK: Joining
 
-    private func lookUp(name: String, machineAddress: String) {
+    private func lookUp(name: String) {
         guard let (entry, loop) = relay.registry.lookup(name) else {
             switch relay.limiter.recordMiss(clientIP) {
             case .allow: return notFound(name)
@@ -115,24 +107,29 @@ final class ConnectSession: TunnelConnectionDelegate {
             }
         }
         tunnel.migrate(to: loop) { [weak self] in
-            self?.join(entry, loop: loop, machineAddress: machineAddress)
+            self?.join(entry, loop: loop)
         }
     }
 
-    private func join(_ entry: ShareEntry, loop: EventLoop, machineAddress: String) {
+    private func join(_ entry: ShareEntry, loop: EventLoop) {
         guard tunnel.isOpen else { return }
         guard relay.registry.lookup(entry.name)?.entry === entry else { return notFound(entry.name) }
+        guard sshOnly || entry.connectEnabled else {
+            return refuse(.connectOff, "share \(entry.name) does not offer connect (its sharer passed --no-connect); its URL still works in a browser")
+        }
         guard let agent = relay.registry.agent(of: entry, on: loop) else {
             return refuse(.agentUnavailable, "share \(entry.name) is live but its agent is reconnecting")
         }
-        guard let id = agent.attach(self, machineAddress: machineAddress) else {
+        let ticket = sshOnly ? nil : relay.rendezvous.issue(shareName: entry.name)
+        guard let id = agent.attach(self, ticket: ticket) else {
             return refuse(.tooManyRequests, "share \(entry.name) has as many peers as it allows (\(AgentSession.maxSessions))")
         }
         share = entry
         self.agent = agent
         self.id = id
-        Console.headline("relay", "Peer \(clientIP) joined share \(entry.name) (session \(id)).")
-        let reply = SessionOpened(name: entry.name, session: id, expiresIn: max(0, Int(entry.expiresAt - MonotonicClock.now())))
+        Console.headline("relay", "Peer \(clientIP) joined share \(entry.name) (session \(id)\(sshOnly ? ", SSH only" : "")).")
+        let reply = SessionOpened(name: entry.name, session: id, expiresIn: max(0, Int(entry.expiresAt - MonotonicClock.now())),
+                                  ticket: ticket.map(Hex.encode))
         tunnel.sendControl(ControlMessage.sessionOpened(reply).encoded())
     }
 

@@ -25,6 +25,8 @@ public enum RelayError: Error, CustomStringConvertible {
 public final class RelayServer: @unchecked Sendable {
     public let config: RelayConfig
     let registry = ShareRegistry()
+    /// Tickets joining a peer's and an agent's data connections.
+    let rendezvous = DataRendezvous()
     let limiter: GuessLimiter
     /// Wrong SSH-key proofs, per client address and per share.
     let proofLimiter = SSHKeyVault.ProofLimiter()
@@ -67,7 +69,7 @@ public final class RelayServer: @unchecked Sendable {
         let acceptLoop = group.loops[0]
         let control = try listen("control port", config.control, on: acceptLoop) { [unowned self] socket, peer in
             let loop = self.group.next()
-            loop.execute { AgentSession.accept(socket: socket, peer: peer, relay: self, loop: loop) }
+            loop.execute { ControlPortConnection.accept(socket: socket, peer: peer, relay: self, loop: loop) }
         }
         let http = try listen("http port", config.http, on: acceptLoop) { [unowned self] socket, peer in
             let loop = self.group.next()
@@ -120,6 +122,7 @@ public final class RelayServer: @unchecked Sendable {
     private func scheduleSweep(on loop: EventLoop) {
         loop.schedule(after: 0.5) { [unowned self] in
             let now = MonotonicClock.now()
+            self.rendezvous.sweep(now: now)
             for ended in self.registry.sweep(now: now, grace: self.config.reconnectGrace) {
                 Console.headline("relay", "Share \(ended.entry.name) \(ended.reason == .expired ? "expired" : "ended: its agent did not reconnect").")
                 if let agent = ended.agent {

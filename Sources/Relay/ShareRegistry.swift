@@ -10,6 +10,8 @@ public final class ShareEntry: @unchecked Sendable {
     let resumeSecret: String
     let httpEnabled: Bool
     let httpsEnabled: Bool
+    /// Peers may join for end-to-end connect sessions (not `--no-connect`).
+    let connectEnabled: Bool
     let expiresAt: Double
     // Read and written only under the registry's lock (see `ShareRegistry.agent(of:on:)`).
     fileprivate var loop: EventLoop
@@ -18,12 +20,13 @@ public final class ShareEntry: @unchecked Sendable {
     /// `--ssh`: the sealed key and its verifier (see `SSHKeyVault`). Under the registry's lock.
     fileprivate var ssh: SSHKeyBlob?
 
-    init(name: String, resumeSecret: String, httpEnabled: Bool, httpsEnabled: Bool, expiresAt: Double,
-         loop: EventLoop, agent: AgentSession) {
+    init(name: String, resumeSecret: String, httpEnabled: Bool, httpsEnabled: Bool, connectEnabled: Bool,
+         expiresAt: Double, loop: EventLoop, agent: AgentSession) {
         self.name = name
         self.resumeSecret = resumeSecret
         self.httpEnabled = httpEnabled
         self.httpsEnabled = httpsEnabled
+        self.connectEnabled = connectEnabled
         self.expiresAt = expiresAt
         self.loop = loop
         self.agent = agent
@@ -41,12 +44,12 @@ public final class ShareRegistry: @unchecked Sendable {
     public var count: Int { lock.withLock { shares.count } }
 
     /// Creates a share under a fresh name that no live share has.
-    func create(httpEnabled: Bool, httpsEnabled: Bool, ttl: Int, loop: EventLoop, agent: AgentSession,
+    func create(httpEnabled: Bool, httpsEnabled: Bool, connectEnabled: Bool = true, ttl: Int, loop: EventLoop, agent: AgentSession,
                 ssh: SSHKeyBlob? = nil) -> ShareEntry {
         lock.withLock {
             let name = names.next(isTaken: { shares[$0] != nil })
             let entry = ShareEntry(name: name, resumeSecret: SecretToken.make(), httpEnabled: httpEnabled,
-                                   httpsEnabled: httpsEnabled, expiresAt: MonotonicClock.now() + Double(ttl),
+                                   httpsEnabled: httpsEnabled, connectEnabled: connectEnabled, expiresAt: MonotonicClock.now() + Double(ttl),
                                    loop: loop, agent: agent)
             entry.ssh = ssh
             shares[name] = entry

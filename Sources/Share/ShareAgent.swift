@@ -1,26 +1,37 @@
 import Console
-import PacketStack
+import EndToEnd
+import Pairing
 import Transport
 import Wire
 
 /// `vshare share`: keeps one TLS connection to the relay (`RelayLink`), holds the share, and serves
 /// each stream the relay opens by dialing the shared machine on a port `OpenRequestPolicy` allows,
-/// and only that machine. Connect clients of the share are packet sessions (`PacketSession`):
-/// their IP packets arrive as datagrams on the session's channel and their flows end as sockets
-/// to the same machine.
+/// and only that machine. A connect peer that the relay announces (`peerJoined`, with a ticket) is
+/// met end to end: a data connection, SPAKE2 over the share's connect code, TLS 1.3
+/// (`EndToEndHandshake`), then a `PeerSession` whose packets and streams reach the ports the
+/// share's `ConnectScope` allows. Wrong codes are counted (`ConnectGuard`).
 public final class ShareAgent: RelayLinkDelegate {
     let config: ShareConfig
     let loop: EventLoop
     private let link: RelayLink
     private let policy: OpenRequestPolicy
     /// The machine's address, resolved once at start so no stream waits on DNS.
-    private let targetAddress: String
+    let targetAddress: String
+    /// Which ports of the machine connect peers reach.
+    let scope: ConnectScope
+    /// The secret a peer needs besides the name (nil with `--no-connect`). Never sent to the relay.
+    private let connectCode: String?
+    /// SPAKE2's w for this share's name, derived once per share.
+    private var credentials: PairingCredentials?
+    private var connectGuard = ConnectGuard()
     private var name: String?
     private var resumeSecret: String?
     private var live = false
     private var ending = false
     private var signals: TerminationSignals?
-    private var sessions: [UInt32: PacketSession] = [:]
+    /// Pairings in flight and end-to-end peers, by the relay's session id.
+    private var pairings: [UInt32: EndToEndHandshake] = [:]
+    private var peers: [UInt32: PeerSession] = [:]
     /// `--ssh`: the share's SSH key (inserted into the machine, sealed for the relay).
     var sshSetup: SSHShareSetup?
 
@@ -44,6 +55,12 @@ public final class ShareAgent: RelayLinkDelegate {
             throw ShareError.target("\(error)")
         }
         policy = OpenRequestPolicy(config: config)
+        scope = ConnectScope(config: config, targetIsThisHost: ConnectScope.targetIsThisHost(targetAddress))
+        do {
+            connectCode = scope.isOff ? nil : try ConnectCode.generate()
+        } catch {
+            throw ShareError.target("cannot draw a connect code: \(error)")
+        }
         link = RelayLink(endpoint: relay, role: .share, loop: loop, mux: config.mux, backoff: config.reconnect,
                          label: config.machineName)
         link.delegate = self
@@ -68,6 +85,7 @@ public final class ShareAgent: RelayLinkDelegate {
         }
         link.start()
         loop.run()
+        closePeers()
         sshSetup?.cleanUp()
         return link.exitStatus ?? 0
     }
@@ -75,13 +93,11 @@ public final class ShareAgent: RelayLinkDelegate {
     // MARK: The relay
 
     public func relayLinkDidConnect(_ link: RelayLink, tunnel: TunnelConnection) {
-        tunnel.onDatagramRoom = { [unowned self] in
-            for session in self.sessions.values where session.waitingForTunnel { session.tunnelHasRoom() }
-        }
         if name == nil { Console.headline(config.machineName, "Creating share session...") }
         let resume = name.flatMap { name in resumeSecret.map { CreateShare.Resume(name: name, secret: $0) } }
         link.send(.createShare(CreateShare(token: config.token, httpEnabled: !config.disableHTTP,
-                                           httpsEnabled: config.httpsPort != nil, resume: resume, ssh: sshSetup?.blob)))
+                                           httpsEnabled: config.httpsPort != nil, resume: resume, ssh: sshSetup?.blob,
+                                           connect: connectCode != nil)))
     }
 
     public func relayLink(_ link: RelayLink, didReceive message: ControlMessage, on tunnel: TunnelConnection) {
@@ -97,12 +113,8 @@ public final class ShareAgent: RelayLinkDelegate {
             case .unauthorized: link.finish(1, error: "authentication failed: \(refusal.reason)")
             default: link.finish(1, error: refusal.reason)
             }
-        case .peerJoined(let peer): openSession(peer, on: tunnel)
+        case .peerJoined(let peer): pair(with: peer)
         case .sshKeyReleased: sshSetup?.markReleased()
-        case .sessionClosed(let closed):
-            guard let session = sessions.removeValue(forKey: closed.session) else { return }
-            session.close()
-            Console.detail(config.machineName, "A peer disconnected (session \(closed.session)): \(session.stack.counters).")
         default:
             break
         }
@@ -119,6 +131,7 @@ public final class ShareAgent: RelayLinkDelegate {
             Console.headline(machine, "Your vshare is running! Name: \(created.name)")
             if let url = created.url { Console.headline(machine, "URL: \(url)") }
             if let https = created.httpsAddress { Console.headline(machine, "HTTPS URL: \(https)") }
+            announceConnect(name: created.name)
             Console.detail(machine, "The share expires in \(DurationSyntax.format(seconds: max(created.expiresIn, 1))). Press Ctrl-C to end it sooner.")
         }
         name = created.name
@@ -126,29 +139,114 @@ public final class ShareAgent: RelayLinkDelegate {
         live = true
     }
 
-    public func relayLink(_ link: RelayLink, didReceiveDatagram bytes: UnsafeRawBufferPointer, channel: UInt32) {
-        guard let session = sessions[channel] else { return }
-        session.receive(bytes)
+    // MARK: Connect peers
+
+    /// The code and the command a peer runs; w for the share's name is derived here, once.
+    private func announceConnect(name: String) {
+        let machine = config.machineName
+        guard let connectCode else {
+            credentials = nil
+            return Console.detail(machine, "Connect is off (--no-connect): the name gives the URL only.")
+        }
+        do {
+            credentials = try PairingCredentials(code: connectCode, shareName: name)
+        } catch {
+            credentials = nil
+            return Console.error("error: connect is unavailable for this share: \(error)")
+        }
+        Console.headline(machine, "Connect code: \(connectCode)")
+        Console.headline(machine, "Connect: vshare connect \(name) --code \(connectCode)")
+        Console.detail(machine, scope.summary)
     }
 
-    // MARK: Connect sessions
-
-    private func openSession(_ peer: PeerJoined, on tunnel: TunnelConnection) {
+    /// The relay announced a peer with its ticket: meet it on a data connection and pair.
+    private func pair(with peer: PeerJoined) {
         let id = peer.session
-        guard sessions[id] == nil, let machine = IPv4Address(peer.machineAddress) else { return }
-        var stackConfig = PacketStackConfig(machineAddress: machine)
-        stackConfig.mtu = config.packetMTU
-        sessions[id] = PacketSession(id: id, tunnel: tunnel, targetHost: targetAddress, config: stackConfig)
-        Console.detail(config.machineName, "A peer connected from \(peer.client ?? "?") (session \(id)); it sees this machine as \(machine).")
+        let client = peer.client ?? "?"
+        guard pairings[id] == nil, peers[id] == nil, let ticket = Hex.decode(peer.ticket),
+              ticket.count == DataPreamble.ticketLength else { return }
+        let now = MonotonicClock.now()
+        let handshake: EndToEndHandshake
+        do {
+            if connectGuard.isPaused(now: now) {
+                let wait = connectGuard.secondsLeft(now: now)
+                handshake = try EndToEndHandshake(
+                    refusing: "too many wrong connect codes for this share; try again in \(DurationSyntax.format(seconds: wait))",
+                    relay: link.endpoint.address, ticket: ticket, loop: loop)
+                Console.detail(config.machineName, "Refused a connect attempt from \(client): connect is paused for \(DurationSyntax.format(seconds: wait)) after too many wrong codes.")
+            } else {
+                guard let credentials else { return }
+                handshake = try EndToEndHandshake(side: .agent, relay: link.endpoint.address, ticket: ticket,
+                                                  credentials: credentials, loop: loop)
+            }
+        } catch {
+            return Console.error("==> \(config.machineName): cannot meet a peer from \(client): \(error)")
+        }
+        pairings[id] = handshake
+        handshake.start { [weak self, weak handshake] result in
+            guard let self else { return }
+            self.pairings[id] = nil
+            switch result {
+            case .success(let tls):
+                self.peerPaired(id: id, client: client, tls: tls)
+            case .failure(let error):
+                if handshake?.countsAsGuess == true { self.wrongCode(from: client, error: error) }
+                else if case .refused = error {} else {
+                    Console.detail(self.config.machineName, "A peer from \(client) did not connect: \(error).")
+                }
+            }
+        }
     }
 
-    private func closeSessions() {
-        for session in sessions.values { session.close() }
-        sessions.removeAll()
+    private func peerPaired(id: UInt32, client: String, tls: TLSConnection) {
+        let session = PeerSession(id: id, client: client, tls: tls, agent: self)
+        peers[id] = session
+        do {
+            try session.start()
+        } catch {
+            peers[id] = nil
+            Console.error("==> \(config.machineName): cannot start the session of a peer from \(client): \(error)")
+        }
+    }
+
+    /// A pairing that tested a code and failed: one guess at it.
+    private func wrongCode(from client: String, error: EndToEndError) {
+        let machine = config.machineName
+        switch connectGuard.recordFailure(now: MonotonicClock.now()) {
+        case .counted(let count):
+            Console.detail(machine, "A connect attempt from \(client) failed (\(error)); \(count) of \(ConnectGuard.maxFailures) failed attempts before connect pauses.")
+        case .paused:
+            Console.headline(machine, "\(ConnectGuard.maxFailures) connect attempts failed (wrong codes?); refusing connect for \(DurationSyntax.format(seconds: Int(ConnectGuard.pause))).")
+        }
+    }
+
+    /// A peer's session ended (it left, or its connection broke).
+    func peerLeft(_ session: PeerSession, error: Error?) {
+        guard peers[session.id] === session else { return }
+        peers[session.id] = nil
+        let counters = session.packets.map { ": \($0.stack.counters)" } ?? ""
+        Console.detail(config.machineName, "A peer disconnected (session \(session.id))\(counters).")
+    }
+
+    private func closePeers() {
+        for session in peers.values { session.close() }
+        peers.removeAll()
+        pairings.removeAll()
+    }
+
+    /// A stream a peer opened inside its end-to-end session: a port of the machine, if the scope allows.
+    func peerOpened(stream: UInt32, metadata: [UInt8], on tunnel: TunnelConnection) {
+        guard let request = OpenRequest.decode(metadata), request.service == .tcp, let port = request.port else {
+            return tunnel.reset(stream: stream, code: .protocolError, reason: "a peer opens tcp streams to a port of the machine")
+        }
+        guard scope.allows(port: port) else {
+            return tunnel.reset(stream: stream, code: .forbidden, reason: "port \(port) is not shared with connect peers")
+        }
+        dial(port: port, for: request, stream: stream, on: tunnel)
     }
 
     public func relayLink(_ link: RelayLink, didOpen stream: UInt32, metadata: [UInt8], on tunnel: TunnelConnection) {
-        switch policy.verdict(for: metadata, isLiveSession: { sessions[$0] != nil }) {
+        switch policy.verdict(for: metadata) {
         case .dial(let port, let request): dial(port: port, for: request, stream: stream, on: tunnel)
         case .reset(let code, let reason): tunnel.reset(stream: stream, code: code, reason: reason)
         }
@@ -161,7 +259,7 @@ public final class ShareAgent: RelayLinkDelegate {
             let socket = try Socket.connect(to: target)
             let bridge = StreamSocketBridge(tunnel: tunnel, stream: stream, socket: socket, connecting: true)
             bridge.targetDescription = "the machine at \(target)"
-            if request.service == .tcp, let setup = sshSetup, port == setup.options.port, setup.armOnce() {
+            if request.service == .ssh || request.service == .tcp, let setup = sshSetup, port == setup.options.port, setup.armOnce() {
                 sshOnceStarted(setup, bridge: bridge)
             }
             if request.confirm == true {
@@ -175,10 +273,8 @@ public final class ShareAgent: RelayLinkDelegate {
         }
     }
 
-    public func relayLinkDidDisconnect(_ link: RelayLink) {
-        // The relay ends every connect session with the connection; peers rejoin.
-        closeSessions()
-    }
+    /// End-to-end peers ride their own data connections: they outlive a blip of the control link.
+    public func relayLinkDidDisconnect(_ link: RelayLink) {}
 
     public func relayLink(_ link: RelayLink, nextAfterLoss error: Error?) -> RelayLink.Next {
         if ending { return .finish(status: 0, notice: "The share \(name ?? "") has ended.") }

@@ -21,6 +21,8 @@ public struct ShareConfig: Sendable {
     public var busyPollMicroseconds: Double = EventLoop.defaultSpinMicroseconds
     /// `--ssh`: share SSH access with a per-share key (nil: SSH is never shared).
     public var ssh: SSHShareOptions?
+    /// Which ports `vshare connect` peers reach (`--all-ports`, `--ports`, `--no-connect`); see `ConnectScope`.
+    public var connectPorts: ConnectPorts = .automatic
 
     public init(relay: String, relayCA: String?, token: String?, target: String, httpPort: UInt16,
                 httpsPort: UInt16?, disableHTTP: Bool) {

@@ -1,14 +1,20 @@
 import Connect
 import Console
 import Foundation
+import Pairing
 import Transport
 import Wire
 
 enum ConnectCommand {
     static let usage = """
     usage: vshare connect NAME [options]
-      Gives this host the shared machine: a static IP that reaches every TCP and UDP port of it
+      Gives this host the shared machine, end to end: a static IP that reaches its TCP and UDP ports (all,
+      or those the sharer chose)
       (a virtual interface; needs root or CAP_NET_ADMIN) and a SOCKS5 proxy (no privileges).
+      The share's connect code (printed by `vshare share`, like 417-acorn-zesty-mango) is asked for
+      without echo on a terminal, else read from the first line of standard input.
+      --code CODE         the connect code (env VSHARE_CODE); other users can see it in `ps`,
+                          so prefer the prompt or the environment
       --relay HOST:PORT   the relay's control port (env VSHARE_RELAY; default 127.0.0.1:7443)
       --relay-ca FILE     CA that signed the relay's certificate (env VSHARE_RELAY_CA;
                           default ~/.vshare/relay/ca.pem when present, else the system trust store)
@@ -25,7 +31,7 @@ enum ConnectCommand {
     static func config(_ arguments: [String]) throws(ArgumentScanner.UsageError) -> ConnectConfig {
         var scanner = ArgumentScanner(arguments)
         let parsed = try scanner.parse(flags: ["no-tun", "ssh", "stdio"],
-                                     options: ["relay", "relay-ca", "ip", "socks", "pcap", "stream-window", "ssh-port"])
+                                     options: ["relay", "relay-ca", "ip", "socks", "pcap", "stream-window", "code"])
         guard let name = parsed.positionals.first else { throw .init("which share? Pass its name: vshare connect NAME") }
         guard parsed.positionals.count == 1 else { throw .init("unexpected argument '\(parsed.positionals[1])'") }
         let defaultCA = Environment.defaultRelayDataDir + "/ca.pem"
@@ -53,23 +59,42 @@ enum ConnectCommand {
         return config
     }
 
+    /// `--code`, else `VSHARE_CODE`, else (not for `--ssh` and its `--stdio` child, which log in with
+    /// the key's password) the prompt; normalized. nil: no code given.
+    static func connectCode(_ parsed: ArgumentScanner.Parsed) throws -> String? {
+        let typed: String?
+        if let given = parsed.last("code") ?? Environment.value("VSHARE_CODE") {
+            typed = given
+        } else if parsed.has("ssh") || parsed.has("stdio") {
+            typed = nil
+        } else {
+            typed = try PasswordPrompt.connectCode()
+        }
+        return try typed.map(ConnectCode.normalize)
+    }
+
     static func run(_ arguments: [String]) -> Int32 {
-        let config: ConnectConfig
+        var config: ConnectConfig
         let parsed: ArgumentScanner.Parsed
         do {
             config = try self.config(arguments)
             var scanner = ArgumentScanner(arguments)
             parsed = try scanner.parse(flags: ["no-tun", "ssh", "stdio"],
-                                       options: ["relay", "relay-ca", "ip", "socks", "pcap", "stream-window", "ssh-port"])
+                                       options: ["relay", "relay-ca", "ip", "socks", "pcap", "stream-window", "code"])
             if !parsed.passthrough.isEmpty && !parsed.has("ssh") { throw ArgumentScanner.UsageError("arguments after -- are for ssh: add --ssh") }
-            if parsed.has("stdio") && parsed.last("ssh-port") == nil { throw ArgumentScanner.UsageError("--stdio needs --ssh-port") }
         } catch {
             return CLI.usageError(error, usage)
         }
-        if parsed.has("stdio"), let port = UInt16(parsed.last("ssh-port") ?? "") {
+        do {
+            config.code = try connectCode(parsed)
+        } catch {
+            Console.error("error: \(error)")
+            return 1
+        }
+        if parsed.has("stdio") {
             // Hidden: ssh's ProxyCommand for `connect --ssh`.
             do {
-                return try StdioPipe(config: config, port: port).run()
+                return try StdioPipe(config: config).run()
             } catch {
                 Console.error("vshare: \(error)")
                 return 1

@@ -3,10 +3,10 @@ import Glibc
 import SSHKeys
 import Transport
 
-/// Password input for SSH sharing. On a terminal: the prompt and the typed characters go through
-/// /dev/tty with echo off (and Ctrl-C read as a character, since the process blocks SIGINT for its
-/// event loop). Otherwise the password is the first line of standard input, read byte by byte so
-/// the rest of standard input stays for ssh. The password lives in a `[UInt8]` the caller wipes.
+/// Secret input: SSH sharing's passwords and connect codes. On a terminal: the prompt and the typed
+/// characters go through /dev/tty with echo off (and Ctrl-C read as a character, since the process
+/// blocks SIGINT for its event loop). Otherwise the secret is the first line of standard input, read
+/// byte by byte so the rest of standard input stays for ssh. Passwords live in a `[UInt8]` the caller wipes.
 enum PasswordPrompt {
     struct Failure: Error, CustomStringConvertible {
         let description: String
@@ -18,7 +18,23 @@ enum PasswordPrompt {
     static func ask(_ prompt: String) throws(Failure) -> [UInt8] {
         if isInteractive { return try readFromTerminal(prompt) }
         Console.out(prompt)
-        return try firstLineOfStandardInput()
+        guard let password = firstLineOfStandardInput() else { throw noPassword }
+        return password
+    }
+
+    /// `connect`: the connect code, typed without echo on a terminal, otherwise the first line of
+    /// standard input (no prompt printed). nil: standard input ended before its first line, so no
+    /// code was given (as when it is /dev/null).
+    static func connectCode() throws(Failure) -> String? {
+        var typed: [UInt8]
+        if isInteractive {
+            typed = try readFromTerminal("Connect code:")
+        } else {
+            guard let line = firstLineOfStandardInput() else { return nil }
+            typed = line
+        }
+        defer { Secret.wipe(&typed) }
+        return String(decoding: typed, as: UTF8.self)
     }
 
     /// `share --ssh`: a new password, typed twice on a terminal (a mismatch asks again); from
@@ -28,7 +44,7 @@ enum PasswordPrompt {
         guard isInteractive else {
             Console.out(first)
             Console.out(again)
-            let password = try firstLineOfStandardInput()
+            guard let password = firstLineOfStandardInput() else { throw noPassword }
             guard !password.isEmpty else { throw Failure(description: "the password (the first line of standard input) is empty; the key needs one") }
             return password
         }
@@ -49,14 +65,17 @@ enum PasswordPrompt {
         }
     }
 
-    private static func firstLineOfStandardInput() throws(Failure) -> [UInt8] {
+    private static let noPassword = Failure(description: "no password: standard input ended before its first line")
+
+    /// nil: standard input ended before anything was read.
+    private static func firstLineOfStandardInput() -> [UInt8]? {
         var line: [UInt8] = []
         var byte: UInt8 = 0
         while true {
             let n = read(0, &byte, 1)
             if n < 0 && errno == EINTR { continue }
             if n <= 0 {
-                if line.isEmpty { throw Failure(description: "no password: standard input ended before its first line") }
+                if line.isEmpty { return nil }
                 break
             }
             if byte == UInt8(ascii: "\n") { break }

@@ -1,6 +1,7 @@
 import Console
 import Share
 import Transport
+import Wire
 
 enum ShareCommand {
     static let usage = """
@@ -13,6 +14,10 @@ enum ShareCommand {
       --http PORT         its HTTP port (default 80)
       --https PORT        its HTTPS port (optional; routed by SNI, never decrypted)
       --disable-http      no public URL (peers still reach the machine with `vshare connect NAME`)
+      --all-ports         connect reaches every port, even when the target is this host (by default
+                          a target on this host opens only the shared ports: HTTP, HTTPS, SSH)
+      --ports LIST        connect reaches exactly these ports, comma-separated: --ports 22,5432
+      --no-connect        no `vshare connect` at all (the public URL still works)
       --stream-window SIZE  per-stream receive window (default 4M): at least bandwidth × round trip
       --ssh               also share SSH: a new key per share, inserted into the machine, its private
                           half sealed with a password you choose (peers: vshare connect --ssh NAME)
@@ -25,9 +30,9 @@ enum ShareCommand {
 
     static func config(_ arguments: [String]) throws(ArgumentScanner.UsageError) -> ShareConfig {
         var scanner = ArgumentScanner(arguments)
-        let parsed = try scanner.parse(flags: ["disable-http", "ssh", "ssh-once"],
+        let parsed = try scanner.parse(flags: ["disable-http", "ssh", "ssh-once", "all-ports", "no-connect"],
                                      options: ["relay", "relay-ca", "token", "target", "http", "https", "stream-window",
-                                               "ssh-port", "ssh-user", "ssh-identity"])
+                                               "ssh-port", "ssh-user", "ssh-identity", "ports"])
         guard parsed.positionals.isEmpty else { throw .init("unexpected argument '\(parsed.positionals[0])'") }
         let defaultDir = Environment.defaultRelayDataDir
         let defaultCA = defaultDir + "/ca.pem"
@@ -48,7 +53,37 @@ enum ShareCommand {
         if let window = try parsed.streamWindow() { config.mux.initialWindow = window }
         if let us = try Environment.busyPollMicroseconds() { config.busyPollMicroseconds = us }
         config.ssh = try sshOptions(parsed)
+        config.connectPorts = try connectPorts(parsed)
         return config
+    }
+
+    /// `--all-ports`, `--ports LIST` or `--no-connect` (one of them at most); `.automatic` without.
+    /// `connect --ssh` does not go through a connect session (the relay passes its `ssh` streams to the
+    /// SSH port), so none of these limits it.
+    static func connectPorts(_ parsed: ArgumentScanner.Parsed) throws(ArgumentScanner.UsageError) -> ConnectPorts {
+        let lists = parsed.all("ports")
+        let chosen = ["all-ports", "no-connect"].filter(parsed.has) + (lists.isEmpty ? [] : ["ports"])
+        if chosen.count > 1 {
+            throw .init("--\(chosen[0]) and --\(chosen[1]) both say which ports connect reaches: pass only one of them")
+        }
+        if parsed.has("all-ports") { return .all }
+        if parsed.has("no-connect") { return .off }
+        guard !lists.isEmpty else { return .automatic }
+        return .only(try portList(lists.joined(separator: ",")))
+    }
+
+    /// `22,5432`: port numbers from 1 to 65535 separated by commas, in order, each once.
+    static func portList(_ text: String) throws(ArgumentScanner.UsageError) -> [UInt16] {
+        var ports: [UInt16] = []
+        for item in text.split(separator: ",", omittingEmptySubsequences: false) {
+            let entry = item.trimmingASCIIWhitespace()
+            guard let port = UInt16(entry), port > 0 else {
+                let what = entry.isEmpty ? "an empty entry" : "'\(entry)'"
+                throw .init("--ports '\(text)' has \(what), not a port number from 1 to 65535: separate ports with commas, like --ports 22,5432")
+            }
+            if !ports.contains(port) { ports.append(port) }
+        }
+        return ports
     }
 
     static func sshOptions(_ parsed: ArgumentScanner.Parsed) throws(ArgumentScanner.UsageError) -> SSHShareOptions? {

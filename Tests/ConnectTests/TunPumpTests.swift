@@ -1,7 +1,9 @@
+import TestSupport
 import Transport
 import TransportTesting
 import TunDevice
 import TunDeviceTesting
+import Wire
 import XCTest
 @testable import Connect
 
@@ -129,5 +131,34 @@ final class TunPumpTests: XCTestCase {
         pump.handleIO(events: IOInterest.write)
         XCTAssertEqual(device.written, Array(received[0..<4]))
         XCTAssertEqual(device.batchWrites, [3, 1])
+    }
+
+    /// What the pump sends toward the share opens flows in its gate: the kernel's SYN lets the
+    /// SYN-ACK in; a SYN never sent leaves its answer out.
+    func testPacketsSentTowardTheShareOpenFlowsInTheGate() throws {
+        pump.close()
+        device = FakeTun(mtu: 1500)
+        let gate = PeerPacketGate(machine: KernelPackets.machine, tunAddress: KernelPackets.peer)
+        pump = try TunPump(device: device, loop: loop, capture: nil, gate: gate, batchSize: 4)
+        pump.attach(tunnel)
+        device.inject(KernelPackets.syn)
+        pump.handleIO(events: IOInterest.read)
+        XCTAssertEqual(tunnel.sent, [KernelPackets.syn])
+
+        func synAck(toPort port: UInt16) -> [UInt8] {
+            var answer = [UInt8](repeating: 0, count: 40)
+            answer.withUnsafeMutableBytes { p in
+                let tcp = TCPHeader(sourcePort: 8080, destinationPort: port, sequenceNumber: 1000,
+                                    acknowledgmentNumber: 0x1b0f_9086, flags: [.syn, .ack], window: 65535)
+                try! tcp.emit(into: UnsafeMutableRawBufferPointer(rebasing: p[20...]), source: KernelPackets.machine,
+                              destination: KernelPackets.peer)
+                try! IPv4Header(source: KernelPackets.machine, destination: KernelPackets.peer,
+                                protocolNumber: IPv4Header.protocolTCP, payloadLength: 20).emit(into: p)
+            }
+            return answer
+        }
+        XCTAssertTrue(synAck(toPort: 50640).withUnsafeBytes { gate.admitsInbound($0) })
+        XCTAssertFalse(synAck(toPort: 50641).withUnsafeBytes { gate.admitsInbound($0) })
+        XCTAssertEqual(gate.dropped, 1)
     }
 }

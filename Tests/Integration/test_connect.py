@@ -44,7 +44,7 @@ def vm_extras(topo):
 
 @pytest.fixture(scope="module")
 def connected(topo, relay, module_share, vm_extras):
-    c = V.start_connect(topo, relay, module_share.name)
+    c = V.start_connect(topo, relay, module_share)
     yield c
     c.proc.stop()
 
@@ -240,7 +240,7 @@ def test_socks_udp_associate(topo, conn, module_share):
 # --- several peers, privileges, ending -------------------------------------------
 
 def test_two_connects_side_by_side(topo, relay, conn, module_share):
-    second = V.start_connect(topo, relay, module_share.name, label="connect-2")
+    second = V.start_connect(topo, relay, module_share, label="connect-2")
     try:
         assert second.machine_ip == "172.16.0.3", second.machine_ip
         for ip in (conn.machine_ip, second.machine_ip):
@@ -258,7 +258,7 @@ def test_unprivileged_connect_serves_socks_only(topo, relay, conn, module_share)
     ca = os.path.join(public_dir, "ca.pem")
     shutil.copyfile(relay.ca, ca)
     os.chmod(ca, 0o644)
-    c = V.start_connect(topo, relay, module_share.name, tun=False, label="connect-nobody", prefix=prefix, ca=ca)
+    c = V.start_connect(topo, relay, module_share, tun=False, label="connect-nobody", prefix=prefix, ca=ca)
     try:
         assert "needs root or CAP_NET_ADMIN" in c.proc.stdout + c.proc.stderr, c.proc.describe()
         assert "Machine IP" not in c.proc.stdout, c.proc.stdout
@@ -271,7 +271,7 @@ def test_unprivileged_connect_serves_socks_only(topo, relay, conn, module_share)
 
 def test_ctrl_c_removes_interface_and_pcap_is_readable(topo, relay, conn, module_share, tmp_path):
     pcap = str(tmp_path / "tunnel.pcap")
-    c = V.start_connect(topo, relay, module_share.name, extra=["--pcap", pcap], label="connect-pcap")
+    c = V.start_connect(topo, relay, module_share, extra=["--pcap", pcap], label="connect-pcap")
     dev = re.search(r"dev (vshare\d+)", topo.client.run(["ip", "route", "get", c.machine_ip], timeout=10).stdout.decode()).group(1)
     r = curl(topo, ["http://%s:%d/" % (c.machine_ip, VM_HTTP_PORT)], timeout=20)
     assert b"vm-index-ok" in r.stdout, r.stderr
@@ -287,14 +287,14 @@ def test_ctrl_c_removes_interface_and_pcap_is_readable(topo, relay, conn, module
 
 
 def test_unknown_share_exits_1(topo, relay, vm_extras):
-    proc = topo.client.popen(V.connect_argv(relay, "no-such-share-0000", ["--no-tun"]), name="connect-unknown", env=V.clean_env())
+    proc = topo.client.popen(V.connect_argv(relay, "no-such-share-0000", ["--no-tun", "--code", "7-acid-acorn-acre"]), name="connect-unknown", env=V.clean_env())
     assert proc.wait(15) == 1, proc.describe()
     assert "no share named" in proc.stderr, proc.describe()
 
 
 def test_share_end_ends_connect(topo, relay, new_share, vm_extras):
     s = new_share()
-    c = V.start_connect(topo, relay, s.name, extra=["--no-tun"], tun=False, label="connect-end")
+    c = V.start_connect(topo, relay, s, extra=["--no-tun"], tun=False, label="connect-end")
     assert V.stop(s.proc) == 0
     c.proc.wait_line(r"has ended", 10)
     assert c.proc.wait(5) == 0, c.proc.describe()
@@ -305,17 +305,19 @@ def test_connect_survives_the_agent_reconnecting(topo, relay, new_share, vm_extr
     """The share agent's connection drops (ss -K) and it resumes the share: the connect peer is told
     to retry, not that the share ended, and the machine IP works again afterwards."""
     s = new_share()
-    c = V.start_connect(topo, relay, s.name, extra=["--ip", "172.16.0.20"], label="connect-resume")
+    c = V.start_connect(topo, relay, s, extra=["--ip", "172.16.0.20"], label="connect-resume")
     try:
         r = curl(topo, ["http://%s:%d/" % (c.machine_ip, VM_HTTP_PORT)], timeout=20)
         assert b"vm-index-ok" in r.stdout, r.stderr
         start = c.proc.line_count()
         out = topo.share_host.run(["ss", "-tnpH", "state", "established", "dst", T.RELAY_SHARE_SIDE_IP,
                                    "dport", "=", ":%d" % relay.control_port], timeout=10, check=True).stdout.decode()
-        sport = [l.split()[2].rsplit(":", 1)[1] for l in out.splitlines() if "pid=%d," % s.proc.pid in l]
-        assert len(sport) == 1, out
-        topo.share_host.run(["ss", "-K", "-tnH", "dst", T.RELAY_SHARE_SIDE_IP, "dport", "=",
-                             ":%d" % relay.control_port, "sport", "=", ":%s" % sport[0]], timeout=10, check=True)
+        # The agent's control connection and its peer's data connection: the network drops both.
+        sports = [l.split()[2].rsplit(":", 1)[1] for l in out.splitlines() if "pid=%d," % s.proc.pid in l]
+        assert len(sports) == 2, out
+        for sport in sports:
+            topo.share_host.run(["ss", "-K", "-tnH", "dst", T.RELAY_SHARE_SIDE_IP, "dport", "=",
+                                 ":%d" % relay.control_port, "sport", "=", ":%s" % sport], timeout=10, check=True)
         s.proc.wait_line(r"Reconnected", timeout=10)
         c.proc.wait_line(r"Reconnected to %s" % re.escape(s.name), timeout=20, start=start,
                          hint="(the connect peer must rejoin once the agent is back)")
@@ -329,7 +331,7 @@ def test_connect_survives_the_agent_reconnecting(topo, relay, new_share, vm_extr
 def test_pcap_records_socks_udp_without_tun(topo, relay, conn, module_share, tmp_path):
     """--pcap records every tunneled packet, also with --no-tun (SOCKS UDP rides the packet path)."""
     pcap = str(tmp_path / "socks.pcap")
-    c = V.start_connect(topo, relay, module_share.name, extra=["--no-tun", "--pcap", pcap], tun=False, label="connect-pcap-socks")
+    c = V.start_connect(topo, relay, module_share, extra=["--no-tun", "--pcap", pcap], tun=False, label="connect-pcap-socks")
     try:
         def exchange():
             control, relay_addr = socks5.udp_associate(c.socks)
@@ -348,3 +350,35 @@ def test_pcap_records_socks_udp_without_tun(topo, relay, conn, module_share, tmp
     lines = dump.stdout.decode().splitlines()
     assert any(("> 172.16.0.2.%d:" % VM_UDP_PORT) in l for l in lines), lines
     assert any(("172.16.0.2.%d >" % VM_UDP_PORT) in l for l in lines), lines
+
+
+@pytest.mark.timeout(60)
+def test_packets_a_modified_agent_forges_never_reach_the_peer(topo, relay, new_share, vm_extras):
+    """A share agent that turns hostile (VSHARE_TEST_FORGE_TO: after the peer's first packet it sends
+    SYNs and a UDP datagram to a port of the peer's own address, from the machine IP and from a
+    stranger) reaches none of the peer's services: the gate drops every forged packet and says so."""
+    port = 40999
+    s = new_share(env={"VSHARE_TEST_FORGE_TO": str(port)})
+    tcp = topo.client.call(lambda: socket.create_server(("0.0.0.0", port)))
+    udp = topo.client.call(lambda: socket.socket(socket.AF_INET, socket.SOCK_DGRAM))
+    topo.client.call(udp.bind, ("0.0.0.0", port))
+    tcp.setblocking(False)
+    udp.setblocking(False)
+    c = V.start_connect(topo, relay, s, extra=["--ip", "172.16.0.31"], label="connect-forged")
+    try:
+        # The first packet arms the forger; a real flow keeps working meanwhile.
+        r = curl(topo, ["http://%s:%d/" % (c.machine_ip, VM_HTTP_PORT)], timeout=20)
+        assert b"vm-index-ok" in r.stdout, r.stderr
+        time.sleep(6)   # the forger's five seconds
+        with pytest.raises(BlockingIOError):
+            tcp.accept()
+        with pytest.raises(BlockingIOError):
+            udp.recvfrom(100)
+        r = curl(topo, ["http://%s:%d/" % (c.machine_ip, VM_HTTP_PORT)], timeout=20)
+        assert b"vm-index-ok" in r.stdout, r.stderr
+    finally:
+        tcp.close()
+        udp.close()
+        assert V.stop(c.proc) == 0, c.proc.describe()
+    m = re.search(r"(\d+) packets from the share were dropped", c.proc.stdout)
+    assert m and int(m.group(1)) >= 3 * 10, c.proc.describe()

@@ -18,6 +18,7 @@ import signal
 import socket
 import ssl
 import struct
+import types
 import subprocess
 import time
 
@@ -235,7 +236,8 @@ def test_ssh_once(topo, relay, machine, ssh_share):
         assert len(machine.vshare_lines()) == 2      # this one and the module's share
         # A peer reaching the SSH port before anyone got the key (here through connect's SOCKS)
         # must not arm the one-time removal: only streams after the relay's release count.
-        c = V.start_connect(topo, relay, name, extra=["--no-tun"], tun=False, label="once-socks")
+        peer = types.SimpleNamespace(name=name, code=V.wait_code(proc, name))
+        c = V.start_connect(topo, relay, peer, extra=["--no-tun"], tun=False, label="once-socks")
         try:
             s = topo.client.call(socks5.connect, c.socks, name, SSH_PORT, timeout=15)
             banner = topo.client.call(s.recv, 100, timeout=15)
@@ -288,7 +290,7 @@ def relay_ask(topo, relay, message: dict) -> dict:
         def frame(kind: int, payload: bytes) -> bytes:
             n = len(payload)
             return struct.pack(">BHBBI", n >> 16, n & 0xFFFF, kind, 0, 0) + payload
-        hello = b"VSHR" + struct.pack(">H", 1) + json.dumps({"role": "connect", "software": "test"}).encode()
+        hello = b"VSHR" + struct.pack(">H", 2) + json.dumps({"role": "connect", "software": "test"}).encode()
         s.sendall(frame(0, hello) + frame(1, json.dumps(message).encode()))
         buf = b""
         while True:

@@ -19,6 +19,8 @@ DOMAIN = "share.test"
 NAME_RE = re.compile(r"^[a-z]+-[a-z]+-[0-9]{4}$")
 SHARE_AT_RE = re.compile(r"Share will be at: (\S+)")
 URL_RE = re.compile(r"URL: (\S+)")
+CODE_RE = re.compile(r"Connect code: (\S+)")
+CONNECT_LINE_RE = re.compile(r"Connect: vshare connect (\S+) --code (\S+)")
 # <ISO8601 time> <share-name> <client-ip> "<METHOD> <path>" <status> <bytes> <ms>ms
 ACCESS_LOG_RE = r'^(?P<time>\d{4}-\d\d-\d\dT\S+) (?P<name>\S+) (?P<ip>\S+) "(?P<method>[A-Z]+) (?P<path>\S+)" (?P<status>\d{3}) (?P<bytes>\d+) (?P<ms>\d+(?:\.\d+)?)ms$'
 
@@ -90,6 +92,7 @@ class Share:
     proc: T.Proc
     name: str
     url: str
+    code: str | None = None
     host: str = field(init=False)
     port: int = field(init=False)
 
@@ -120,16 +123,30 @@ def start_share(topo: T.Topology, relay: Relay, name: str = "share", timeout: fl
                 **kw) -> Share:
     """Start `vshare share` in share-host and wait until it prints its URL (= live)."""
     kw.setdefault("token", relay.token)
-    proc = topo.share_host.popen(share_argv(relay, **kw), name=name, env=clean_env())
+    env = clean_env()
+    env.update(kw.pop("env", None) or {})
+    proc = topo.share_host.popen(share_argv(relay, **kw), name=name, env=env)
     hint = "(the share must print its URL, line-buffered, once live)"
     m_name = proc.wait_line(SHARE_AT_RE, timeout, hint=hint)
     m_url = proc.wait_line(URL_RE, timeout, hint=hint)
-    share = Share(proc, m_name.group(1), m_url.group(1))
+    code = None
+    if "--no-connect" not in (kw.get("extra") or []):
+        code = wait_code(proc, m_name.group(1), timeout)
+    share = Share(proc, m_name.group(1), m_url.group(1), code)
     assert NAME_RE.match(share.name), "share name %r does not match %s" % (share.name, NAME_RE.pattern)
     assert share.host == "%s.%s" % (share.name, DOMAIN), "URL %s is not for %s.%s" % (share.url, share.name, DOMAIN)
     assert share.port == relay.http_port, "URL %s is not on the relay's HTTP port %d" % (share.url, relay.http_port)
     assert urlsplit(share.url).scheme == "http", share.url
     return share
+
+
+def wait_code(proc: T.Proc, name: str, timeout: float = START_TIMEOUT) -> str:
+    """The connect code a share prints, checked against its full `Connect:` command line."""
+    code = proc.wait_line(CODE_RE, timeout, hint="(the share must print its connect code)").group(1)
+    m = proc.wait_line(CONNECT_LINE_RE, 5, hint="(and the command a peer runs)")
+    assert m.group(1) == name and m.group(2) == code, m.group(0)
+    assert re.fullmatch(r"[1-9]\d{0,2}(-[a-z]+){3}", code), "connect code %r is not NUMBER-word-word-word" % code
+    return code
 
 
 def stop(proc: T.Proc, sig: int = signal.SIGINT, timeout: float = 5.0) -> int:
@@ -265,7 +282,10 @@ def connect_argv(relay: Relay, name: str, extra: list[str] | None = None, ca: st
             "--relay-ca", ca or relay.ca, *(extra or [])]
 
 
-def start_connect(topo, relay, name, extra=None, tun=True, label="connect", prefix=None, ca=None) -> Connect:
+def start_connect(topo, relay, share: Share, extra=None, tun=True, label="connect", prefix=None, ca=None) -> Connect:
+    """`vshare connect NAME --code CODE` in the client namespace, once it says it is running."""
+    name = share.name
+    extra = ["--code", share.code] + list(extra or [])
     proc = topo.client.popen((prefix or []) + connect_argv(relay, name, extra, ca), name=label, env=clean_env())
     proc.wait_line(r"Connecting to: %s" % re.escape(name), START_TIMEOUT)
     proc.wait_line(r"Connect is running!", START_TIMEOUT, hint="(connect must say it is running once joined)")

@@ -6,6 +6,7 @@
 #include <openssl/evp.h>
 
 int vshare_SSL_CTX_set_min_proto_version(SSL_CTX *ctx, int version);
+int vshare_SSL_CTX_set_max_proto_version(SSL_CTX *ctx, int version);
 long vshare_SSL_CTX_set_mode(SSL_CTX *ctx, long mode);
 int vshare_SSL_set_tlsext_host_name(SSL *ssl, const char *name);
 long vshare_BIO_pending(BIO *bio);

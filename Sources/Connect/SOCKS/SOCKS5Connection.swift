@@ -128,7 +128,8 @@ final class SOCKS5Connection: IOHandler, TunnelStreamHandler {
         do { try bridge.start() } catch { tunnel.reset(stream: stream, code: .cancelled, reason: "SOCKS client gone") }
     }
 
-    /// The machine refused, could not be reached, or the share went away: say so in the reply.
+    /// The machine refused, could not be reached, the share's connect scope excludes the port, or the
+    /// share went away: say so in the reply.
     func tunnelStream(_ stream: UInt32, didReset code: ResetCode, reason: String) {
         guard pending != nil else { return }
         pending = nil
@@ -136,6 +137,7 @@ final class SOCKS5Connection: IOHandler, TunnelStreamHandler {
         switch code {
         case .refused: reply = .connectionRefused
         case .unreachable, .timeout: reply = .hostUnreachable
+        case .forbidden: reply = .notAllowed
         default: reply = .generalFailure
         }
         send(SOCKS5Reply(reply).encoded())

@@ -13,6 +13,8 @@ final class SOCKS5Server {
     let loop: EventLoop
     /// `--pcap`: the packets UDP associations send (what comes back is captured by the client).
     let capture: PacketCaptureFile?
+    /// Told of every packet UDP associations send, so that what comes back can be checked.
+    let gate: PeerPacketGate?
     private let listener: Listener
     private(set) weak var tunnel: (any TunnelStreams & TunnelDatagrams)?
     private var associations: [UInt16: SOCKSUDPAssociation] = [:]
@@ -24,9 +26,10 @@ final class SOCKS5Server {
     static let udpSourceAddress = IPv4Address(198, 18, 0, 1)
 
     init(address: SocketAddress, loop: EventLoop, shareName: String, machineAddress: IPv4Address,
-         capture: PacketCaptureFile?) throws(SystemError) {
+         capture: PacketCaptureFile?, gate: PeerPacketGate? = nil) throws(SystemError) {
         self.loop = loop
         self.capture = capture
+        self.gate = gate
         self.shareName = shareName
         self.machineAddress = machineAddress
         var accept: ((Socket, SocketAddress?) -> Void)?

@@ -59,6 +59,7 @@ final class SOCKSUDPAssociation: IOHandler {
     /// A datagram from the client: unwrap, check the destination, send as a packet.
     func handleIO(events: UInt32) {
         var count = 0
+        let now = MonotonicClock.now()   // the gate's clock: one reading per wake-up
         while !closed && count < 64 {
             let space = UnsafeMutableRawBufferPointer(rebasing: buffer[UDPPacket.headerLength...])
             guard let (n, from) = try? udp.receiveFrom(into: space) else { return }
@@ -75,6 +76,7 @@ final class SOCKSUDPAssociation: IOHandler {
                                                    payloadLength: n - offset) else { continue }
             let bytes = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(packet)[0..<length])
             server.capture?.write(packet: bytes)
+            server.gate?.noteOutbound(bytes, now: now)
             tunnel.sendDatagram(channel: 0, bytes)
         }
     }

@@ -100,7 +100,7 @@ public enum SSHConnect {
         try directory.write("key.pub", listed.output)
 
         var arguments = [
-            "-o", "ProxyCommand=\(proxyCommand(config, port: record.port))",
+            "-o", "ProxyCommand=\(proxyCommand(config))",
             "-o", "HostKeyAlias=\(alias)",
             "-o", "UserKnownHostsFile=\(directory.path)/known_hosts",
             "-o", "GlobalKnownHostsFile=/dev/null",
@@ -137,9 +137,9 @@ public enum SSHConnect {
         }
     }
 
-    /// `'vshare' connect 'NAME' --relay 'R' [--relay-ca 'CA'] --stdio --ssh-port P`, quoted for
+    /// `'vshare' connect 'NAME' --relay 'R' [--relay-ca 'CA'] --stdio`, quoted for
     /// the shell ssh runs it with, `%` doubled for ssh's own token expansion.
-    static func proxyCommand(_ config: SSHConnectConfig, port: UInt16) -> String {
+    static func proxyCommand(_ config: SSHConnectConfig) -> String {
         func quote(_ text: String) -> String { "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'" }
         var words = [quote(config.executable), "connect", quote(config.connect.name),
                      "--relay", quote(config.connect.relay)]
@@ -147,7 +147,7 @@ public enum SSHConnect {
             let absolute = ca.hasPrefix("/") ? ca : FileManager.default.currentDirectoryPath + "/" + ca
             words += ["--relay-ca", quote(absolute)]
         }
-        words += ["--stream-window", String(config.connect.mux.initialWindow), "--stdio", "--ssh-port", String(port)]
+        words += ["--stream-window", String(config.connect.mux.initialWindow), "--stdio"]
         return words.joined(separator: " ").replacingOccurrences(of: "%", with: "%%")
     }
 

@@ -4,21 +4,19 @@ import Glibc
 import Transport
 import Wire
 
-/// `vshare connect NAME --stdio --ssh-port P` (hidden; ssh's ProxyCommand): joins the share as a
-/// session without TUN or SOCKS, opens one `tcp` stream to port P of the machine and joins it to
-/// standard input and output. Exits when either side ends. Standard output carries only the
+/// `vshare connect NAME --stdio` (hidden; ssh's ProxyCommand): joins the share as an SSH-only peer
+/// (no ticket, no TUN or SOCKS), opens one `ssh` stream — the agent dials its machine's SSH port —
+/// and joins it to standard input and output. Exits when either side ends. Standard output carries only the
 /// stream's bytes: every message goes to standard error.
 public final class StdioPipe: TunnelConnectionDelegate, @unchecked Sendable {
     private let config: ConnectConfig
-    private let port: UInt16
     private let loop: EventLoop
     private var tunnel: TunnelConnection?
     private var bridge: StreamSocketBridge?
     private var exitStatus: Int32?
 
-    public init(config: ConnectConfig, port: UInt16) throws(ConnectError) {
+    public init(config: ConnectConfig) throws(ConnectError) {
         self.config = config
-        self.port = port
         do {
             loop = try EventLoop(name: "stdio")
         } catch {
@@ -55,7 +53,7 @@ public final class StdioPipe: TunnelConnectionDelegate, @unchecked Sendable {
 
     public func tunnelDidConnect(_ tunnel: TunnelConnection) {
         tunnel.sendHello(HelloBody(role: .connect))
-        let open = OpenSession(name: config.name, machineAddress: config.machineAddress.description)
+        let open = OpenSession(name: config.name, ssh: true)
         tunnel.sendControl(ControlMessage.openSession(open).encoded())
     }
 
@@ -84,11 +82,11 @@ public final class StdioPipe: TunnelConnectionDelegate, @unchecked Sendable {
         }
         let flags = fcntl(pair[0], F_GETFL)
         _ = fcntl(pair[0], F_SETFL, flags | O_NONBLOCK)
-        guard let stream = tunnel.open(metadata: OpenRequest(service: .tcp, port: port).encoded(), handler: nil) else {
+        guard let stream = tunnel.open(metadata: OpenRequest(service: .ssh).encoded(), handler: nil) else {
             return finish(1, error: "the relay takes no more streams")
         }
         let bridge = StreamSocketBridge(tunnel: tunnel, stream: stream, socket: Socket(adopting: pair[0]), connecting: false)
-        bridge.targetDescription = "port \(port) of the machine"
+        bridge.targetDescription = "the machine's SSH server"
         // The stream is over; the output thread still drains the socket pair into stdout, then ends us.
         bridge.onClose = { [weak self] in
             self?.loop.schedule(after: 5) { [weak self] in self?.finish(0) }

@@ -2,10 +2,11 @@ import PacketStack
 import Transport
 import Wire
 
-/// One connect client's packets on the share side. Raw IPv4 packets arrive as DATAGRAM frames
-/// on channel `id`; a `PacketStack` of this session's own terminates their TCP and UDP flows at
-/// the machine IP, and each flow becomes a real socket to the same port of the target — the
-/// target only: the stack drops packets for any other address, and sockets are dialed here,
+/// One connect peer's packets on the share side. Raw IPv4 packets arrive as DATAGRAM frames of
+/// its end-to-end session; a `PacketStack` of this session's own terminates their TCP and UDP flows
+/// at the machine IP, and each flow becomes a real socket to the same port of the target — the
+/// target only, and only a port the share's `ConnectScope` allows (others get an RST or an ICMP
+/// port unreachable): the stack drops packets for any other address, and sockets are dialed here,
 /// never to an address taken from a packet. Confined to the agent's loop.
 ///
 /// Work is batched per loop turn: packets and socket events feed the stack, then at the end of
@@ -15,7 +16,10 @@ final class PacketSession {
     let stack: PacketStack
     let loop: EventLoop
     private let tunnel: any TunnelDatagrams
+    /// The DATAGRAM channel the session's packets use.
+    private let channel: UInt32
     private let targetHost: String
+    private let scope: ConnectScope
     private var tcpFlows: [FlowID: TCPFlowEndpoint] = [:]
     private var udpFlows: [FlowID: UDPFlowSocket] = [:]
     private var serviceScheduled = false
@@ -28,9 +32,12 @@ final class PacketSession {
     /// within the call).
     let scratch: UnsafeMutableRawBufferPointer
 
-    init(id: UInt32, tunnel: any TunnelDatagrams, targetHost: String, config: PacketStackConfig) {
+    init(id: UInt32, tunnel: any TunnelDatagrams, channel: UInt32, targetHost: String, config: PacketStackConfig,
+         scope: ConnectScope) {
         self.id = id
         self.tunnel = tunnel
+        self.channel = channel
+        self.scope = scope
         self.loop = tunnel.loop
         self.targetHost = targetHost
         stack = PacketStack(config: config)
@@ -107,7 +114,7 @@ final class PacketSession {
                 blocked = true
                 return false
             }
-            tunnel.sendDatagram(channel: id, packet)
+            tunnel.sendDatagram(channel: channel, packet)
             return true
         }
         if blocked {
@@ -134,6 +141,7 @@ final class PacketSession {
     // MARK: Flows
 
     private func dialTCP(_ flow: FlowID, port: UInt16) {
+        guard scope.allows(port: port) else { return stack.tcpRefused(flow) }
         let address: SocketAddress
         let socket: Socket
         do {
@@ -152,6 +160,7 @@ final class PacketSession {
     }
 
     private func openUDP(_ flow: FlowID, port: UInt16) {
+        guard scope.allows(port: port) else { return stack.udpUnreachable(flow) }
         do {
             let address = try SocketAddress(host: targetHost, port: port)
             let flowSocket = UDPFlowSocket(flow: flow, socket: try DatagramSocket.connected(to: address), session: self)

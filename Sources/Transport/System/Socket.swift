@@ -85,6 +85,15 @@ public final class Socket {
         throw SystemError("read")
     }
 
+    /// Like `read`, but leaves the bytes in the socket for the next reader (MSG_PEEK).
+    public func peek(into buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> IOResult {
+        let n = Glibc.recv(fd, buffer.baseAddress, buffer.count, Int32(MSG_PEEK))
+        if n > 0 { return .bytes(n) }
+        if n == 0 { return .eof }
+        if errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR { return .wouldBlock }
+        throw SystemError("recv(MSG_PEEK)")
+    }
+
     public func write(_ buffer: UnsafeRawBufferPointer) throws(SystemError) -> IOResult {
         guard buffer.count > 0 else { return .bytes(0) }
         let n = Glibc.send(fd, buffer.baseAddress, buffer.count, Int32(MSG_NOSIGNAL))

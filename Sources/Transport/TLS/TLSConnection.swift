@@ -27,16 +27,34 @@ public final class TLSConnection: IOHandler {
     private var handshakeTimer: UInt64?
     private var wantsWriteForRead = false
     private var closeWhenFlushed = false
+    /// Made with a pre-shared key: a handshake that did not use it (a certificate instead) fails.
+    private let requiresPSK: Bool
 
     enum State { case connecting, handshaking, open, closed }
 
     /// `connecting`: the socket is a client socket whose non-blocking connect is in flight.
-    public init(socket: Socket, context: TLSContext, loop: EventLoop, peerName: String? = nil,
-                peerAddress: SocketAddress? = nil, connecting: Bool = false) throws(TLSError) {
+    public convenience init(socket: Socket, context: TLSContext, loop: EventLoop, peerName: String? = nil,
+                            peerAddress: SocketAddress? = nil, connecting: Bool = false) throws(TLSError) {
+        try self.init(socket: socket, ssl: context.makeSession(fd: socket.fd, peerName: peerName),
+                      requiresPSK: false, loop: loop, peerAddress: peerAddress, connecting: connecting)
+    }
+
+    /// An end-to-end session keyed by `psk`, the key the pairing agreed on, over a `TLSContext.externalPSK`
+    /// context. The caller keeps and wipes `psk`. When the peer holds another key the handshake fails
+    /// on both ends with a `TLSError` whose `isKeyMismatch` is true.
+    public convenience init(socket: Socket, context: TLSContext, loop: EventLoop, psk: [UInt8],
+                            peerAddress: SocketAddress? = nil, connecting: Bool = false) throws(TLSError) {
+        try self.init(socket: socket, ssl: context.makeSession(fd: socket.fd, peerName: nil, psk: psk),
+                      requiresPSK: true, loop: loop, peerAddress: peerAddress, connecting: connecting)
+    }
+
+    private init(socket: Socket, ssl: OpaquePointer, requiresPSK: Bool, loop: EventLoop, peerAddress: SocketAddress?,
+                 connecting: Bool) {
         self.socket = socket
         self.loop = loop
         self.peerAddress = peerAddress
-        ssl = try context.makeSession(fd: socket.fd, peerName: peerName)
+        self.ssl = ssl
+        self.requiresPSK = requiresPSK
         readBuffer = .allocate(byteCount: 64 * 1024, alignment: 16)
         state = connecting ? .connecting : .handshaking
     }
@@ -57,6 +75,25 @@ public final class TLSConnection: IOHandler {
     }
 
     public var isOpen: Bool { state == .open }
+
+    /// The protocol version the handshake settled on ("TLSv1.3"); nil until it is done.
+    public var negotiatedVersion: String? {
+        guard let ssl, SSL_is_init_finished(ssl) == 1 else { return nil }
+        return String(cString: SSL_get_version(ssl))
+    }
+
+    /// The cipher suite the handshake settled on ("TLS_AES_128_GCM_SHA256"); nil until it is done.
+    public var cipherName: String? {
+        guard let ssl, SSL_is_init_finished(ssl) == 1, let cipher = SSL_get_current_cipher(ssl) else { return nil }
+        return String(cString: SSL_CIPHER_get_name(cipher))
+    }
+
+    /// The handshake is done and was keyed by the `psk` this connection was made with.
+    public var usedPSK: Bool {
+        guard requiresPSK, let ssl else { return false }
+        return SSL_is_init_finished(ssl) == 1 && SSL_session_reused(ssl) == 1
+    }
+
     public var pendingOutbound: Int { outbound.count }
 
     /// Queues bytes for encryption and sends what the socket takes now.
@@ -146,6 +183,12 @@ public final class TLSConnection: IOHandler {
         guard let ssl else { return }
         let rc = SSL_do_handshake(ssl)
         if rc == 1 {
+            // OpenSSL marks a session keyed by the PSK as resumed from it; anything else means the peer
+            // authenticated some other way, which an end-to-end session never accepts.
+            if requiresPSK && SSL_session_reused(ssl) != 1 {
+                return fail(TLSError("TLS handshake failed: the peer did not use the session key, so it is not the paired"
+                                     + " end; pair again with a new connect code", detail: "", keyMismatch: true))
+            }
             state = .open
             if let handshakeTimer { loop.cancelTimer(handshakeTimer) }
             updateInterest()
@@ -157,14 +200,22 @@ public final class TLSConnection: IOHandler {
         case SSL_ERROR_WANT_READ: loop.modify(fd: socket.fd, interest: IOInterest.read)
         case SSL_ERROR_WANT_WRITE: loop.modify(fd: socket.fd, interest: IOInterest.read | IOInterest.write)
         default:
-            let verify = SSL_get_verify_result(ssl)
-            if verify != X509_V_OK {
-                fail(TLSError("TLS handshake failed", detail: "certificate verify failed: " + String(cString: X509_verify_cert_error_string(verify)),
-                              certificateFailure: true))
-            } else {
-                fail(TLSError("TLS handshake failed"))
-            }
+            fail(handshakeFailure(ssl))
         }
+    }
+
+    /// Why the handshake failed, read before anything else empties OpenSSL's error queue.
+    private func handshakeFailure(_ ssl: OpaquePointer) -> TLSError {
+        if requiresPSK && vshare_ERR_peek_external_psk_mismatch() == 1 { return .keyMismatch() }
+        let verify = SSL_get_verify_result(ssl)
+        guard verify != X509_V_OK else { return TLSError("TLS handshake failed") }
+        let detail = "certificate verify failed: " + String(cString: X509_verify_cert_error_string(verify))
+        if requiresPSK {
+            // The client trusts no certificate at all: whoever presented one is not the paired end.
+            return TLSError("TLS handshake failed: the peer presented a certificate instead of proving it holds the"
+                            + " session key, so it is not the paired end", detail: detail, certificateFailure: true)
+        }
+        return TLSError("TLS handshake failed", detail: detail, certificateFailure: true)
     }
 
     /// Decrypts what has arrived and hands it to the delegate. Records that are already in (read-ahead

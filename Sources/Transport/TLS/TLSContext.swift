@@ -6,13 +6,16 @@ import Glibc
 public final class TLSContext: @unchecked Sendable {
     let context: OpaquePointer
     public let isServer: Bool
+    /// Made by `externalPSK`: each session is keyed by its own pre-shared key, never by a certificate.
+    let usesExternalPSK: Bool
 
-    private init(isServer: Bool) throws(TLSError) {
+    private init(isServer: Bool, usesExternalPSK: Bool = false) throws(TLSError) {
         guard let ctx = SSL_CTX_new(isServer ? TLS_server_method() : TLS_client_method()) else {
             throw TLSError("cannot create a TLS context")
         }
         context = ctx
         self.isServer = isServer
+        self.usesExternalPSK = usesExternalPSK
         _ = vshare_SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION)
         // TLS 1.2 only with forward-secret AEAD suites; TLS 1.3 suites are all AEAD.
         SSL_CTX_set_cipher_list(ctx, "ECDHE+AESGCM:ECDHE+CHACHA20")
@@ -63,9 +66,44 @@ public final class TLSContext: @unchecked Sendable {
         return tls
     }
 
+    /// The end-to-end session of a connect client (`isServer` false) and a share agent (true): TLS 1.3
+    /// keyed by the key their pairing agreed on, which each connection gets with `TLSConnection(…psk:)`;
+    /// the relay between them only forwards bytes. Neither side has a certificate, and the client
+    /// refuses one (a relay could present one): its trust store is empty, and a handshake that did not
+    /// use the key fails (`TLSConnection`). ECDHE still runs in every handshake (psk_dhe_ke), so the
+    /// traffic stays secret even if the key leaks later. Only SHA-256 suites: the PSK is bound to one
+    /// hash, and a suite with another could not use it.
+    public static func externalPSK(isServer: Bool) throws(TLSError) -> TLSContext {
+        let tls = try TLSContext(isServer: isServer, usesExternalPSK: true)
+        guard vshare_SSL_CTX_set_min_proto_version(tls.context, TLS1_3_VERSION) == 1,
+              vshare_SSL_CTX_set_max_proto_version(tls.context, TLS1_3_VERSION) == 1,
+              SSL_CTX_set_ciphersuites(tls.context, "TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256") == 1,
+              vshare_SSL_CTX_use_external_psk(tls.context) == 1 else {
+            throw TLSError("cannot configure the end-to-end TLS context")
+        }
+        if !isServer {
+            // Nothing loaded into the store: any certificate the server presents fails verification.
+            SSL_CTX_set_verify(tls.context, SSL_VERIFY_PEER, nil)
+        }
+        return tls
+    }
+
     /// A new `SSL` for one connection. Clients check the server's name (DNS or IP) against `peerName`.
-    func makeSession(fd: Int32, peerName: String?) throws(TLSError) -> OpaquePointer {
+    /// `psk`: the pairing's key (at least 16 bytes), for and only for an `externalPSK` context; the
+    /// TLS PSK is derived from it in OpenSSL's memory (vshare_SSL_set_external_psk), no copy is kept.
+    func makeSession(fd: Int32, peerName: String?, psk: [UInt8]? = nil) throws(TLSError) -> OpaquePointer {
+        if usesExternalPSK {
+            guard let psk, psk.count >= 16 else {
+                throw TLSError("an end-to-end TLS session needs the pairing's key (16 bytes or more)", detail: "")
+            }
+        } else if psk != nil {
+            throw TLSError("a pre-shared key needs a context made by TLSContext.externalPSK", detail: "")
+        }
         guard let ssl = SSL_new(context) else { throw TLSError("cannot create a TLS session") }
+        if let psk, vshare_SSL_set_external_psk(ssl, psk, psk.count) != 1 {
+            SSL_free(ssl)
+            throw TLSError("cannot set the session key of a TLS session")
+        }
         SSL_set_fd(ssl, fd)
         if isServer {
             SSL_set_accept_state(ssl)

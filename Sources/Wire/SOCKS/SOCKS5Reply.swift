@@ -5,7 +5,8 @@
 public enum SOCKS5ReplyCode: UInt8, Sendable {
     case succeeded = 0x00
     case generalFailure = 0x01
-    /// "Connection not allowed by ruleset": destinations other than the share.
+    /// "Connection not allowed by ruleset": destinations other than the share, and ports outside the
+    /// share's connect scope (a stream reset with `ResetCode.forbidden`).
     case notAllowed = 0x02
     case networkUnreachable = 0x03
     case hostUnreachable = 0x04

@@ -4,9 +4,8 @@ import Foundation
 /// On the wire it is one flat JSON object, `{"kind": K, ...the payload's fields}` (docs/PROTOCOL.md);
 /// unknown fields are ignored, so a newer peer can add fields without breaking an older one.
 ///
-/// Three kinds have one shape per direction, told apart by a field only the answer carries:
-/// `sessionOpened` with `machineAddress` is a peer joining (relay → share), without it the connect
-/// client's own join; `sshParams` with `sshKDF` and `sshKey` with `sshSealed` are the relay's answers.
+/// Two kinds have one shape per direction, told apart by a field only the answer carries:
+/// `sshParams` with `sshKDF` and `sshKey` with `sshSealed` are the relay's answers.
 public enum ControlMessage: Equatable, Sendable {
     /// share → relay: create a share, or resume one after a reconnect.
     case createShare(CreateShare)
@@ -20,12 +19,10 @@ public enum ControlMessage: Equatable, Sendable {
     case error(ControlError)
     /// connect → relay: join a share as a peer.
     case openSession(OpenSession)
-    /// relay → connect: joined.
+    /// relay → connect: joined; with a ticket, open the end-to-end data connection.
     case sessionOpened(SessionOpened)
-    /// relay → share (kind `sessionOpened`): a peer joined: start its packet stack.
+    /// relay → share: a peer joined: open its end-to-end data connection with the ticket.
     case peerJoined(PeerJoined)
-    /// relay → share: a peer left: drop its packet stack and flows.
-    case sessionClosed(SessionClosed)
     /// connect → relay (kind `sshParams`): which KDF parameters does the share's SSH key use?
     case sshParamsRequest(SSHParamsRequest)
     /// relay → connect: the share's KDF parameters.
@@ -41,7 +38,7 @@ public enum ControlMessage: Equatable, Sendable {
     /// The `kind` strings of the wire.
     public enum Kind: String, Codable, Sendable, CaseIterable {
         case createShare, shareCreated, endShare, shareEnded, error, openSession, sessionOpened
-        case sessionClosed, sshParams, sshKey, sshKeyReleased
+        case peerJoined, sshParams, sshKey, sshKeyReleased
     }
 
     public var kind: Kind {
@@ -52,8 +49,8 @@ public enum ControlMessage: Equatable, Sendable {
         case .shareEnded: return .shareEnded
         case .error: return .error
         case .openSession: return .openSession
-        case .sessionOpened, .peerJoined: return .sessionOpened
-        case .sessionClosed: return .sessionClosed
+        case .sessionOpened: return .sessionOpened
+        case .peerJoined: return .peerJoined
         case .sshParamsRequest, .sshParams: return .sshParams
         case .sshKeyRequest, .sshKey: return .sshKey
         case .sshKeyReleased: return .sshKeyReleased
@@ -114,7 +111,7 @@ public enum ControlMessageError: Error, Equatable, CustomStringConvertible {
 extension ControlMessage: Codable {
     private enum KindKey: String, CodingKey { case kind }
     /// The fields that tell a kind's two directions apart.
-    private enum AnswerKey: String, CodingKey { case machineAddress, sshKDF, sshSealed }
+    private enum AnswerKey: String, CodingKey { case sshKDF, sshSealed }
 
     public init(from decoder: Decoder) throws {
         let container = try decoder.container(keyedBy: KindKey.self)
@@ -128,10 +125,8 @@ extension ControlMessage: Codable {
         case .shareEnded: self = .shareEnded(try ShareEnded(from: decoder))
         case .error: self = .error(try ControlError(from: decoder))
         case .openSession: self = .openSession(try OpenSession(from: decoder))
-        case .sessionOpened:
-            self = answer.contains(.machineAddress) ? .peerJoined(try PeerJoined(from: decoder))
-                                                    : .sessionOpened(try SessionOpened(from: decoder))
-        case .sessionClosed: self = .sessionClosed(try SessionClosed(from: decoder))
+        case .sessionOpened: self = .sessionOpened(try SessionOpened(from: decoder))
+        case .peerJoined: self = .peerJoined(try PeerJoined(from: decoder))
         case .sshParams:
             self = answer.contains(.sshKDF) ? .sshParams(try SSHParams(from: decoder))
                                             : .sshParamsRequest(try SSHParamsRequest(from: decoder))
@@ -154,7 +149,6 @@ extension ControlMessage: Codable {
         case .openSession(let payload): try payload.encode(to: encoder)
         case .sessionOpened(let payload): try payload.encode(to: encoder)
         case .peerJoined(let payload): try payload.encode(to: encoder)
-        case .sessionClosed(let payload): try payload.encode(to: encoder)
         case .sshParamsRequest(let payload): try payload.encode(to: encoder)
         case .sshParams(let payload): try payload.encode(to: encoder)
         case .sshKeyRequest(let payload): try payload.encode(to: encoder)

@@ -18,18 +18,22 @@ public struct CreateShare: Equatable, Sendable {
     public var resume: Resume?
     /// `--ssh`: the password-sealed key, kept by the relay with the share.
     public var ssh: SSHKeyBlob?
+    /// Whether peers may join for end-to-end connect sessions (false with `--no-connect`).
+    public var connect: Bool
 
-    public init(token: String?, httpEnabled: Bool, httpsEnabled: Bool, resume: Resume? = nil, ssh: SSHKeyBlob? = nil) {
+    public init(token: String?, httpEnabled: Bool, httpsEnabled: Bool, resume: Resume? = nil, ssh: SSHKeyBlob? = nil,
+                connect: Bool = true) {
         self.token = token
         self.httpEnabled = httpEnabled
         self.httpsEnabled = httpsEnabled
         self.resume = resume
         self.ssh = ssh
+        self.connect = connect
     }
 }
 
 extension CreateShare: Codable {
-    private enum CodingKeys: String, CodingKey { case token, httpEnabled, httpsEnabled, name, resumeSecret, ssh }
+    private enum CodingKeys: String, CodingKey { case token, httpEnabled, httpsEnabled, name, resumeSecret, ssh, connect }
 
     public init(from decoder: Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -42,6 +46,7 @@ extension CreateShare: Codable {
             resume = Resume(name: name, secret: secret)
         }
         ssh = try container.decodeIfPresent(SSHKeyBlob.self, forKey: .ssh)
+        connect = try container.decodeIfPresent(Bool.self, forKey: .connect) ?? false
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -52,6 +57,7 @@ extension CreateShare: Codable {
         try container.encodeIfPresent(resume?.name, forKey: .name)
         try container.encodeIfPresent(resume?.secret, forKey: .resumeSecret)
         try container.encodeIfPresent(ssh, forKey: .ssh)
+        try container.encode(connect, forKey: .connect)
     }
 }
 
@@ -106,6 +112,8 @@ public struct ControlError: Codable, Equatable, Sendable {
         case noSSH
         /// The proof for the share's SSH key does not match: wrong password.
         case wrongPassword
+        /// The share was started with `--no-connect`: its URL works, `vshare connect` does not.
+        case connectOff
     }
 
     public var code: Code
@@ -123,47 +131,46 @@ public struct ControlError: Codable, Equatable, Sendable {
     }
 }
 
-/// connect → relay: join share `name` as a peer that calls the machine `machineAddress`.
+/// connect → relay: join share `name` as a peer.
 public struct OpenSession: Codable, Equatable, Sendable {
     public var name: String
-    /// The IP the peer gives the shared machine (the agent's packet stack answers for it).
-    public var machineAddress: String
-    public init(name: String, machineAddress: String) { self.name = name; self.machineAddress = machineAddress }
+    /// `connect --ssh`: only the share's SSH port, through the relay, with no end-to-end session
+    /// (the SSH login is its own end-to-end protection).
+    public var ssh: Bool?
+    public init(name: String, ssh: Bool? = nil) { self.name = name; self.ssh = ssh }
 }
 
-/// relay → connect: joined; packets and streams may flow.
+/// relay → connect: joined.
 public struct SessionOpened: Codable, Equatable, Sendable {
     public var name: String
     /// The relay's id for this peer of the share.
     public var session: UInt32
     /// Seconds until the share expires.
     public var expiresIn: Int
-    public init(name: String, session: UInt32, expiresIn: Int) {
+    /// Hex of the one-time ticket for this peer's data connection (`DataPreamble`); absent for an
+    /// SSH-only session.
+    public var ticket: String?
+    public init(name: String, session: UInt32, expiresIn: Int, ticket: String? = nil) {
         self.name = name
         self.session = session
         self.expiresIn = expiresIn
+        self.ticket = ticket
     }
 }
 
-/// relay → share: a peer joined (kind `sessionOpened`).
+/// relay → share: a peer joined; its data connection carries the same ticket.
 public struct PeerJoined: Codable, Equatable, Sendable {
-    /// The relay's id for the peer, unique per share; also the DATAGRAM channel of its packets.
+    /// The relay's id for the peer, unique per share (for the sharer's log).
     public var session: UInt32
-    /// The peer's address, for the sharer's log.
+    /// The peer's address as the relay saw it, for the sharer's log.
     public var client: String?
-    /// The IP the peer gave the shared machine.
-    public var machineAddress: String
-    public init(session: UInt32, client: String?, machineAddress: String) {
+    /// Hex of the one-time ticket for the agent's side of the data connection.
+    public var ticket: String
+    public init(session: UInt32, client: String?, ticket: String) {
         self.session = session
         self.client = client
-        self.machineAddress = machineAddress
+        self.ticket = ticket
     }
-}
-
-/// relay → share: the peer of `session` left.
-public struct SessionClosed: Codable, Equatable, Sendable {
-    public var session: UInt32
-    public init(session: UInt32) { self.session = session }
 }
 
 /// connect → relay (kind `sshParams`).

@@ -7,11 +7,16 @@ public struct HelloBody: Codable, Equatable, Sendable {
     public var software: String
     /// The sender's per-stream receive window in bytes: the peer's initial send credit per stream.
     public var window: UInt32?
+    /// A peer's end-to-end HELLO: the IP it gives the shared machine (the agent's packet stack
+    /// answers for it).
+    public var machineAddress: String?
 
-    public init(role: Role, software: String = "vshare/\(VShareVersion.string)", window: UInt32? = nil) {
+    public init(role: Role, software: String = "vshare/\(VShareVersion.string)", window: UInt32? = nil,
+                machineAddress: String? = nil) {
         self.role = role
         self.software = software
         self.window = window
+        self.machineAddress = machineAddress
     }
 
     /// Windows a peer may announce: below 64 KiB a stream crawls, above 1 GiB memory is at risk.

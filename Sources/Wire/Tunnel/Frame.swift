@@ -5,7 +5,7 @@
 /// Constants of the tunnel protocol.
 public enum TunnelProtocol {
     /// Protocol version carried in HELLO. Bump on incompatible changes.
-    public static let version: UInt16 = 1
+    public static let version: UInt16 = 2
     /// What an agent tells its user when the relay's HELLO carries another version.
     public static func relayVersionMismatch(_ relayVersion: UInt16) -> String {
         "the relay speaks tunnel protocol \(relayVersion), this vshare \(version): use matching versions."
@@ -65,6 +65,9 @@ public struct ResetCode: RawRepresentable, Hashable, Sendable, CustomStringConve
     public static let shareEnded = ResetCode(rawValue: 6)
     /// A bug or resource failure on the resetting side.
     public static let internalError = ResetCode(rawValue: 7)
+    /// The share's connect scope does not include this port (`vshare share --ports`, or a target that
+    /// is the share's own host, where only the shared ports are reachable by default).
+    public static let forbidden = ResetCode(rawValue: 8)
 
     public var description: String {
         switch rawValue {
@@ -76,6 +79,7 @@ public struct ResetCode: RawRepresentable, Hashable, Sendable, CustomStringConve
         case 5: "timeout"
         case 6: "shareEnded"
         case 7: "internalError"
+        case 8: "forbidden"
         default: "code(\(rawValue))"
         }
     }

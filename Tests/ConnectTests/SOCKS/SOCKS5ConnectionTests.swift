@@ -54,6 +54,18 @@ final class SOCKS5ConnectionTests: SOCKSTestCase {
         XCTAssertEqual(client.receive(count: 10), SOCKS5Reply(.hostUnreachable).encoded())
     }
 
+    /// A port outside the share's connect scope: the share resets the stream with `.forbidden`.
+    func testAPortOutsideTheConnectScopeIsRepliedNotAllowed() throws {
+        let client = try greetedClient()
+        XCTAssertTrue(client.send(request(1, Self.machine, port: 5432)))
+        let stream = try XCTUnwrap(openedStream())
+        loop.sync { stream.deliverReset(.forbidden, reason: "not in the share's connect scope") }
+        let reply = client.receive(count: 10)
+        XCTAssertEqual(reply.count > 1 ? reply[1] : nil, 0x02, "REP 0x02: connection not allowed by ruleset")
+        XCTAssertEqual(reply, SOCKS5Reply(.notAllowed).encoded())
+        XCTAssertTrue(client.receivesEOF())
+    }
+
     func testADestinationOtherThanTheMachineIsNotAllowedAndOpensNoStream() throws {
         for destination in [request(1, IPv4Address(10, 99, 0, 3), port: 80), request(1, domain: "example.com", port: 80)] {
             let client = try greetedClient()

@@ -12,16 +12,19 @@ class SOCKSTestCase: XCTestCase {
     var loop: EventLoop!
     var tunnel: FakeTunnel!
     var server: SOCKS5Server!
+    /// The server's gate, as the client shares it (no TUN: the SOCKS source address only).
+    var gate: PeerPacketGate!
 
     override func setUpWithError() throws {
         loop = try EventLoop(name: "socks-test")
         loop.startThread()
         let loop = self.loop!
         let tunnel = FakeTunnel(loop: loop)
+        let gate = PeerPacketGate(machine: Self.machine, tunAddress: nil)
         let made: Result<SOCKS5Server, SystemError> = loop.sync {
             do throws(SystemError) {
                 let server = try SOCKS5Server(address: try! SocketAddress(host: "127.0.0.1", port: 0), loop: loop,
-                                              shareName: Self.shareName, machineAddress: Self.machine, capture: nil)
+                                              shareName: Self.shareName, machineAddress: Self.machine, capture: nil, gate: gate)
                 server.attach(tunnel)
                 return .success(server)
             } catch {
@@ -30,6 +33,7 @@ class SOCKSTestCase: XCTestCase {
         }
         server = try made.get()
         self.tunnel = tunnel
+        self.gate = gate
     }
 
     override func tearDown() {

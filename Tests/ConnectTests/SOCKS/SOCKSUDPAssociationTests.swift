@@ -48,7 +48,8 @@ final class SOCKSUDPAssociationTests: SOCKSTestCase {
             _ = try! UDPPacket.emit(into: bytes, source: Self.machine, sourcePort: 53, destination: SOCKS5Server.udpSourceAddress,
                                     destinationPort: packet.sourcePort, payloadLength: 6)
         }
-        let server = self.server!
+        let (server, gate) = (self.server!, self.gate!)
+        XCTAssertTrue(loop.sync { answer.withUnsafeBytes { gate.admitsInbound($0) } }, "the association's packet opened the flow")
         XCTAssertTrue(loop.sync { answer.withUnsafeBytes { server.claims($0) } })
         let received = try XCTUnwrap(client.receiveDatagram())
         XCTAssertEqual(received.fromPort, port)

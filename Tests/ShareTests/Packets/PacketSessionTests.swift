@@ -17,10 +17,16 @@ final class PacketSessionTests: XCTestCase {
     override func setUpWithError() throws {
         loop = try EventLoop(name: "packet-session-test")
         loop.startThread()
+        makeSession(scope: .everyPort)
+    }
+
+    /// (Re)creates the session under test with `scope`.
+    private func makeSession(scope: ConnectScope) {
+        if let old = session { loop.sync { old.close() } }
         let tunnel = FakeTunnel(loop: loop)
         session = loop.sync {
-            let session = PacketSession(id: Self.channel, tunnel: tunnel, targetHost: "127.0.0.1",
-                                        config: PacketStackConfig(machineAddress: PeerPackets.machine))
+            let session = PacketSession(id: Self.channel, tunnel: tunnel, channel: Self.channel, targetHost: "127.0.0.1",
+                                        config: PacketStackConfig(machineAddress: PeerPackets.machine), scope: scope)
             // As the share agent does: a drained tunnel resumes the sessions that waited.
             tunnel.onDatagramRoom = { [weak session] in session?.tunnelHasRoom() }
             return session
@@ -116,6 +122,21 @@ final class PacketSessionTests: XCTestCase {
         XCTAssertEqual(reset?.tcp?.destinationPort, 40000)
         XCTAssertEqual(reset?.tcp?.acknowledgmentNumber, 1001, "refuses that SYN, as a closed port does")
         XCTAssertFalse(sentToPeer().contains { $0.tcp?.flags.contains(.syn) == true }, "never a SYN-ACK")
+    }
+
+    /// A port outside the share's connect scope is refused like a closed one, and never dialed.
+    func testPortsOutsideTheScopeAreRefusedAndNeverDialed() throws {
+        let target = try LoopbackSocket.listener()
+        let udpTarget = try LoopbackSocket.udp()
+        makeSession(scope: .only([1]))
+        peerSends(PeerPackets.tcp(port: target.port, seq: 1000, flags: .syn))
+        let reset = waitForPacket("RST") { $0.tcp?.flags.contains(.rst) == true }
+        XCTAssertEqual(reset?.tcp?.sourcePort, target.port)
+        XCTAssertNil(target.accept(timeout: 0.3), "an out-of-scope port is never dialed")
+        peerSends(PeerPackets.udp(sourcePort: 5353, port: udpTarget.port, payload: Array("ping".utf8)))
+        let unreachable = waitForPacket("ICMP port unreachable") { $0.ip.protocolNumber == IPv4Header.protocolICMP }
+        XCTAssertEqual(unreachable?.payload.dropFirst().first, 3, "port unreachable")
+        XCTAssertNil(udpTarget.receiveDatagram(timeout: 0.3), "nothing reached the UDP target")
     }
 
     func testUDPDatagramReachesTheTargetAndItsReplyComesBack() throws {

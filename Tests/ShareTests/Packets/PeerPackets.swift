@@ -1,4 +1,5 @@
 import Wire
+@testable import Share
 import XCTest
 
 /// The connect side's kernel as a share's packet session sees it: IPv4 packets built with the
@@ -61,5 +62,21 @@ struct SessionPacket {
         self.tcp = tcp
         self.udp = udp
         self.payload = payload
+    }
+}
+
+extension ConnectScope {
+    /// Every port of the target (a share whose target is another host).
+    static let everyPort = ConnectScope(config: .testing(.all), targetIsThisHost: false)
+    /// Exactly `ports`.
+    static func only(_ ports: [UInt16]) -> ConnectScope { ConnectScope(config: .testing(.only(ports)), targetIsThisHost: false) }
+}
+
+extension ShareConfig {
+    static func testing(_ ports: ConnectPorts) -> ShareConfig {
+        var config = ShareConfig(relay: "relay:7443", relayCA: nil, token: nil, target: "127.0.0.1", httpPort: 80,
+                                 httpsPort: nil, disableHTTP: false)
+        config.connectPorts = ports
+        return config
     }
 }

@@ -42,8 +42,8 @@ final class TCPFlowEndpointTests: XCTestCase {
 
     override func setUpWithError() throws {
         loop = try EventLoop(name: "flow-endpoint-test")   // never run: the test drives everything
-        session = PacketSession(id: 1, tunnel: FakeTunnel(loop: loop), targetHost: "127.0.0.1",
-                                config: PacketStackConfig(machineAddress: PeerPackets.machine))
+        session = PacketSession(id: 1, tunnel: FakeTunnel(loop: loop), channel: 1, targetHost: "127.0.0.1",
+                                config: PacketStackConfig(machineAddress: PeerPackets.machine), scope: .everyPort)
         peer(PeerPackets.tcp(port: port, seq: 1000, flags: .syn))
         guard case .tcpConnect(let flow, let dialed)? = session.stack.nextEvent() else {
             return XCTFail("the SYN asks for a dial")

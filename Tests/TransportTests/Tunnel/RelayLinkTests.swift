@@ -75,7 +75,7 @@ private final class Role: RelayLinkDelegate, @unchecked Sendable {
     func relayLinkDidConnect(_ link: RelayLink, tunnel: TunnelConnection) {
         connections += 1
         record("connect")
-        link.send(.openSession(OpenSession(name: "happy-cat", machineAddress: "172.16.0.2")))
+        link.send(.openSession(OpenSession(name: "happy-cat")))
     }
 
     func relayLink(_ link: RelayLink, didReceive message: ControlMessage, on tunnel: TunnelConnection) {

@@ -21,11 +21,13 @@ final class ControlMessageTests: XCTestCase {
             .shareEnded(ShareEnded(reason: .expired)),
             .shareEnded(ShareEnded(reason: .abandoned)),
             .error(ControlError(.agentUnavailable, "later")),
-            .openSession(OpenSession(name: "happy-cat", machineAddress: "172.16.0.2")),
+            .createShare(CreateShare(token: "tok", httpEnabled: true, httpsEnabled: false, connect: false)),
+            .openSession(OpenSession(name: "happy-cat")),
+            .openSession(OpenSession(name: "happy-cat", ssh: true)),
+            .sessionOpened(SessionOpened(name: "happy-cat", session: 7, expiresIn: 60, ticket: "00ff")),
             .sessionOpened(SessionOpened(name: "happy-cat", session: 7, expiresIn: 60)),
-            .peerJoined(PeerJoined(session: 7, client: "10.0.0.9", machineAddress: "172.16.0.2")),
-            .peerJoined(PeerJoined(session: 8, client: nil, machineAddress: "172.16.0.3")),
-            .sessionClosed(SessionClosed(session: 7)),
+            .peerJoined(PeerJoined(session: 7, client: "10.0.0.9", ticket: "00ff")),
+            .peerJoined(PeerJoined(session: 8, client: nil, ticket: "ab")),
             .sshParamsRequest(SSHParamsRequest(name: "happy-cat")),
             .sshParams(SSHParams(name: "happy-cat", kdf: kdf)),
             .sshKeyRequest(SSHKeyRequest(name: "happy-cat", proof: "cHJvb2Y=")),
@@ -61,13 +63,20 @@ final class ControlMessageTests: XCTestCase {
         }
     }
 
-    // The bytes earlier versions sent: the wire format did not change with the types.
+    // The exact bytes on the wire (docs/PROTOCOL.md).
 
-    func testCreateShareIsTheFlatObjectOfBefore() {
+    func testCreateShareIsAFlatObject() {
         let message = ControlMessage.createShare(CreateShare(token: "tok", httpEnabled: true, httpsEnabled: false,
                                                              resume: .init(name: "happy-cat", secret: "s3cret")))
         XCTAssertEqual(json(message),
-                       #"{"httpEnabled":true,"httpsEnabled":false,"kind":"createShare","name":"happy-cat","resumeSecret":"s3cret","token":"tok"}"#)
+                       #"{"connect":true,"httpEnabled":true,"httpsEnabled":false,"kind":"createShare","name":"happy-cat","resumeSecret":"s3cret","token":"tok"}"#)
+    }
+
+    func testSessionMessagesCarryTheTicket() {
+        XCTAssertEqual(json(.sessionOpened(SessionOpened(name: "n", session: 3, expiresIn: 5, ticket: "0a"))),
+                       #"{"expiresIn":5,"kind":"sessionOpened","name":"n","session":3,"ticket":"0a"}"#)
+        XCTAssertEqual(json(.peerJoined(PeerJoined(session: 3, client: "10.0.0.9", ticket: "0a"))),
+                       #"{"client":"10.0.0.9","kind":"peerJoined","session":3,"ticket":"0a"}"#)
     }
 
     func testShareCreatedAndErrorAreTheFlatObjectsOfBefore() {
@@ -79,9 +88,7 @@ final class ControlMessageTests: XCTestCase {
         XCTAssertEqual(json(.endShare), #"{"kind":"endShare"}"#)
     }
 
-    func testSessionOpenedShapesByDirection() throws {
-        XCTAssertEqual(try decode(#"{"kind":"sessionOpened","session":3,"client":"10.0.0.9","machineAddress":"172.16.0.2"}"#),
-                       .peerJoined(PeerJoined(session: 3, client: "10.0.0.9", machineAddress: "172.16.0.2")))
+    func testShapesByDirection() throws {
         XCTAssertEqual(try decode(#"{"kind":"sessionOpened","session":3,"name":"n","expiresIn":5}"#),
                        .sessionOpened(SessionOpened(name: "n", session: 3, expiresIn: 5)))
         XCTAssertEqual(try decode(#"{"kind":"sshKey","name":"n","sshProof":"cHJvb2Y="}"#),
@@ -91,10 +98,11 @@ final class ControlMessageTests: XCTestCase {
     }
 
     func testUnknownFieldsAreIgnoredAndDefaultsApply() throws {
+        // A createShare without `connect` offers no connect sessions.
         XCTAssertEqual(try decode(#"{"kind":"createShare","token":"t","future":[1,2]}"#),
-                       .createShare(CreateShare(token: "t", httpEnabled: true, httpsEnabled: false)))
+                       .createShare(CreateShare(token: "t", httpEnabled: true, httpsEnabled: false, connect: false)))
         // Half a resume is no resume.
-        XCTAssertEqual(try decode(#"{"kind":"createShare","token":"t","name":"happy-cat"}"#),
+        XCTAssertEqual(try decode(#"{"kind":"createShare","token":"t","name":"happy-cat","connect":true}"#),
                        .createShare(CreateShare(token: "t", httpEnabled: true, httpsEnabled: false)))
     }
 
@@ -105,13 +113,13 @@ final class ControlMessageTests: XCTestCase {
     }
 
     func testMissingOrWrongFieldsAreErrors() {
-        XCTAssertThrowsError(try decode(#"{"kind":"openSession","name":"x"}"#)) { error in
-            XCTAssertEqual(error as? ControlMessageError, .missingField("machineAddress"))
+        XCTAssertThrowsError(try decode(#"{"kind":"peerJoined","session":1}"#)) { error in
+            XCTAssertEqual(error as? ControlMessageError, .missingField("ticket"))
         }
         XCTAssertThrowsError(try decode(#"{"name":"x"}"#)) { error in
             XCTAssertEqual(error as? ControlMessageError, .missingField("kind"))
         }
-        XCTAssertThrowsError(try decode(#"{"kind":"sessionClosed","session":"seven"}"#)) { error in
+        XCTAssertThrowsError(try decode(#"{"kind":"peerJoined","session":"seven","ticket":"00"}"#)) { error in
             XCTAssertEqual(error as? ControlMessageError, .badField("session"))
         }
         XCTAssertThrowsError(try decode(#"{"kind":"shareEnded","reason":"bored"}"#)) { error in

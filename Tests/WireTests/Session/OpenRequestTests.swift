@@ -3,8 +3,9 @@ import XCTest
 
 final class OpenRequestTests: XCTestCase {
     func testRoundTripsAndLeavesAbsentFieldsOut() {
-        let request = OpenRequest(service: .tcp, port: 5432, client: "10.0.0.9", session: 3, confirm: true)
+        let request = OpenRequest(service: .tcp, port: 5432, client: "10.0.0.9", confirm: true)
         XCTAssertEqual(OpenRequest.decode(request.encoded()), request)
+        XCTAssertEqual(OpenRequest.decode(OpenRequest(service: .ssh).encoded()), OpenRequest(service: .ssh))
         XCTAssertEqual(String(decoding: OpenRequest(service: .http).encoded(), as: UTF8.self), #"{"service":"http"}"#)
     }
 

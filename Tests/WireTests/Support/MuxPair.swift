@@ -12,8 +12,8 @@ struct MuxPair {
         dialer.sendHello(body: Array(#"{"role":"connect"}"#.utf8))
         listener.sendHello(body: Array(#"{"role":"relay"}"#.utf8))
         let (d, l) = try pump()
-        precondition(d == [.hello(version: 1, body: Array(#"{"role":"relay"}"#.utf8))])
-        precondition(l == [.hello(version: 1, body: Array(#"{"role":"connect"}"#.utf8))])
+        precondition(d == [.hello(version: TunnelProtocol.version, body: Array(#"{"role":"relay"}"#.utf8))])
+        precondition(l == [.hello(version: TunnelProtocol.version, body: Array(#"{"role":"connect"}"#.utf8))])
     }
 
     /// Moves queued bytes both ways until both outbound buffers are empty.

@@ -1,16 +1,16 @@
-import Transport
 import Wire
 
-/// How the relay ends an agent's or a connect client's control connection: it says why (an `error`
-/// message the peer prints), then GOAWAY after flushing.
+/// How a side ends a connection it will not serve (the relay an agent's or a connect client's
+/// control connection, a share agent a peer's session): it says why (an `error` message the peer
+/// prints), then GOAWAY after flushing.
 extension TunnelConnection {
-    func refuse(_ code: ControlError.Code, _ reason: String) {
+    public func refuse(_ code: ControlError.Code, _ reason: String) {
         sendControl(ControlMessage.error(ControlError(code, reason)).encoded())
         goaway(code: 1, reason: reason)
     }
 
     /// The peer's control message; nil after refusing the connection with what was malformed.
-    func decodeControlOrRefuse(_ payload: [UInt8]) -> ControlMessage? {
+    public func decodeControlOrRefuse(_ payload: [UInt8]) -> ControlMessage? {
         do {
             return try ControlMessage.decode(payload)
         } catch {

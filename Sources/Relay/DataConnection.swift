@@ -1,0 +1,80 @@
+import Console
+import Transport
+import Wire
+
+/// One data connection on the relay's control port: reads exactly its `DataPreamble`, then hands
+/// its socket to `DataRendezvous`. When both ends of a ticket are here, their sockets are joined by
+/// a `Pump` of two `SocketEndpoint`s: bytes are copied as they come, with backpressure and
+/// half-close, and never looked at — they are SPAKE2 messages and then TLS between the two ends.
+final class DataConnection: IOHandler {
+    private unowned let relay: RelayServer
+    private let loop: EventLoop
+    private let socket: Socket
+    private let clientIP: String
+    private var preamble: [UInt8] = []
+    private var timer: UInt64?
+    private var done = false
+    /// Seconds to send the preamble after connecting.
+    static let preambleTimeout = 10.0
+
+    private init(relay: RelayServer, loop: EventLoop, socket: Socket, clientIP: String) {
+        self.relay = relay
+        self.loop = loop
+        self.socket = socket
+        self.clientIP = clientIP
+    }
+
+    static func accept(socket: Socket, peer: SocketAddress?, relay: RelayServer, loop: EventLoop) {
+        let connection = DataConnection(relay: relay, loop: loop, socket: socket, clientIP: peer?.host ?? "unknown")
+        do { try loop.register(fd: socket.fd, interest: IOInterest.read, handler: connection) } catch { return socket.close() }
+        connection.timer = loop.schedule(after: preambleTimeout) { [weak connection] in connection?.drop() }
+    }
+
+    func handleIO(events: UInt32) {
+        guard !done else { return }
+        // Exactly the preamble's bytes: what follows belongs to the other end.
+        var chunk = [UInt8](repeating: 0, count: DataPreamble.size - preamble.count)
+        let result = chunk.withUnsafeMutableBytes { try? socket.read(into: $0) }
+        switch result {
+        case .bytes(let n)?: preamble += chunk[0..<n]
+        case .wouldBlock?: return
+        default: return drop()
+        }
+        guard preamble.count == DataPreamble.size else { return }
+        guard let parsed = try? DataPreamble.parse(preamble) else { return drop() }
+        finishReading()
+        switch relay.rendezvous.arrive(ticket: parsed.ticket, side: parsed.side, socket: socket) {
+        case .wait:
+            break
+        case .join(let partner, let shareName):
+            join(partner, shareName: shareName)
+        case .refuse:
+            Console.detail("relay", "Refused a data connection from \(clientIP): unknown or expired ticket.")
+            socket.close()
+        }
+    }
+
+    private func join(_ partner: Socket, shareName: String) {
+        let a = SocketEndpoint(socket: partner, loop: loop, connecting: false, description: "a data connection of \(shareName)")
+        let b = SocketEndpoint(socket: socket, loop: loop, connecting: false, description: "a data connection of \(shareName)")
+        do {
+            try Pump(a, b).start()
+        } catch {
+            Console.error("==> relay: cannot join the data connections of \(shareName): \(error)")
+            partner.close()
+            socket.close()
+        }
+    }
+
+    private func finishReading() {
+        done = true
+        if let timer { loop.cancelTimer(timer) }
+        loop.deregister(fd: socket.fd)
+    }
+
+    private func drop() {
+        guard !done else { return }
+        finishReading()
+        socket.close()
+    }
+}
