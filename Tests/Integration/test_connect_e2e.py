@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import re
+import signal
+import socket
 import subprocess
 import sys
 import time
@@ -49,7 +51,11 @@ def attempt(topo, relay, name: str, args=(), env_extra=None, stdin_text: str | N
     if stdin_text is not None:
         proc.popen.stdin.write(stdin_text.encode())
         proc.popen.stdin.close()
-    proc.wait(timeout)
+    try:
+        proc.wait(timeout)
+    except AssertionError:
+        proc.stop()   # it got in and kept running: the caller's assertion reports that
+        raise
     return proc
 
 
@@ -90,24 +96,34 @@ def wait_until(predicate, within: float, what: str) -> None:
 
 
 class Capture:
-    """tcpdump on one interface of a namespace, writing every frame whole (-s 0) as it comes (-U)."""
+    """tcpdump on one interface of a namespace, handing each frame over as it arrives
+    (--immediate-mode) and writing it whole (-s 0) at once (-U)."""
 
     def __init__(self, topo, ns: T.Netns, interface: str, path: str, bpf: str):
         self.interface, self.path = interface, path
-        self.proc = ns.popen(["tcpdump", "-i", interface, "-U", "-s", "0", "-B", "32768", "-Z", "root",
-                              "-w", path, bpf], name="tcpdump-" + interface)
+        self.proc = ns.popen(["tcpdump", "-i", interface, "--immediate-mode", "-U", "-s", "0", "-B", "32768",
+                              "-Z", "root", "-w", path, bpf], name="tcpdump-" + interface)
         self.proc.wait_line(r"listening on %s" % re.escape(interface), 10, stream="stderr")
 
     def stop(self) -> None:
-        """Stop tcpdump and fail unless it kept every packet the filter matched."""
-        self.proc.signal(2)
+        """Stop tcpdump once the file has stopped growing, and fail unless it wrote every packet
+        its filter matched (tcpdump drops what it has not read yet when it is stopped)."""
+        size, still_since = -1, time.monotonic()
+        while time.monotonic() - still_since < 0.3:
+            now = os.path.getsize(self.path) if os.path.exists(self.path) else 0
+            if now != size:
+                size, still_since = now, time.monotonic()
+            time.sleep(0.05)
+        self.proc.signal(signal.SIGINT)
         assert self.proc.wait(10) == 0, self.proc.describe()
         err = self.proc.stderr
         counts = {what: int(n) for n, what in re.findall(r"^(\d+) packets? (captured|received by filter|dropped by \w+)",
                                                          err, re.M)}
-        assert "captured" in counts and "dropped by kernel" in counts, err
-        drops = {what: n for what, n in counts.items() if what.startswith("dropped") and n}
-        assert not drops, "tcpdump on %s lost packets: %s" % (self.interface, drops)
+        assert "captured" in counts and "received by filter" in counts and "dropped by kernel" in counts, err
+        lost = {what: n for what, n in counts.items() if what.startswith("dropped") and n}
+        if counts["received by filter"] != counts["captured"]:
+            lost["matched but not written"] = counts["received by filter"] - counts["captured"]
+        assert not lost, "tcpdump on %s lost packets: %s" % (self.interface, lost)
 
 
 def data_connections(path: str, side: int) -> list[tuple[pcap.Connection, SB.Preamble]]:
@@ -192,24 +208,48 @@ def test_ten_wrong_codes_then_refused(topo, relay, new_share):
 
 # --- the connect scope -------------------------------------------------------------
 
+def tun_get(topo, ip: str, port: int) -> bytes | str:
+    """GET / to the machine IP through the TUN: the response, or "refused"."""
+    def run():
+        try:
+            s = socket.create_connection((ip, port), timeout=10)
+        except ConnectionRefusedError:
+            return "refused"
+        with s:
+            s.sendall(b"GET / HTTP/1.0\r\n\r\n")
+            out = b""
+            while chunk := s.recv(65536):
+                out += chunk
+            return out
+    return topo.client.call(run, timeout=30)
+
+
 @pytest.mark.parametrize("flags, http_open, other_open", [
     ([], True, False),
     (["--all-ports"], True, True),
     (["--ports", str(LOOPBACK_OTHER_PORT)], False, True),
 ], ids=["shared-ports-only", "all-ports", "ports-list"])
 def test_loopback_target_scope(topo, relay, new_share, loopback_servers, flags, http_open, other_open):
+    """A share of this host itself: SOCKS CONNECT (reply 0x02) and the machine IP (a refused TCP
+    connection) reach only the ports its connect scope holds, and the share-host's service on
+    another port accepts nothing."""
     s = new_share(target="127.0.0.1", http_port=LOOPBACK_HTTP_PORT, extra=flags)
     if not flags:
         scope = s.proc.wait_line(r"Connect reaches", 5).string
         assert str(LOOPBACK_HTTP_PORT) in scope and "--all-ports" in scope, scope
-    c = V.start_connect(topo, relay, s, extra=["--no-tun"], tun=False, label="connect-scope")
+    c = V.start_connect(topo, relay, s, label="connect-scope")
     try:
         for port, is_open in ((LOOPBACK_HTTP_PORT, http_open), (LOOPBACK_OTHER_PORT, other_open)):
-            got = socks_get(topo, c.socks, s.name, port)
+            accepted = passive_opens(topo.share_host)
+            via_socks = socks_get(topo, c.socks, s.name, port)
+            via_tun = tun_get(topo, c.machine_ip, port)
             if is_open:
-                assert isinstance(got, bytes) and b"vm-index-ok" in got, (port, got)
+                assert isinstance(via_socks, bytes) and b"vm-index-ok" in via_socks, (port, via_socks)
+                assert isinstance(via_tun, bytes) and b"vm-index-ok" in via_tun, (port, via_tun)
             else:
-                assert got == 0x02, "port %d: SOCKS reply %r, want 0x02 (not allowed by ruleset)" % (port, got)
+                assert via_socks == 0x02, "port %d: SOCKS reply %r, want 0x02 (not allowed by ruleset)" % (port, via_socks)
+                assert via_tun == "refused", "port %d through the machine IP: %r" % (port, via_tun[:200])
+                assert passive_opens(topo.share_host) == accepted, "port %d out of scope was dialed" % port
     finally:
         assert V.stop(c.proc) == 0, c.proc.describe()
 
@@ -255,6 +295,9 @@ def test_relay_forwards_the_session_unchanged(topo, relay, share, tmp_path):
     peer_received = peer_conn.server.data()
     agent_sent = agent_conn.client.data()[SB.PREAMBLE_LEN:]
     agent_received = agent_conn.server.data()
+    for label, flow in (("peer", peer_conn.client), ("relay to peer", peer_conn.server),
+                        ("agent", agent_conn.client), ("relay to agent", agent_conn.server)):
+        assert flow.fin or flow.rst, "%s: the capture does not hold the end of the data connection" % label
     assert_same("peer -> agent", peer_sent, agent_received)
     assert_same("agent -> peer", agent_sent, peer_received)
 
@@ -273,6 +316,9 @@ def test_relay_forwards_the_session_unchanged(topo, relay, share, tmp_path):
     assert confirm[0] == SB.PAIRING_CONFIRM and len(confirm[1]) == 32, confirm
     in_records = SB.records(tls_in)
     assert SB.selected_version(in_records[0]) == SB.TLS13
+    # Keyed by the pairing (an external PSK) with an (EC)DHE share for forward secrecy: psk_dhe_ke.
+    _, extensions = SB.hello_extensions(in_records[0])
+    assert {SB.EXT_PRE_SHARED_KEY, SB.EXT_KEY_SHARE} <= set(extensions), sorted(extensions)
 
     # After the hellos only (at most one) ChangeCipherSpec and encrypted records.
     for label, recs in (("peer", out_records), ("agent", in_records)):
