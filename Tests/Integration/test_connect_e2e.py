@@ -40,17 +40,13 @@ def wrong_code(code: str) -> str:
     return "%d-%s" % (int(number) % 999 + 1, words)
 
 
-def attempt(topo, relay, name: str, args=(), env_extra=None, stdin_text: str | None = None,
-            label: str = "connect-attempt", timeout: float = 15) -> T.Proc:
-    """Run `vshare connect NAME --no-tun ARGS` in the client netns to its exit; the Proc is returned
-    with its exit status and output."""
+def attempt(topo, relay, name: str, args=(), env_extra=None, label: str = "connect-attempt",
+            timeout: float = 15) -> T.Proc:
+    """Run `vshare connect NAME --no-tun ARGS` (standard input empty, not a terminal) in the client
+    netns to its exit; the Proc is returned with its exit status and output."""
     env = V.clean_env()
     env.update(env_extra or {})
-    proc = topo.client.popen(V.connect_argv(relay, name, ["--no-tun", *args]), name=label, env=env,
-                             stdin=subprocess.DEVNULL if stdin_text is None else subprocess.PIPE)
-    if stdin_text is not None:
-        proc.popen.stdin.write(stdin_text.encode())
-        proc.popen.stdin.close()
+    proc = topo.client.popen(V.connect_argv(relay, name, ["--no-tun", *args]), name=label, env=env)
     try:
         proc.wait(timeout)
     except AssertionError:
