@@ -36,7 +36,7 @@ ssize_t vshare_splice(int fd_in, int fd_out, size_t len) {
 int vshare_pipe_nonblocking(int fds[2], int size) {
     if (pipe2(fds, O_NONBLOCK | O_CLOEXEC) != 0) return -1;
     (void)fcntl(fds[1], F_SETPIPE_SZ, size);
-    return 0;
+    return fcntl(fds[1], F_GETPIPE_SZ);
 }
 
 int vshare_ioctl_ptr(int fd, unsigned long request, void *arg) { return ioctl(fd, request, arg); }

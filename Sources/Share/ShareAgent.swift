@@ -214,7 +214,8 @@ public final class ShareAgent: RelayLinkDelegate {
         let machine = config.machineName
         switch connectGuard.recordFailure(now: MonotonicClock.now()) {
         case .counted(let count):
-            Console.detail(machine, "A connect attempt from \(client) failed (\(error)); \(count) of \(ConnectGuard.maxFailures) failed attempts before connect pauses.")
+            // The usual case is a peer with a wrong code: it checks our confirmation first and hangs up.
+            Console.detail(machine, "A connect attempt from \(client) did not prove the connect code (a wrong code, or a guess; \(error)); \(count) of \(ConnectGuard.maxFailures) failed attempts before connect pauses.")
         case .paused:
             Console.headline(machine, "\(ConnectGuard.maxFailures) connect attempts failed (wrong codes?); refusing connect for \(DurationSyntax.format(seconds: Int(ConnectGuard.pause))).")
         }

@@ -40,7 +40,8 @@ int vshare_read_signalfd(int fd);
 /// non-blocking (SPLICE_F_MOVE | SPLICE_F_NONBLOCK). Returns bytes moved, 0 at EOF, -1 with errno.
 ssize_t vshare_splice(int fd_in, int fd_out, size_t len);
 /// A non-blocking, close-on-exec pipe of about `size` bytes (F_SETPIPE_SZ; the default size when the
-/// kernel refuses). Returns 0 and fills fds[0] (read end), fds[1] (write end), or -1 with errno.
+/// kernel refuses). Fills fds[0] (read end), fds[1] (write end) and returns the pipe's capacity in
+/// bytes, or -1 with errno.
 int vshare_pipe_nonblocking(int fds[2], int size);
 
 /// Raises the soft limit on open files to the hard limit; returns the new soft limit.

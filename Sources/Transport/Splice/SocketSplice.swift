@@ -8,7 +8,8 @@ import Glibc
 /// A direction that reaches EOF half-closes the other socket once its pipe is empty; when both
 /// have, or on any error, both sockets and the pipes are closed. Confined to `loop`.
 public final class SocketSplice {
-    /// Bytes each direction's pipe holds (F_SETPIPE_SZ; the kernel may give less).
+    /// Bytes each direction's pipe is asked to hold (F_SETPIPE_SZ; the kernel may give less, and
+    /// `Direction.capacity` is what it gave).
     public static let pipeSize: Int32 = 256 * 1024
     /// At most this much per direction per wake-up, so one busy pair does not starve the loop.
     static let budgetPerWake = 1 << 20
@@ -29,13 +30,16 @@ public final class SocketSplice {
         let to: Socket
         let pipeRead: Int32
         let pipeWrite: Int32
+        /// What the pipe holds when full: reading stops there (else a readable socket and a full pipe
+        /// would wake the loop for nothing).
+        let capacity: Int
         var buffered = 0
         var sawEOF = false
         var shutDown = false
         /// The last splice into `to` would have blocked: wait for it to be writable.
         var blocked = false
 
-        var wantsRead: Bool { !sawEOF && buffered < Int(SocketSplice.pipeSize) }
+        var wantsRead: Bool { !sawEOF && buffered < capacity }
         var wantsWrite: Bool { buffered > 0 && blocked }
         var finished: Bool { shutDown }
     }
@@ -55,8 +59,9 @@ public final class SocketSplice {
 
     private static func direction(from: Socket, to: Socket) throws(SystemError) -> Direction {
         var fds: [Int32] = [-1, -1]
-        guard vshare_pipe_nonblocking(&fds, pipeSize) == 0 else { throw SystemError("pipe2") }
-        return Direction(from: from, to: to, pipeRead: fds[0], pipeWrite: fds[1])
+        let capacity = vshare_pipe_nonblocking(&fds, pipeSize)
+        guard capacity > 0 else { throw SystemError("pipe2") }
+        return Direction(from: from, to: to, pipeRead: fds[0], pipeWrite: fds[1], capacity: Int(capacity))
     }
 
     /// Registers both sockets and starts moving bytes.
@@ -126,14 +131,19 @@ public final class SocketSplice {
     /// Fills the pipe from `from` and drains it into `to`, as far as both allow within the budget.
     private func move(_ d: inout Direction) throws(SystemError) {
         var budget = Self.budgetPerWake
+        // A read that returned less than it asked for emptied the socket: asking again this turn
+        // would only cost a system call that says EAGAIN (epoll says when there is more).
+        var socketEmpty = false
         while budget > 0 {
             var progressed = false
-            if d.wantsRead {
-                let n = vshare_splice(d.from.fd, d.pipeWrite, Int(SocketSplice.pipeSize) - d.buffered)
+            if d.wantsRead && !socketEmpty {
+                let room = d.capacity - d.buffered
+                let n = vshare_splice(d.from.fd, d.pipeWrite, room)
                 if n > 0 {
                     d.buffered += n
                     budget -= n
                     progressed = true
+                    socketEmpty = n < room
                 } else if n == 0 {
                     d.sawEOF = true
                 } else if errno != EAGAIN && errno != EINTR {
