@@ -13,25 +13,25 @@ import Wire
 public final class ShareAgent: RelayLinkDelegate {
     let config: ShareConfig
     let loop: EventLoop
-    private let link: RelayLink
+    let link: RelayLink
     private let policy: OpenRequestPolicy
     /// The machine's address, resolved once at start so no stream waits on DNS.
     let targetAddress: String
     /// Which ports of the machine connect peers reach.
     let scope: ConnectScope
     /// The secret a peer needs besides the name (nil with `--no-connect`). Never sent to the relay.
-    private let connectCode: String?
+    let connectCode: String?
     /// SPAKE2's w for this share's name, derived once per share.
-    private var credentials: PairingCredentials?
-    private var connectGuard = ConnectGuard()
+    var credentials: PairingCredentials?
+    var connectGuard = ConnectGuard()
     private var name: String?
     private var resumeSecret: String?
     private var live = false
     private var ending = false
     private var signals: TerminationSignals?
     /// Pairings in flight and end-to-end peers, by the relay's session id.
-    private var pairings: [UInt32: EndToEndHandshake] = [:]
-    private var peers: [UInt32: PeerSession] = [:]
+    var pairings: [UInt32: EndToEndHandshake] = [:]
+    var peers: [UInt32: PeerSession] = [:]
     /// `--ssh`: the share's SSH key (inserted into the machine, sealed for the relay).
     var sshSetup: SSHShareSetup?
 
@@ -139,113 +139,6 @@ public final class ShareAgent: RelayLinkDelegate {
         live = true
     }
 
-    // MARK: Connect peers
-
-    /// The code and the command a peer runs; w for the share's name is derived here, once.
-    private func announceConnect(name: String) {
-        let machine = config.machineName
-        guard let connectCode else {
-            credentials = nil
-            return Console.detail(machine, "Connect is off (--no-connect): the name gives the URL only.")
-        }
-        do {
-            credentials = try PairingCredentials(code: connectCode, shareName: name)
-        } catch {
-            credentials = nil
-            return Console.error("error: connect is unavailable for this share: \(error)")
-        }
-        Console.headline(machine, "Connect code: \(connectCode)")
-        Console.headline(machine, "Connect: vshare connect \(name) --code \(connectCode)")
-        Console.detail(machine, scope.summary)
-    }
-
-    /// The relay announced a peer with its ticket: meet it on a data connection and pair.
-    private func pair(with peer: PeerJoined) {
-        let id = peer.session
-        let client = peer.client ?? "?"
-        guard pairings[id] == nil, peers[id] == nil, let ticket = Hex.decode(peer.ticket),
-              ticket.count == DataPreamble.ticketLength else { return }
-        let now = MonotonicClock.now()
-        let handshake: EndToEndHandshake
-        do {
-            if connectGuard.isPaused(now: now) {
-                let wait = connectGuard.secondsLeft(now: now)
-                handshake = try EndToEndHandshake(
-                    refusing: "too many wrong connect codes for this share; try again in \(DurationSyntax.format(seconds: wait))",
-                    relay: link.endpoint.address, ticket: ticket, loop: loop)
-                Console.detail(config.machineName, "Refused a connect attempt from \(client): connect is paused for \(DurationSyntax.format(seconds: wait)) after too many wrong codes.")
-            } else {
-                guard let credentials else { return }
-                handshake = try EndToEndHandshake(side: .agent, relay: link.endpoint.address, ticket: ticket,
-                                                  credentials: credentials, loop: loop)
-            }
-        } catch {
-            return Console.error("==> \(config.machineName): cannot meet a peer from \(client): \(error)")
-        }
-        pairings[id] = handshake
-        handshake.start { [weak self, weak handshake] result in
-            guard let self else { return }
-            self.pairings[id] = nil
-            switch result {
-            case .success(let tls):
-                self.peerPaired(id: id, client: client, tls: tls)
-            case .failure(let error):
-                if handshake?.countsAsGuess == true { self.wrongCode(from: client, error: error) }
-                else if case .refused = error {} else {
-                    Console.detail(self.config.machineName, "A peer from \(client) did not connect: \(error).")
-                }
-            }
-        }
-    }
-
-    private func peerPaired(id: UInt32, client: String, tls: TLSConnection) {
-        let session = PeerSession(id: id, client: client, tls: tls, agent: self)
-        peers[id] = session
-        do {
-            try session.start()
-        } catch {
-            peers[id] = nil
-            Console.error("==> \(config.machineName): cannot start the session of a peer from \(client): \(error)")
-        }
-    }
-
-    /// A pairing that tested a code and failed: one guess at it.
-    private func wrongCode(from client: String, error: EndToEndError) {
-        let machine = config.machineName
-        switch connectGuard.recordFailure(now: MonotonicClock.now()) {
-        case .counted(let count):
-            // The usual case is a peer with a wrong code: it checks our confirmation first and hangs up.
-            Console.detail(machine, "A connect attempt from \(client) did not prove the connect code (a wrong code, or a guess; \(error)); \(count) of \(ConnectGuard.maxFailures) failed attempts before connect pauses.")
-        case .paused:
-            Console.headline(machine, "\(ConnectGuard.maxFailures) connect attempts failed (wrong codes?); refusing connect for \(DurationSyntax.format(seconds: Int(ConnectGuard.pause))).")
-        }
-    }
-
-    /// A peer's session ended (it left, or its connection broke).
-    func peerLeft(_ session: PeerSession, error: Error?) {
-        guard peers[session.id] === session else { return }
-        peers[session.id] = nil
-        let counters = session.packets.map { ": \($0.stack.counters)" } ?? ""
-        Console.detail(config.machineName, "A peer disconnected (session \(session.id))\(counters).")
-    }
-
-    private func closePeers() {
-        for session in peers.values { session.close() }
-        peers.removeAll()
-        pairings.removeAll()
-    }
-
-    /// A stream a peer opened inside its end-to-end session: a port of the machine, if the scope allows.
-    func peerOpened(stream: UInt32, metadata: [UInt8], on tunnel: TunnelConnection) {
-        guard let request = OpenRequest.decode(metadata), request.service == .tcp, let port = request.port else {
-            return tunnel.reset(stream: stream, code: .protocolError, reason: "a peer opens tcp streams to a port of the machine")
-        }
-        guard scope.allows(port: port) else {
-            return tunnel.reset(stream: stream, code: .forbidden, reason: "port \(port) is not shared with connect peers")
-        }
-        dial(port: port, for: request, stream: stream, on: tunnel)
-    }
-
     public func relayLink(_ link: RelayLink, didOpen stream: UInt32, metadata: [UInt8], on tunnel: TunnelConnection) {
         switch policy.verdict(for: metadata) {
         case .dial(let port, let request): dial(port: port, for: request, stream: stream, on: tunnel)
@@ -254,7 +147,7 @@ public final class ShareAgent: RelayLinkDelegate {
     }
 
     /// Joins `stream` to a new connection to `port` of the machine (the policy's port, our own target).
-    private func dial(port: UInt16, for request: OpenRequest, stream: UInt32, on tunnel: TunnelConnection) {
+    func dial(port: UInt16, for request: OpenRequest, stream: UInt32, on tunnel: TunnelConnection) {
         do {
             let target = try SocketAddress(host: targetAddress, port: port)
             let socket = try Socket.connect(to: target)
@@ -274,7 +167,8 @@ public final class ShareAgent: RelayLinkDelegate {
         }
     }
 
-    /// End-to-end peers ride their own data connections: they outlive a blip of the control link.
+    /// Peers ride their own data connections and end with them (a peer hears from the relay that
+    /// this agent is away, and rejoins once it is back).
     public func relayLinkDidDisconnect(_ link: RelayLink) {}
 
     public func relayLink(_ link: RelayLink, nextAfterLoss error: Error?) -> RelayLink.Next {
