@@ -18,9 +18,9 @@ import signal
 import socket
 import ssl
 import struct
-import types
 import subprocess
 import time
+import types
 
 import pytest
 
