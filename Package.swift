@@ -9,10 +9,11 @@ let package = Package(
         .executable(name: "vshare", targets: ["vshare"]),
     ],
     targets: [
-        // System libraries (OpenSSL; libpcap for packet capture files) and the C shims Swift cannot
+        // System libraries (OpenSSL; libpcap for packet capture files; SQLite for the relay's store) and the C shims Swift cannot
         // call directly (variadic ioctl, OpenSSL macros, epoll).
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CPcap", pkgConfig: "libpcap", providers: [.apt(["libpcap-dev"])]),
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .target(name: "CShims", dependencies: ["COpenSSL"]),
 
         // Swift helpers over the C libraries: OpenSSL's error queue, C string buffers.
@@ -36,6 +37,9 @@ let package = Package(
         // End-to-end connect sessions: a data connection through the relay, SPAKE2 over the connect
         // code, then TLS 1.3 keyed from it (external PSK + ECDHE). Shared by the share and connect roles.
         .target(name: "EndToEnd", dependencies: ["Wire", "Transport", "Pairing", "CInterop"]),
+        // The relay's persistent state in SQLite: users and tokens, live shares and their history, and the
+        // log writer that commits access-log and audit rows in batches off the event loops.
+        .target(name: "Store", dependencies: ["CSQLite", "COpenSSL", "CInterop", "Identity", "Wire"]),
 
         // The roles.
         .target(name: "Relay", dependencies: ["Wire", "Transport", "Identity", "Console", "CInterop"]),
@@ -74,6 +78,7 @@ let package = Package(
         .testTarget(name: "ConnectTests", dependencies: ["Connect", "TunDevice", "TunDeviceTesting", "Transport", "TransportTesting", "Wire", "TestSupport"]),
         .testTarget(name: "PacketStackTests", dependencies: ["PacketStack", "Wire", "TestSupport"]),
         .testTarget(name: "ShareTests", dependencies: ["Share", "PacketStack", "Transport", "TransportTesting", "Wire"]),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "CSQLite"]),
         .testTarget(name: "RelayTests", dependencies: ["Relay", "Share", "Transport", "TransportTesting", "Wire", "Identity", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

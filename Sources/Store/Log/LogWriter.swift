@@ -1,0 +1,59 @@
+import Foundation
+
+/// Writes log rows to the database without ever making the thread that logs wait for the disk.
+///
+/// Any thread calls `append`; one writer thread of its own, with its own connection, drains the
+/// bounded queue and commits a batch per transaction (up to `batchSize` rows, or whatever arrived
+/// within `flushInterval` of the first). When the disk cannot keep up the queue fills and further
+/// rows are dropped and counted in `dropped` — a gap in the log, never a stalled proxy. The writer
+/// also applies the retention policy at start and every `retentionInterval`.
+public final class LogWriter: Sendable {
+    public struct Configuration: Sendable {
+        /// Rows queued or being written at most; beyond it rows are dropped.
+        public var capacity = 65_536
+        /// Rows per transaction at most.
+        public var batchSize = 1_000
+        /// Seconds a row waits for a fuller batch at most.
+        public var flushInterval = 0.1
+        /// nil: keep everything.
+        public var retention: LogRetention? = LogRetention()
+        /// Seconds between retention passes.
+        public var retentionInterval = 60.0
+
+        public init() {}
+    }
+
+    private let queue: LogQueue
+    private let thread: WriterThread
+
+    /// Starts the writer thread on `database`, which from now on belongs to it. The schema must
+    /// already be migrated. `now` dates retention (tests move it).
+    public init(database: sending SQLiteDatabase, configuration: Configuration = Configuration(),
+                now: @escaping @Sendable () -> Date = Date.init) throws {
+        queue = LogQueue(capacity: configuration.capacity, batchSize: configuration.batchSize)
+        let drain = try WriterLoop(database: database, queue: queue, configuration: configuration, now: now)
+        thread = WriterThread(loop: drain)
+        try thread.start()
+    }
+
+    deinit { close() }
+
+    /// Queues a row; false if it was dropped (queue full, or the writer closed).
+    @discardableResult
+    public func append(_ row: LogRow) -> Bool { queue.append(row) }
+
+    /// Rows committed so far.
+    public var written: Int { queue.counts().written }
+
+    /// Rows lost so far: dropped at a full queue, or in a batch the database refused.
+    public var dropped: Int { queue.counts().dropped }
+
+    /// The last database error the writer met, if any (its rows are counted in `dropped`).
+    public var lastError: StoreError? { thread.loop.lastError }
+
+    /// Writes what is queued, then stops the writer thread. Later appends are dropped. Idempotent.
+    public func close() {
+        queue.close()
+        thread.join()
+    }
+}

@@ -1,0 +1,65 @@
+import Foundation
+
+/// The writer thread's work: take a batch, commit it, keep retention on schedule.
+final class WriterLoop: @unchecked Sendable {
+    private let database: SQLiteDatabase
+    private let inserter: LogInserter
+    private let queue: LogQueue
+    private let configuration: LogWriter.Configuration
+    private let now: @Sendable () -> Date
+    private let errorLock = NSLock()
+    private var error: StoreError?
+
+    init(database: sending SQLiteDatabase, queue: LogQueue, configuration: LogWriter.Configuration,
+         now: @escaping @Sendable () -> Date) throws {
+        self.database = database
+        self.inserter = try LogInserter(database: database)
+        self.queue = queue
+        self.configuration = configuration
+        self.now = now
+    }
+
+    var lastError: StoreError? { errorLock.withLock { error } }
+
+    func run() {
+        var batch: [LogRow] = []
+        batch.reserveCapacity(configuration.batchSize)
+        var nextRetention = LogQueue.monotonicNow()
+        while true {
+            if LogQueue.monotonicNow() >= nextRetention {
+                applyRetention()
+                nextRetention = LogQueue.monotonicNow() + configuration.retentionInterval
+            }
+            // With no retention, wake hourly anyway: a finite deadline keeps the wait simple.
+            let wakeBy = configuration.retention == nil ? LogQueue.monotonicNow() + 3_600 : nextRetention
+            let closed = queue.take(into: &batch, flushInterval: configuration.flushInterval, wakeBy: wakeBy)
+            var start = 0
+            while start < batch.count {
+                let end = min(start + configuration.batchSize, batch.count)
+                commit(batch[start..<end])
+                start = end
+            }
+            if closed && batch.isEmpty { return }
+        }
+    }
+
+    private func commit(_ rows: ArraySlice<LogRow>) {
+        do {
+            try database.inTransaction { for row in rows { try inserter.insert(row) } }
+            queue.finished(committed: rows.count, lost: 0)
+        } catch {
+            record(error)
+            queue.finished(committed: 0, lost: rows.count)
+        }
+    }
+
+    private func applyRetention() {
+        guard let retention = configuration.retention else { return }
+        do { try retention.apply(to: database, now: now()) } catch { record(error) }
+    }
+
+    private func record(_ error: any Error) {
+        let storeError = error as? StoreError ?? .sqlite(operation: "write log rows", path: database.path, code: -1, message: "\(error)")
+        errorLock.withLock { self.error = storeError }
+    }
+}

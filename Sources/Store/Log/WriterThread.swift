@@ -1,0 +1,34 @@
+import Foundation
+import Glibc
+
+/// The pthread that runs the loop, joined on close so close() returns only once all is written.
+final class WriterThread: @unchecked Sendable {
+    let loop: WriterLoop
+    private var thread = pthread_t()
+    private let lock = NSLock()
+    private var running = false
+
+    init(loop: WriterLoop) { self.loop = loop }
+
+    func start() throws {
+        let box = Unmanaged.passRetained(loop)
+        let code = pthread_create(&thread, nil, { raw in
+            let loop = Unmanaged<WriterLoop>.fromOpaque(raw!).takeRetainedValue()
+            loop.run()
+            return nil
+        }, box.toOpaque())
+        guard code == 0 else {
+            box.release()
+            throw StoreError.cannotStartWriter(errno: code)
+        }
+        running = true
+    }
+
+    func join() {
+        lock.withLock {
+            guard running else { return }
+            running = false
+            pthread_join(thread, nil)
+        }
+    }
+}
