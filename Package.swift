@@ -78,7 +78,7 @@ let package = Package(
         .testTarget(name: "ConnectTests", dependencies: ["Connect", "TunDevice", "TunDeviceTesting", "Transport", "TransportTesting", "Wire", "TestSupport"]),
         .testTarget(name: "PacketStackTests", dependencies: ["PacketStack", "Wire", "TestSupport"]),
         .testTarget(name: "ShareTests", dependencies: ["Share", "PacketStack", "Transport", "TransportTesting", "Wire"]),
-        .testTarget(name: "StoreTests", dependencies: ["Store", "CSQLite"]),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "Wire"]),
         .testTarget(name: "RelayTests", dependencies: ["Relay", "Share", "Transport", "TransportTesting", "Wire", "Identity", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

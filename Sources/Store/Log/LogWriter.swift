@@ -26,10 +26,17 @@ public final class LogWriter: Sendable {
     private let queue: LogQueue
     private let thread: WriterThread
 
-    /// Starts the writer thread on `database`, which from now on belongs to it. The schema must
-    /// already be migrated. `now` dates retention (tests move it).
-    public init(database: sending SQLiteDatabase, configuration: Configuration = Configuration(),
-                now: @escaping @Sendable () -> Date = Date.init) throws {
+    /// Opens its own connection to the database at `path` (migrating it if needed, so rows never go
+    /// into a file without the log tables) and starts the writer thread. `now` dates retention.
+    public convenience init(path: String, configuration: Configuration = Configuration(),
+                            now: @escaping @Sendable () -> Date = Date.init) throws {
+        let database = try SQLiteDatabase(path: path)
+        try Schema.migrate(database)
+        try self.init(database: database, configuration: configuration, now: now)
+    }
+
+    /// Starts the writer thread on `database`, which from now on belongs to that thread.
+    init(database: sending SQLiteDatabase, configuration: Configuration, now: @escaping @Sendable () -> Date) throws {
         queue = LogQueue(capacity: configuration.capacity, batchSize: configuration.batchSize)
         let drain = try WriterLoop(database: database, queue: queue, configuration: configuration, now: now)
         thread = WriterThread(loop: drain)
