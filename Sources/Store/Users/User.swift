@@ -7,4 +7,11 @@ public struct User: Equatable, Sendable {
     /// Admins see and act on every share; other users only on their own.
     public let isAdmin: Bool
     public let createdAt: Date
+
+    public init(id: Int64, name: String, isAdmin: Bool, createdAt: Date) {
+        self.id = id
+        self.name = name
+        self.isAdmin = isAdmin
+        self.createdAt = createdAt
+    }
 }

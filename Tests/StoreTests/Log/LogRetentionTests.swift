@@ -40,4 +40,15 @@ final class LogRetentionTests: XCTestCase {
         XCTAssertEqual(try scalar(database, "SELECT count(*) FROM audit"), 3, "a table under the cap is untouched")
         XCTAssertEqual(try retention.apply(to: database, now: now), 0)
     }
+
+    func testLargeDeletionsGoInChunksAndStillDeleteEverything() throws {
+        let temporary = TemporaryDatabase()
+        let database = try temporary.open()
+        let old = now.addingTimeInterval(-40 * 86_400)
+        try insert(database, (0..<50).map { LogRows.access($0, time: $0 < 23 ? old : now) })
+        let retention = LogRetention(maxAge: 30 * 86_400, maxRowsPerTable: 5)
+        XCTAssertEqual(try retention.apply(to: database, now: now, chunk: 7), 45)
+        XCTAssertEqual(try scalar(database, "SELECT min(bytes) FROM access_log"), 45)
+        XCTAssertEqual(try scalar(database, "SELECT count(*) FROM access_log"), 5)
+    }
 }
