@@ -18,6 +18,8 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
     case openSSL(operation: String, detail: String)
     /// A user name outside the allowed alphabet or length.
     case invalidUserName(String)
+    /// `admin` belongs to the relay's owner token (UserStore.ensureAdmin), never to `user add`.
+    case reservedUserName(String)
     case userExists(String)
     case noSuchUser(String)
     /// Admins are removed by hand, never by `user remove`, so the relay always keeps one.
@@ -50,6 +52,8 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
             return "OpenSSL could not \(operation): \(detail). This is unexpected; check that libssl3 is installed and intact."
         case let .invalidUserName(name):
             return "\"\(name)\" is not a valid user name: use 1 to 64 letters, digits, '.', '_' or '-'."
+        case let .reservedUserName(name):
+            return "\"\(name)\" is reserved for the relay's owner token; choose another name."
         case let .userExists(name):
             return "a user named \(name) already exists; choose another name, or `vshare relay user token \(name)` for a new token."
         case let .noSuchUser(name):

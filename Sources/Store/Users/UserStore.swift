@@ -15,8 +15,10 @@ public final class UserStore {
         self.now = now
     }
 
-    /// Adds a user and returns their new token (the only time it is visible).
+    /// Adds a user and returns their new token (the only time it is visible). `admin` is reserved:
+    /// if `user add admin` ran before the relay's first start, the owner token would not become it.
     public func add(name: String, isAdmin: Bool = false) throws -> String {
+        guard name != Self.adminName else { throw StoreError.reservedUserName(name) }
         let token = TokenHash.makeToken()
         try insert(name: name, token: token, isAdmin: isAdmin)
         return token

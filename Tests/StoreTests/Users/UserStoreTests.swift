@@ -70,6 +70,7 @@ final class UserStoreTests: XCTestCase {
             XCTAssertThrowsError(try users.add(name: bad), bad) { XCTAssertEqual($0 as? StoreError, .invalidUserName(bad)) }
         }
         XCTAssertNoThrow(try users.add(name: "Ops.team_2-b"))
+        XCTAssertThrowsError(try users.add(name: "admin")) { XCTAssertEqual($0 as? StoreError, .reservedUserName("admin")) }
     }
 
     func testTheOwnerTokenIsImportedAsAdminOnce() throws {
