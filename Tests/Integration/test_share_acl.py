@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import re
+import socket
+import ssl
 
 import pytest
 
@@ -81,6 +83,38 @@ def test_allow_ip(topo, relay, new_share, second_client_ip):
     status, head, _ = _curl(topo, share, extra=["--interface", second_client_ip, "-H", "X-Forwarded-For: " + T.CLIENT_IP])
     assert status == 403, head
     relay.proc.wait_line(_refusal_re(share, second_client_ip, 403, "allow-ip"), timeout=5, start=start)
+
+
+def _tls_hello(topo, host: str, port: int, source: str) -> str:
+    """Sends a ClientHello naming `host` from `source`; how the handshake ended (nothing answers TLS here)."""
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    def run():
+        raw = socket.create_connection((T.RELAY_CLIENT_SIDE_IP, port), timeout=5, source_address=(source, 0))
+        try:
+            ctx.wrap_socket(raw, server_hostname=host).close()
+            return "handshake"
+        except (ssl.SSLError, OSError) as e:
+            return type(e).__name__
+        finally:
+            raw.close()
+    return topo.client.call(run, timeout=20)
+
+
+def test_allow_ip_closes_https_passthrough(topo, relay, new_share, second_client_ip):
+    start = relay.proc.line_count()
+    share = new_share(extra=["--https", "8443", "--allow-ip", T.CLIENT_IP])
+    host = "%s.%s" % (share.name, V.DOMAIN)
+    _tls_hello(topo, host, relay.https_port, second_client_ip)
+    relay.proc.wait_line(r' %s %s "TLS %s" refused acl=allow-ip$' % (re.escape(share.name), re.escape(second_client_ip),
+                                                                      re.escape(share.name)), timeout=5, start=start)
+    # From the allowed address the same hello is passed on to the machine.
+    _tls_hello(topo, host, relay.https_port, T.CLIENT_IP)
+    relay.proc.wait_line(r' %s %s "TLS %s" passthrough$' % (re.escape(share.name), re.escape(T.CLIENT_IP), re.escape(share.name)),
+                         timeout=5, start=start)
+    assert not re.search(r' %s \S+ "TLS %s" passthrough' % (re.escape(share.name), re.escape(share.name)),
+                         "\n".join(l for l in relay.proc.stdout.splitlines() if second_client_ip in l))
 
 
 def test_basic_auth_refuses_https(topo, relay):
