@@ -34,8 +34,9 @@ final class HTTPProxyConnection: ByteEndpointEvents {
     private var share: HTTPProxyShare?
     private var routedHost: String?      // the Host that routed this connection (later requests repeat it)
     private var stream: TunnelStreamEndpoint?
-    /// The `Authorization` value this connection last had admitted: later requests repeating it
-    /// skip even the share's cache.
+    /// Access rules already passed: the peer's address (it cannot change on a connection), and the
+    /// `Authorization` value last admitted (later requests repeating it skip even the share's cache).
+    private var peerAdmitted = false
     private var admittedAuthorization: String?
 
     private var toStream = ByteQueue()   // request heads (and what followed them) waiting for stream credit
@@ -383,12 +384,17 @@ final class HTTPProxyConnection: ByteEndpointEvents {
     }
 
     /// Applies the share's access rules to one request; false when the relay answered it instead.
+    /// A refusal after admitted requests (pipelined, with other credentials) cuts their responses
+    /// short, as any answer of the relay's mid-conversation does; browsers do not pipeline.
     private func admits(_ head: HTTPRequestHead, to target: HTTPProxyShare) -> Bool {
         guard let access = target.access else { return true }
         let authorization = head.headers["Authorization"]
-        if authorization != nil && authorization == admittedAuthorization && access.allows(clientIP: clientIP) { return true }
+        if peerAdmitted && (access.basicAuth == nil || (authorization != nil && authorization == admittedAuthorization)) {
+            return true
+        }
         guard case .refuse(let status, let reason, let delay) = access.admit(clientIP: clientIP, authorization: authorization,
                                                                             limiter: relay.limiter) else {
+            peerAdmitted = true
             admittedAuthorization = authorization
             return true
         }

@@ -214,6 +214,21 @@ final class HTTPProxyConnectionTests: XCTestCase {
         }
     }
 
+    func testEveryRequestOnAConnectionIsChecked() throws {
+        router.access = ShareAccess(shareName: "demo", networks: [],
+                                    basicAuth: try BasicAuthHash.make(user: "alice", password: Array("pw".utf8)))
+        try connectBrowser()
+        let credentials = BasicAuthorization(user: "alice", password: Array("pw".utf8)).headerValue
+        browserSends("GET /one HTTP/1.1\r\nHost: demo.example.net\r\nAuthorization: \(credentials)\r\n\r\n")
+        eventually("the first head") { self.tunnel.sentText.contains("GET /one HTTP/1.1") }
+        let first = "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\none"
+        onLoop { self.tunnel.respond(first) }
+        XCTAssertEqual(browserReceives(atLeast: first.utf8.count), first)
+        browserSends("GET /two HTTP/1.1\r\nHost: demo.example.net\r\n\r\n")
+        XCTAssertTrue(browserReceivesUntilClose().hasPrefix("HTTP/1.1 401 "), "a later request without credentials is refused too")
+        onLoop { XCTAssertFalse(self.tunnel.sentText.contains("GET /two")) }
+    }
+
     func testAllowListRefusesOtherPeersBeforeAnyStream() throws {
         router.access = ShareAccess(shareName: "demo", networks: try IPNetwork.parseList("10.0.0.0/8"), basicAuth: nil)
         try connectBrowser(from: "192.0.2.1")
