@@ -43,7 +43,7 @@ let package = Package(
 
         // The roles.
         .target(name: "Relay", dependencies: ["Wire", "Transport", "Identity", "Console", "CInterop"]),
-        .target(name: "Share", dependencies: ["Wire", "Transport", "PacketStack", "SSHKeys", "Console", "CInterop", "EndToEnd", "Pairing"]),
+        .target(name: "Share", dependencies: ["Wire", "Transport", "Identity", "PacketStack", "SSHKeys", "Console", "CInterop", "EndToEnd", "Pairing"]),
         .target(name: "Connect", dependencies: ["Wire", "Transport", "TunDevice", "PacketCapture", "SSHKeys", "Console", "EndToEnd", "Pairing"]),
         .target(name: "PacketStack", dependencies: ["Wire"]),
         // The connect side's TUN: the `TunDevice` interface, the Linux device, machine-IP allocation.

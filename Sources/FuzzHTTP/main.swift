@@ -1,6 +1,8 @@
 // libFuzzer target for the relay's HTTP and TLS-SNI parsers. The first input byte seeds
 // how the rest is split into chunks (and which request methods the response parser
-// expects); the rest is fed to the request parser, the response parser and the SNI parser.
+// expects); the rest is fed to the request parser, the response parser and the SNI parser,
+// and, as text, to the parsers of the share's access rules (an `Authorization: Basic` value,
+// an `--allow-ip` network).
 // Parsers may throw on bad input but must never crash, and must uphold their invariants.
 //
 // Build note (Swift 6.3.1): `swift build --sanitize=fuzzer --sanitize=address` passes two
@@ -135,6 +137,21 @@ private func fuzzSNI(_ input: [UInt8]) {
     }
 }
 
+private func fuzzAccessRules(_ input: [UInt8]) {
+    let text = String(decoding: input, as: UTF8.self)
+    // What parses must come back the same through its canonical form.
+    if let credentials = BasicAuthorization(headerValue: text) {
+        precondition(BasicAuthorization(headerValue: credentials.headerValue) == credentials, "Basic credentials do not round-trip")
+    }
+    if let network = try? IPNetwork(parsing: text) {
+        precondition(network.contains(network.address), "a network does not contain its own address")
+        precondition((try? IPNetwork(parsing: network.description)) == network, "\(network) does not round-trip")
+    }
+    if let address = IPAddress(text) {
+        precondition(IPAddress(address.description) == address, "\(address) does not round-trip")
+    }
+}
+
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     guard size > 0 else { return 0 }
@@ -143,5 +160,6 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     fuzzRequests(input, seed: seed)
     fuzzResponses(input, seed: seed)
     fuzzSNI(input)
+    fuzzAccessRules(input)
     return 0
 }

@@ -4,7 +4,8 @@ import Glibc
 import Transport
 
 /// One line per proxied HTTP request:
-/// `<ISO 8601 UTC time> <share> <client ip> "<METHOD> <path>" <status> <bytes> <ms>ms`
+/// `<ISO 8601 UTC time> <share> <client ip> "<METHOD> <path>" <status> <bytes> <ms>ms`, and for a
+/// request the share's access rules refused, ` acl=<reason>` (`allow-ip`, `basic-auth:missing`...).
 ///
 /// Lines are collected and written once per loop turn: a busy relay logs thousands of requests per
 /// second, and a `write` each cost more than the rest of the request's handling in the relay.
@@ -15,7 +16,7 @@ enum AccessLog {
     nonisolated(unsafe) private static var cached: (second: time_t, text: String) = (0, "")
 
     static func record(share: String, client: String, method: String, path: String, status: Int, bytes: Int,
-                       seconds: Double, loop: EventLoop) {
+                       seconds: Double, refusal: String? = nil, loop: EventLoop) {
         let ms = Int((seconds * 1000).rounded())
         let stamp = timestamp()
         let path = sanitize(path)
@@ -27,7 +28,9 @@ enum AccessLog {
             appendDecimal(bytes)
             pending.append(0x20)
             appendDecimal(ms)
-            pending.append(contentsOf: "ms\n".utf8)
+            pending.append(contentsOf: "ms".utf8)
+            if let refusal { pending.append(contentsOf: " acl=".utf8); pending.append(contentsOf: refusal.utf8) }
+            pending.append(0x0A)
             defer { flushScheduled = true }
             return !flushScheduled
         }

@@ -115,12 +115,29 @@ final class AgentSession: TunnelConnectionDelegate {
         if let ssh = message.ssh, !ssh.isWellFormed {
             return refuse(.badRequest, "the share's SSH key blob is malformed or uses unsupported parameters")
         }
+        if let basicAuth = message.basicAuth {
+            guard BasicAuthHash.isAcceptable(basicAuth) else {
+                return refuse(.badRequest, "the share's basic-auth record is malformed or asks for more scrypt work than the relay does per request")
+            }
+            // Passthrough TLS is never decrypted: a password there could not be asked for.
+            guard !message.httpsEnabled else {
+                return refuse(.badRequest, "--basic-auth protects the HTTP URL only and cannot be combined with --https")
+            }
+        }
+        let networks = message.allowIP ?? []
+        let rules = message.basicAuth != nil || !networks.isEmpty
         let entry = relay.registry.create(httpEnabled: message.httpEnabled, httpsEnabled: message.httpsEnabled,
                                           connectEnabled: message.connect,
-                                          ttl: relay.config.shareTTL, loop: loop, agent: self, ssh: message.ssh)
+                                          ttl: relay.config.shareTTL, loop: loop, agent: self, ssh: message.ssh) { name in
+            rules ? ShareAccess(shareName: name, networks: networks, basicAuth: message.basicAuth) : nil
+        }
         share = entry
         Console.headline("relay", "Share \(entry.name) created by \(peer?.host ?? "?"); expires in \(DurationSyntax.format(seconds: relay.config.shareTTL)).")
         if let ssh = message.ssh { Console.detail("relay", "Share \(entry.name) offers SSH\(ssh.once ? " (key released once)" : "").") }
+        if let user = message.basicAuth?.user { Console.detail("relay", "Share \(entry.name) asks for basic auth (user \(user)).") }
+        if !networks.isEmpty {
+            Console.detail("relay", "Share \(entry.name) allows only \(networks.map(\.description).joined(separator: ", ")).")
+        }
         confirm(entry)
     }
 

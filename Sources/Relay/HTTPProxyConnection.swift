@@ -34,6 +34,10 @@ final class HTTPProxyConnection: ByteEndpointEvents {
     private var share: HTTPProxyShare?
     private var routedHost: String?      // the Host that routed this connection (later requests repeat it)
     private var stream: TunnelStreamEndpoint?
+    /// Access rules already passed: the peer's address (it cannot change on a connection), and the
+    /// `Authorization` value last admitted (later requests repeating it skip even the share's cache).
+    private var peerAdmitted = false
+    private var admittedAuthorization: String?
 
     private var toStream = ByteQueue()   // request heads (and what followed them) waiting for stream credit
     private var ownAnswer = ByteQueue()  // the relay's own page on its way to the browser
@@ -192,6 +196,7 @@ final class HTTPProxyConnection: ByteEndpointEvents {
                 moveTo(target.loop, head: head)
                 return false
             }
+            if !admits(head, to: target) { return false }
             guard let agentTunnel = target.tunnel() else {
                 respondAndClose(status: 502, title: "Bad Gateway",
                                 message: "The shared machine is reconnecting to the relay. Try again in a moment.")
@@ -213,12 +218,14 @@ final class HTTPProxyConnection: ByteEndpointEvents {
             closeAfterFlush = true
             finishWhenQuiet()
             return false
+        } else if let share, !admits(head, to: share) {
+            return false
         }
         exchanges.append(Exchange(method: head.method, path: head.target, start: MonotonicClock.now()))
         responses.expectResponse(toMethod: head.method)
         cancelTimer()
         headBuffer.removeAll(keepingCapacity: true)
-        head.serializeForwarded(clientIP: clientIP, into: &headBuffer)
+        head.serializeForwarded(clientIP: clientIP, removingAuthorization: share?.access?.basicAuth != nil, into: &headBuffer)
         headBuffer.withUnsafeBytes { sendToStream($0) }
         return true
     }
@@ -376,6 +383,46 @@ final class HTTPProxyConnection: ByteEndpointEvents {
         }
     }
 
+    /// Applies the share's access rules to one request; false when the relay answered it instead.
+    /// A refusal after admitted requests (pipelined, with other credentials) cuts their responses
+    /// short, as any answer of the relay's mid-conversation does; browsers do not pipeline.
+    private func admits(_ head: HTTPRequestHead, to target: HTTPProxyShare) -> Bool {
+        guard let access = target.access else { return true }
+        let authorization = head.headers["Authorization"]
+        if peerAdmitted && (access.basicAuth == nil || (authorization != nil && authorization == admittedAuthorization)) {
+            return true
+        }
+        guard case .refuse(let status, let reason, let delay) = access.admit(clientIP: clientIP, authorization: authorization,
+                                                                            limiter: relay.limiter) else {
+            peerAdmitted = true
+            admittedAuthorization = authorization
+            return true
+        }
+        AccessLog.record(share: target.name, client: clientIP, method: head.method, path: head.target, status: status,
+                         bytes: 0, seconds: 0, refusal: reason, loop: loop)
+        let answer = { [weak self] in
+            switch status {
+            case 401:
+                var challenge = HTTPHeaders()
+                challenge.add(name: "WWW-Authenticate", value: access.challenge)
+                self?.respondAndClose(status: 401, title: "Unauthorized", message: "This share asks for a user name and password.",
+                                      extraHeaders: challenge)
+            case 403:
+                self?.respondAndClose(status: 403, title: "Forbidden", message: "This share does not accept requests from your address.")
+            default:
+                self?.respondAndClose(status: 429, title: "Too Many Requests", message: "Too many wrong passwords. Try again later.")
+            }
+        }
+        if delay > 0 {
+            readingHeld = true
+            cancelTimer()
+            loop.schedule(after: delay) { answer() }
+        } else {
+            answer()
+        }
+        return false
+    }
+
     private func respondToBadRequest(_ error: HTTPParseError) {
         let status = error.suggestedStatus
         let title = status == 431 ? "Request Header Fields Too Large" : status == 501 ? "Not Implemented" : "Bad Request"
@@ -387,13 +434,14 @@ final class HTTPProxyConnection: ByteEndpointEvents {
         }
     }
 
-    private func respondAndClose(status: Int, title: String, message: String) {
+    private func respondAndClose(status: Int, title: String, message: String, extraHeaders: HTTPHeaders = HTTPHeaders()) {
         guard !closed else { return }
         cancelTimer()
         // The relay answers itself: whatever the machine still sends on this connection is moot.
         stream?.reset(code: .cancelled, reason: "relay answered")
         stream = nil
-        ownAnswer.append(HTTPErrorPage.response(status: status, title: title, message: message, close: true))
+        ownAnswer.append(HTTPErrorPage.response(status: status, title: title, message: message, close: true,
+                                                extraHeaders: extraHeaders))
         closeAfterFlush = true
         writeOwnAnswer()
     }

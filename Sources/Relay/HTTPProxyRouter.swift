@@ -14,6 +14,8 @@ struct HTTPProxyShare {
     let name: String
     /// The loop that owns the share's agent connection; the browser connection moves there.
     let loop: EventLoop
+    /// `--allow-ip` / `--basic-auth` (nil: none), checked before a request goes on.
+    var access: ShareAccess? = nil
     /// The agent's tunnel if it is connected now; call on `loop` only.
     let tunnel: () -> TunnelStreams?
 }
@@ -21,7 +23,7 @@ struct HTTPProxyShare {
 extension RelayServer: HTTPProxyRouter {
     func httpShare(host: String?) -> HTTPProxyShare? {
         guard case .share(let entry, let loop) = route(host: host), entry.httpEnabled else { return nil }
-        return HTTPProxyShare(name: entry.name, loop: loop) { [registry] in
+        return HTTPProxyShare(name: entry.name, loop: loop, access: entry.access) { [registry] in
             registry.openTunnel(of: entry, on: loop)
         }
     }

@@ -12,6 +12,8 @@ public final class ShareEntry: @unchecked Sendable {
     let httpsEnabled: Bool
     /// Peers may join for end-to-end connect sessions (not `--no-connect`).
     let connectEnabled: Bool
+    /// `--allow-ip` / `--basic-auth` on the public URLs (nil: none).
+    let access: ShareAccess?
     let expiresAt: Double
     // Read and written only under the registry's lock (see `ShareRegistry.agent(of:on:)`).
     fileprivate var loop: EventLoop
@@ -21,12 +23,13 @@ public final class ShareEntry: @unchecked Sendable {
     fileprivate var ssh: SSHKeyBlob?
 
     init(name: String, resumeSecret: String, httpEnabled: Bool, httpsEnabled: Bool, connectEnabled: Bool,
-         expiresAt: Double, loop: EventLoop, agent: AgentSession) {
+         access: ShareAccess?, expiresAt: Double, loop: EventLoop, agent: AgentSession) {
         self.name = name
         self.resumeSecret = resumeSecret
         self.httpEnabled = httpEnabled
         self.httpsEnabled = httpsEnabled
         self.connectEnabled = connectEnabled
+        self.access = access
         self.expiresAt = expiresAt
         self.loop = loop
         self.agent = agent
@@ -44,12 +47,14 @@ public final class ShareRegistry: @unchecked Sendable {
     public var count: Int { lock.withLock { shares.count } }
 
     /// Creates a share under a fresh name that no live share has.
+    /// `access` makes the share's rules once its name is known (the 401 challenge names it).
     func create(httpEnabled: Bool, httpsEnabled: Bool, connectEnabled: Bool = true, ttl: Int, loop: EventLoop, agent: AgentSession,
-                ssh: SSHKeyBlob? = nil) -> ShareEntry {
+                ssh: SSHKeyBlob? = nil, access: (String) -> ShareAccess? = { _ in nil }) -> ShareEntry {
         lock.withLock {
             let name = names.next(isTaken: { shares[$0] != nil })
             let entry = ShareEntry(name: name, resumeSecret: SecretToken.make(), httpEnabled: httpEnabled,
-                                   httpsEnabled: httpsEnabled, connectEnabled: connectEnabled, expiresAt: MonotonicClock.now() + Double(ttl),
+                                   httpsEnabled: httpsEnabled, connectEnabled: connectEnabled, access: access(name),
+                                   expiresAt: MonotonicClock.now() + Double(ttl),
                                    loop: loop, agent: agent)
             entry.ssh = ssh
             shares[name] = entry

@@ -65,6 +65,12 @@ final class TLSPassthroughConnection: IOHandler {
             _ = relay.limiter.recordMiss(clientIP)
             return drop()
         }
+        // `--allow-ip` holds here too (the TCP peer, as for HTTP); refused, the connection just closes,
+        // as no TLS alert can be sent without the machine's certificate.
+        if let access = entry.access, !access.allows(clientIP: clientIP) {
+            Console.out("\(AccessLog.timestamp()) \(entry.name) \(clientIP) \"TLS \(entry.name)\" refused acl=allow-ip")
+            return drop()
+        }
         if let timer { loop.cancelTimer(timer) }
         done = true
         loop.deregister(fd: socket.fd)

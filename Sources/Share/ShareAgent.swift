@@ -1,5 +1,6 @@
 import Console
 import EndToEnd
+import Identity
 import Pairing
 import Transport
 import Wire
@@ -34,6 +35,8 @@ public final class ShareAgent: RelayLinkDelegate {
     var peers: [UInt32: PeerSession] = [:]
     /// `--ssh`: the share's SSH key (inserted into the machine, sealed for the relay).
     var sshSetup: SSHShareSetup?
+    /// `--basic-auth`: the password's salted scrypt hash, made once (a resume sends the same one).
+    private let basicAuth: BasicAuthVerifier?
 
     public init(config: ShareConfig) throws(ShareError) {
         self.config = config
@@ -61,6 +64,13 @@ public final class ShareAgent: RelayLinkDelegate {
         } catch {
             throw ShareError.target("cannot draw a connect code: \(error)")
         }
+        do {
+            basicAuth = try config.basicAuth.map { credentials throws(BasicAuthHash.Failure) in
+                try BasicAuthHash.make(user: credentials.user, password: credentials.password)
+            }
+        } catch {
+            throw ShareError.basicAuth(error.description)
+        }
         link = RelayLink(endpoint: relay, role: .share, loop: loop, mux: config.mux, backoff: config.reconnect,
                          label: config.machineName)
         link.delegate = self
@@ -74,6 +84,11 @@ public final class ShareAgent: RelayLinkDelegate {
         Console.detail(machine, "Local machine address: \(config.target)")
         Console.detail(machine, "Local HTTP port: \(config.disableHTTP ? "disabled" : String(config.httpPort))")
         Console.detail(machine, "Local HTTPS port: \(config.httpsPort.map(String.init) ?? "disabled")")
+        // The rules, never the password: the relay holds only its hash.
+        if let user = config.basicAuth?.user { Console.detail(machine, "Basic auth: user \(user)") }
+        if !config.allowIP.isEmpty {
+            Console.detail(machine, "Allowed addresses: \(config.allowIP.map(\.description).joined(separator: ", "))")
+        }
         if config.ssh != nil, !prepareSSH() { return 1 }
         Console.headline(machine, "Checking authentication and authorization...")
         if sshSetup != nil, !checkSSH() { return 1 }
@@ -97,7 +112,8 @@ public final class ShareAgent: RelayLinkDelegate {
         let resume = name.flatMap { name in resumeSecret.map { CreateShare.Resume(name: name, secret: $0) } }
         link.send(.createShare(CreateShare(token: config.token, httpEnabled: !config.disableHTTP,
                                            httpsEnabled: config.httpsPort != nil, resume: resume, ssh: sshSetup?.blob,
-                                           connect: connectCode != nil)))
+                                           connect: connectCode != nil, basicAuth: basicAuth,
+                                           allowIP: config.allowIP.isEmpty ? nil : config.allowIP)))
     }
 
     public func relayLink(_ link: RelayLink, didReceive message: ControlMessage, on tunnel: TunnelConnection) {
@@ -201,12 +217,14 @@ public enum ShareError: Error, CustomStringConvertible {
     case system(SystemError)
     case relay(RelayEndpoint.Failure)
     case target(String)
+    case basicAuth(String)
 
     public var description: String {
         switch self {
         case .system(let error): return "\(error)"
         case .relay(let failure): return "\(failure)"
         case .target(let why): return "bad --target: \(why)"
+        case .basicAuth(let why): return "cannot hash the --basic-auth password: \(why)"
         }
     }
 }

@@ -23,6 +23,10 @@ public struct ShareConfig: Sendable {
     public var ssh: SSHShareOptions?
     /// Which ports `vshare connect` peers reach (`--all-ports`, `--ports`, `--no-connect`); see `ConnectScope`.
     public var connectPorts: ConnectPorts = .automatic
+    /// `--basic-auth USER:PASS`: the public URL asks for this user and password (hashed before it is sent).
+    public var basicAuth: BasicAuthorization?
+    /// `--allow-ip`: only these client networks reach the public URLs (empty: every address).
+    public var allowIP: [IPNetwork] = []
 
     public init(relay: String, relayCA: String?, token: String?, target: String, httpPort: UInt16,
                 httpsPort: UInt16?, disableHTTP: Bool) {

@@ -26,13 +26,14 @@ enum ShareCommand {
       --ssh-once          the key works for one login only (implies --ssh)
       --ssh-identity FILE the agent's own key into the machine, to insert the share's key
                           (default ~/.vagrant.d/insecure_private_key)
-    """
+    """ + "\n" + accessUsage
 
     static func config(_ arguments: [String]) throws(ArgumentScanner.UsageError) -> ShareConfig {
         var scanner = ArgumentScanner(arguments)
         let parsed = try scanner.parse(flags: ["disable-http", "ssh", "ssh-once", "all-ports", "no-connect"],
                                      options: ["relay", "relay-ca", "token", "target", "http", "https", "stream-window",
-                                               "ssh-port", "ssh-user", "ssh-identity", "ports"])
+                                               "ssh-port", "ssh-user", "ssh-identity", "ports",
+                                               "basic-auth", "allow-ip"])
         guard parsed.positionals.isEmpty else { throw .init("unexpected argument '\(parsed.positionals[0])'") }
         let defaultDir = Environment.defaultRelayDataDir
         let defaultCA = defaultDir + "/ca.pem"
@@ -54,6 +55,8 @@ enum ShareCommand {
         if let us = try Environment.busyPollMicroseconds() { config.busyPollMicroseconds = us }
         config.ssh = try sshOptions(parsed)
         config.connectPorts = try connectPorts(parsed)
+        config.basicAuth = try basicAuth(parsed)
+        config.allowIP = try allowIP(parsed)
         return config
     }
 

@@ -1,4 +1,5 @@
 import Glibc
+import Identity
 import XCTest
 @testable import Relay
 import Transport
@@ -22,11 +23,12 @@ private final class FakeRouter: HTTPProxyRouter {
     let limiter = GuessLimiter(limits: .init())
     let loop: EventLoop
     let tunnel: FakeTunnel
+    var access: ShareAccess?
     init(loop: EventLoop, tunnel: FakeTunnel) { self.loop = loop; self.tunnel = tunnel }
 
     func httpShare(host: String?) -> HTTPProxyShare? {
         guard shareName(fromHost: host) != nil else { return nil }
-        return HTTPProxyShare(name: "demo", loop: loop) { [tunnel] in tunnel }
+        return HTTPProxyShare(name: "demo", loop: loop, access: access) { [tunnel] in tunnel }
     }
     func shareName(fromHost host: String?) -> String? { host?.hasPrefix("demo.") == true ? "demo" : nil }
 }
@@ -51,11 +53,13 @@ final class HTTPProxyConnectionTests: XCTestCase {
 
     /// A browser connection (a socket pair: the test holds the browser's end, blocking, with a
     /// receive timeout) accepted by the proxy.
-    private func connectBrowser(timeouts: HTTPProxyConnection.Timeouts = .init()) throws {
+    private func connectBrowser(timeouts: HTTPProxyConnection.Timeouts = .init(), from peer: String? = nil) throws {
+        if browser >= 0 { close(browser) }
         let (socket, browser) = try testSocketPair()
         self.browser = browser
         let router = self.router!, loop = self.loop!
-        onLoop { HTTPProxyConnection.accept(socket: socket, peer: nil, relay: router, loop: loop, timeouts: timeouts) }
+        let address = try peer.map { try SocketAddress(host: $0, port: 40000) }
+        onLoop { HTTPProxyConnection.accept(socket: socket, peer: address, relay: router, loop: loop, timeouts: timeouts) }
     }
 
     private func onLoop(_ body: @escaping () -> Void) { loop.sync(body) }
@@ -187,5 +191,54 @@ final class HTTPProxyConnectionTests: XCTestCase {
         let answer = browserReceivesUntilClose()
         XCTAssertTrue(answer.hasPrefix("HTTP/1.1 404 "), answer)
         onLoop { XCTAssertTrue(self.tunnel.opened.isEmpty) }
+    }
+
+    // MARK: Access rules
+
+    func testBasicAuthChallengesThenForwardsWithoutTheHeader() throws {
+        router.access = ShareAccess(shareName: "demo", networks: [],
+                                    basicAuth: try BasicAuthHash.make(user: "alice", password: Array("pw".utf8)))
+        try connectBrowser()
+        browserSends("GET / HTTP/1.1\r\nHost: demo.example.net\r\n\r\n")
+        let challenge = browserReceivesUntilClose()
+        XCTAssertTrue(challenge.hasPrefix("HTTP/1.1 401 Unauthorized\r\n"), challenge)
+        XCTAssertTrue(challenge.contains("WWW-Authenticate: Basic realm=\"vshare demo\"\r\n"), challenge)
+
+        try connectBrowser()
+        let credentials = BasicAuthorization(user: "alice", password: Array("pw".utf8)).headerValue
+        browserSends("GET /in HTTP/1.1\r\nHost: demo.example.net\r\nAuthorization: \(credentials)\r\n\r\n")
+        eventually("the admitted head") { self.tunnel.sentText.contains("GET /in HTTP/1.1") }
+        onLoop {
+            XCTAssertEqual(self.tunnel.opened.count, 1, "no stream for the refused request")
+            XCTAssertFalse(self.tunnel.sentText.lowercased().contains("authorization"), self.tunnel.sentText)
+        }
+    }
+
+    func testEveryRequestOnAConnectionIsChecked() throws {
+        router.access = ShareAccess(shareName: "demo", networks: [],
+                                    basicAuth: try BasicAuthHash.make(user: "alice", password: Array("pw".utf8)))
+        try connectBrowser()
+        let credentials = BasicAuthorization(user: "alice", password: Array("pw".utf8)).headerValue
+        browserSends("GET /one HTTP/1.1\r\nHost: demo.example.net\r\nAuthorization: \(credentials)\r\n\r\n")
+        eventually("the first head") { self.tunnel.sentText.contains("GET /one HTTP/1.1") }
+        let first = "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\none"
+        onLoop { self.tunnel.respond(first) }
+        XCTAssertEqual(browserReceives(atLeast: first.utf8.count), first)
+        browserSends("GET /two HTTP/1.1\r\nHost: demo.example.net\r\n\r\n")
+        XCTAssertTrue(browserReceivesUntilClose().hasPrefix("HTTP/1.1 401 "), "a later request without credentials is refused too")
+        onLoop { XCTAssertFalse(self.tunnel.sentText.contains("GET /two")) }
+    }
+
+    func testAllowListRefusesOtherPeersBeforeAnyStream() throws {
+        router.access = ShareAccess(shareName: "demo", networks: try IPNetwork.parseList("10.0.0.0/8"), basicAuth: nil)
+        try connectBrowser(from: "192.0.2.1")
+        browserSends("GET / HTTP/1.1\r\nHost: demo.example.net\r\nX-Forwarded-For: 10.0.0.1\r\n\r\n")
+        let answer = browserReceivesUntilClose()
+        XCTAssertTrue(answer.hasPrefix("HTTP/1.1 403 Forbidden\r\n"), answer)
+        onLoop { XCTAssertEqual(self.tunnel.opened.count, 0) }
+
+        try connectBrowser(from: "10.9.8.7")
+        browserSends("GET /ok HTTP/1.1\r\nHost: demo.example.net\r\n\r\n")
+        eventually("the allowed head") { self.tunnel.sentText.contains("GET /ok HTTP/1.1") }
     }
 }

@@ -3,15 +3,16 @@
 public enum HTTPErrorPage {
     /// A complete HTTP/1.1 response: status line, Content-Type text/html; charset=utf-8,
     /// Content-Length, Cache-Control: no-store, `Connection: close` when `close` is set, and
-    /// a small HTML body. `title` and `message` are HTML-escaped.
-    public static func response(status: Int, title: String, message: String, close: Bool) -> [UInt8] {
+    /// a small HTML body, after `extraHeaders` (a 401's challenge). `title` and `message` are HTML-escaped.
+    public static func response(status: Int, title: String, message: String, close: Bool,
+                                extraHeaders: HTTPHeaders = HTTPHeaders()) -> [UInt8] {
         let body = """
         <!DOCTYPE html>
         <html><head><meta charset="utf-8"><title>\(status) \(escape(title))</title></head>
         <body><h1>\(status) \(escape(title))</h1><p>\(escape(message))</p><hr><p>vshare relay</p></body></html>
 
         """
-        var head = HTTPResponseHead(status: status, reason: reasonPhrase(for: status))
+        var head = HTTPResponseHead(status: status, reason: reasonPhrase(for: status), headers: extraHeaders)
         head.headers.add(name: "Content-Type", value: "text/html; charset=utf-8")
         head.headers.add(name: "Content-Length", value: String(body.utf8.count))
         head.headers.add(name: "Cache-Control", value: "no-store")
@@ -25,6 +26,7 @@ public enum HTTPErrorPage {
         case 301: return "Moved Permanently"
         case 302: return "Found"
         case 400: return "Bad Request"
+        case 401: return "Unauthorized"
         case 403: return "Forbidden"
         case 404: return "Not Found"
         case 405: return "Method Not Allowed"

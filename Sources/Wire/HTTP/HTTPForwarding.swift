@@ -5,10 +5,12 @@ extension HTTPRequestHead {
     /// `X-Forwarded-For` (a proxy chain in front of the relay is kept, in order), `X-Forwarded-Proto`
     /// and `X-Forwarded-Host` set by the relay alone (a client cannot claim HTTPS or another host).
     /// Written straight into `out` (a buffer the connection reuses): no modified copy of the head,
-    /// and no String, is built per request.
-    public func serializeForwarded(clientIP: String, into out: inout [UInt8]) {
+    /// and no String, is built per request. With `removingAuthorization` (a share behind
+    /// `--basic-auth`) the relay's own credentials stop here: the machine never sees them.
+    public func serializeForwarded(clientIP: String, removingAuthorization: Bool = false, into out: inout [UInt8]) {
         appendRequestLine(to: &out)
         for field in headers.fields where !isForwardingField(field.name) {
+            if removingAuthorization && asciiCaseInsensitiveEqual(field.name, "Authorization") { continue }
             appendHeaderField(field.name, field.value, to: &out)
         }
         out.append(contentsOf: "X-Forwarded-For: ".utf8)

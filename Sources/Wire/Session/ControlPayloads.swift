@@ -20,20 +20,26 @@ public struct CreateShare: Equatable, Sendable {
     public var ssh: SSHKeyBlob?
     /// Whether peers may join for end-to-end connect sessions (false with `--no-connect`).
     public var connect: Bool
+    /// `--basic-auth`: the public URL asks for this user's password (absent: no password).
+    public var basicAuth: BasicAuthVerifier?
+    /// `--allow-ip`: only these client networks reach the public URLs (absent: every address).
+    public var allowIP: [IPNetwork]?
 
     public init(token: String?, httpEnabled: Bool, httpsEnabled: Bool, resume: Resume? = nil, ssh: SSHKeyBlob? = nil,
-                connect: Bool = true) {
+                connect: Bool = true, basicAuth: BasicAuthVerifier? = nil, allowIP: [IPNetwork]? = nil) {
         self.token = token
         self.httpEnabled = httpEnabled
         self.httpsEnabled = httpsEnabled
         self.resume = resume
         self.ssh = ssh
         self.connect = connect
+        self.basicAuth = basicAuth
+        self.allowIP = allowIP
     }
 }
 
 extension CreateShare: Codable {
-    private enum CodingKeys: String, CodingKey { case token, httpEnabled, httpsEnabled, name, resumeSecret, ssh, connect }
+    private enum CodingKeys: String, CodingKey { case token, httpEnabled, httpsEnabled, name, resumeSecret, ssh, connect, basicAuth, allowIP }
 
     public init(from decoder: Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -47,6 +53,15 @@ extension CreateShare: Codable {
         }
         ssh = try container.decodeIfPresent(SSHKeyBlob.self, forKey: .ssh)
         connect = try container.decodeIfPresent(Bool.self, forKey: .connect) ?? false
+        basicAuth = try container.decodeIfPresent(BasicAuthVerifier.self, forKey: .basicAuth)
+        // CIDR text on the wire; one that does not parse makes the message a bad request.
+        if let networks = try container.decodeIfPresent([String].self, forKey: .allowIP) {
+            allowIP = try networks.map { text in
+                do { return try IPNetwork(parsing: text) } catch {
+                    throw DecodingError.dataCorruptedError(forKey: .allowIP, in: container, debugDescription: "\(error)")
+                }
+            }
+        }
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -58,6 +73,8 @@ extension CreateShare: Codable {
         try container.encodeIfPresent(resume?.secret, forKey: .resumeSecret)
         try container.encodeIfPresent(ssh, forKey: .ssh)
         try container.encode(connect, forKey: .connect)
+        try container.encodeIfPresent(basicAuth, forKey: .basicAuth)
+        try container.encodeIfPresent(allowIP?.map(\.description), forKey: .allowIP)
     }
 }
 

@@ -7,6 +7,7 @@
                      (Content-Length or chunked Transfer-Encoding)
   GET  /ws           WebSocket echo (text, binary, ping -> pong, close)
   GET  /peer         the TCP peer address this connection came from
+  GET  /headers      JSON [[name, value], ...] of the request's header fields, as they arrived
   GET  /scheme       "https" when serving TLS (--tls-cert/--tls-key), else "http"
 
 Every response carries `X-Peer: ip:port` (the connection's peer) and HTTP/1.1
@@ -57,6 +58,8 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(200, INDEX, "text/html; charset=utf-8")
         if url.path == "/peer":
             return self._send(200, self._peer().encode())
+        if url.path == "/headers":
+            return self._send(200, json.dumps(list(self.headers.items())).encode(), "application/json")
         if url.path == "/scheme":
             return self._send(200, b"https" if self.server.tls else b"http")
         if url.path == "/big":

@@ -19,4 +19,16 @@ final class HTTPErrorPagesTests: XCTestCase {
         XCTAssertTrue(html.contains("share &quot;x&quot; is offline"))
         XCTAssertEqual(try r.next(), .end)
     }
+
+    func testChallengeHeaderComesBeforeTheBody() throws {
+        var challenge = HTTPHeaders()
+        challenge.add(name: "WWW-Authenticate", value: "Basic realm=\"vshare x\"")
+        let page = HTTPErrorPage.response(status: 401, title: "Unauthorized", message: "m", close: true, extraHeaders: challenge)
+        var r = HTTPResponseParser()
+        r.expectResponse(toMethod: "GET")
+        r.feed(page)
+        guard case .head(let head, _)? = try r.next() else { return XCTFail() }
+        XCTAssertEqual(head.reason, "Unauthorized")
+        XCTAssertEqual(head.headers["www-authenticate"], "Basic realm=\"vshare x\"")
+    }
 }

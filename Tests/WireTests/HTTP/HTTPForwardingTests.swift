@@ -23,6 +23,17 @@ final class HTTPForwardingTests: XCTestCase {
         return try parse(out)
     }
 
+    func testAuthorizationIsRemovedOnlyWhenAsked() throws {
+        let text = "GET / HTTP/1.1\r\nHost: h\r\nauthorization: Basic YTpi\r\nAccept: */*\r\n\r\n"
+        var out: [UInt8] = []
+        try head(text).serializeForwarded(clientIP: "10.0.0.7", removingAuthorization: true, into: &out)
+        let stripped = try parse(out)
+        XCTAssertNil(stripped.headers["Authorization"])
+        XCTAssertEqual(stripped.headers["Accept"], "*/*")
+        XCTAssertEqual(try forwarded(text, from: "10.0.0.7").headers["Authorization"], "Basic YTpi",
+                       "a share without --basic-auth gets the header as sent (it may be the machine's own)")
+    }
+
     func testAddsForwardingHeaders() throws {
         let out = try forwarded("GET /a HTTP/1.1\r\nHost: frosty-weasel-0857.share.test:8080\r\nAccept: */*\r\n\r\n", from: "10.0.0.7")
         XCTAssertEqual(out.headers["X-Forwarded-For"], "10.0.0.7")

@@ -22,6 +22,9 @@ final class ControlMessageTests: XCTestCase {
             .shareEnded(ShareEnded(reason: .abandoned)),
             .error(ControlError(.agentUnavailable, "later")),
             .createShare(CreateShare(token: "tok", httpEnabled: true, httpsEnabled: false, connect: false)),
+            .createShare(CreateShare(token: "tok", httpEnabled: true, httpsEnabled: false,
+                                     basicAuth: BasicAuthVerifier(user: "alice", kdf: kdf, hash: "aGFzaA=="),
+                                     allowIP: [try! IPNetwork(parsing: "10.0.0.0/8"), try! IPNetwork(parsing: "2001:db8::/32")])),
             .openSession(OpenSession(name: "happy-cat")),
             .openSession(OpenSession(name: "happy-cat", ssh: true)),
             .sessionOpened(SessionOpened(name: "happy-cat", session: 7, expiresIn: 60, ticket: "00ff")),
@@ -109,6 +112,22 @@ final class ControlMessageTests: XCTestCase {
     func testUnknownKindIsAnErrorThatNamesIt() {
         XCTAssertThrowsError(try decode(#"{"kind":"teleport","name":"x"}"#)) { error in
             XCTAssertEqual(error as? ControlMessageError, .unknownKind("teleport"))
+        }
+    }
+
+    func testAccessRulesTravelAsOptionalFields() throws {
+        let message = ControlMessage.createShare(CreateShare(token: "t", httpEnabled: true, httpsEnabled: false, connect: false,
+                                                             allowIP: [try IPNetwork(parsing: "192.0.2.7")]))
+        XCTAssertEqual(json(message), #"{"allowIP":["192.0.2.7\/32"],"connect":false,"httpEnabled":true,"httpsEnabled":false,"kind":"createShare","token":"t"}"#)
+        // Absent: no rules (an agent from before them).
+        guard case .createShare(let plain) = try decode(#"{"kind":"createShare","token":"t"}"#) else { return XCTFail() }
+        XCTAssertNil(plain.basicAuth)
+        XCTAssertNil(plain.allowIP)
+        XCTAssertThrowsError(try decode(#"{"kind":"createShare","token":"t","allowIP":["10.0.0.0/40"]}"#)) { error in
+            XCTAssertEqual(error as? ControlMessageError, .badField("allowIP"))
+        }
+        XCTAssertThrowsError(try decode(#"{"kind":"createShare","token":"t","basicAuth":{"user":"a"}}"#)) { error in
+            XCTAssertEqual(error as? ControlMessageError, .missingField("kdf"))
         }
     }
 

@@ -1,0 +1,81 @@
+import CInterop
+import Identity
+import Transport
+import Wire
+
+/// A share's access rules on its public URLs (`--allow-ip`, `--basic-auth`), checked by the relay
+/// before anything reaches the machine. Shared by every loop that serves the share.
+final class ShareAccess: @unchecked Sendable {
+    /// Empty: every address.
+    let networks: [IPNetwork]
+    let basicAuth: BasicAuthVerifier?
+    /// The 401's challenge: a browser shows its login dialog for this realm.
+    let challenge: String
+
+    /// What a request's `Authorization` header earned.
+    enum Credentials: Equatable { case valid, missing, wrong }
+
+    /// SHA-256 of header values already verified, so a password costs one scrypt, not one per
+    /// request; bounded (the oldest goes), and never the password's stored form.
+    private let lock = Lock()
+    private var verified: [[UInt8]] = []
+    static let verifiedLimit = 32
+
+    init(shareName: String, networks: [IPNetwork], basicAuth: BasicAuthVerifier?) {
+        self.networks = networks
+        self.basicAuth = basicAuth
+        challenge = "Basic realm=\"vshare \(shareName)\""
+    }
+
+    /// Whether the TCP peer `clientIP` may reach the share (an address that does not parse may not,
+    /// once there is a list).
+    func allows(clientIP: String) -> Bool {
+        guard !networks.isEmpty else { return true }
+        // A link-local IPv6 peer carries its zone (`fe80::1%eth0`); the address is what is listed.
+        let address = clientIP.split(separator: "%", maxSplits: 1).first.flatMap { IPAddress($0) }
+        guard let address else { return false }
+        return networks.contains { $0.contains(address) }
+    }
+
+    /// Checks an `Authorization` header value. A value not seen verified costs one scrypt.
+    func check(authorization: String?) -> Credentials {
+        guard let basicAuth else { return .valid }
+        guard let authorization else { return .missing }
+        let digest = BasicAuthHash.sha256(authorization.utf8)
+        if lock.withLock({ verified.contains(digest) }) { return .valid }
+        guard let credentials = BasicAuthorization(headerValue: authorization) else { return .wrong }
+        var password = credentials.password
+        defer { wipeSecret(&password) }
+        guard BasicAuthHash.matches(basicAuth, user: credentials.user, password: password) else { return .wrong }
+        lock.withLock {
+            if verified.count >= ShareAccess.verifiedLimit { verified.removeFirst() }
+            verified.append(digest)
+        }
+        return .valid
+    }
+}
+
+extension ShareAccess {
+    /// What the relay does with one request, and the access log's reason when it refuses.
+    enum Admission: Equatable {
+        case admit
+        /// Answer `status` (after `delay` seconds: a password guesser is slowed like a name guesser).
+        case refuse(status: Int, reason: String, delay: Double)
+    }
+
+    /// The rules in order: the address first (no password is even looked at from elsewhere), then
+    /// the password. A wrong password counts as a miss in `limiter`, so a client that keeps guessing
+    /// is slowed, then refused (429) before it can make the relay run more scrypts.
+    func admit(clientIP: String, authorization: String?, limiter: GuessLimiter) -> Admission {
+        guard allows(clientIP: clientIP) else { return .refuse(status: 403, reason: "allow-ip", delay: 0) }
+        guard basicAuth != nil else { return .admit }
+        guard authorization != nil else { return .refuse(status: 401, reason: "basic-auth:missing", delay: 0) }
+        if limiter.isRefused(clientIP) { return .refuse(status: 429, reason: "basic-auth:throttled", delay: 0) }
+        if check(authorization: authorization) == .valid { return .admit }
+        switch limiter.recordMiss(clientIP) {
+        case .allow: return .refuse(status: 401, reason: "basic-auth:wrong", delay: 0)
+        case .delay(let seconds): return .refuse(status: 401, reason: "basic-auth:wrong", delay: seconds)
+        case .refuse: return .refuse(status: 429, reason: "basic-auth:throttled", delay: 0)
+        }
+    }
+}

@@ -1,0 +1,60 @@
+import Identity
+@testable import Relay
+import Wire
+import XCTest
+
+final class ShareAccessTests: XCTestCase {
+    private func networks(_ list: String) throws -> [IPNetwork] { try IPNetwork.parseList(list) }
+    private func header(_ user: String, _ password: String) -> String {
+        BasicAuthorization(user: user, password: Array(password.utf8)).headerValue
+    }
+
+    func testAllowListChecksThePeerAddress() throws {
+        let access = ShareAccess(shareName: "demo", networks: try networks("10.0.0.0/8,2001:db8::/32"), basicAuth: nil)
+        XCTAssertTrue(access.allows(clientIP: "10.1.2.3"))
+        XCTAssertTrue(access.allows(clientIP: "::ffff:10.1.2.3"), "a dual-stack listener's mapped IPv4 peer")
+        XCTAssertTrue(access.allows(clientIP: "2001:db8::5"))
+        XCTAssertFalse(access.allows(clientIP: "192.0.2.1"))
+        XCTAssertFalse(access.allows(clientIP: "unknown"), "an address that does not parse is not on the list")
+        XCTAssertTrue(ShareAccess(shareName: "demo", networks: try networks("fe80::/10"), basicAuth: nil).allows(clientIP: "fe80::1%eth0"))
+        XCTAssertTrue(ShareAccess(shareName: "demo", networks: [], basicAuth: nil).allows(clientIP: "unknown"), "no list: everyone")
+    }
+
+    func testCredentialsAreCheckedThenCached() throws {
+        let access = ShareAccess(shareName: "demo", networks: [],
+                                 basicAuth: try BasicAuthHash.make(user: "alice", password: Array("pw:1".utf8)))
+        XCTAssertEqual(access.challenge, #"Basic realm="vshare demo""#)
+        XCTAssertEqual(access.check(authorization: nil), .missing)
+        XCTAssertEqual(access.check(authorization: "Bearer x"), .wrong)
+        XCTAssertEqual(access.check(authorization: header("alice", "pw")), .wrong)
+        XCTAssertEqual(access.check(authorization: header("alice", "pw:1")), .valid)
+        XCTAssertEqual(access.check(authorization: header("alice", "pw:1")), .valid)
+        XCTAssertEqual(access.check(authorization: header("alice", "pw")), .wrong, "a miss is never cached")
+    }
+
+    func testWrongPasswordsCountTowardTheGuessLimiter() throws {
+        var limits = GuessLimiter.Limits()
+        limits.freeMisses = 1
+        limits.refuseAfter = 2
+        let limiter = GuessLimiter(limits: limits)
+        let access = ShareAccess(shareName: "demo", networks: try networks("10.0.0.0/8"),
+                                 basicAuth: try BasicAuthHash.make(user: "alice", password: Array("pw".utf8)))
+        XCTAssertEqual(access.admit(clientIP: "192.0.2.1", authorization: header("alice", "pw"), limiter: limiter),
+                       .refuse(status: 403, reason: "allow-ip", delay: 0), "the address first, whatever the password")
+        XCTAssertEqual(access.admit(clientIP: "10.0.0.1", authorization: nil, limiter: limiter),
+                       .refuse(status: 401, reason: "basic-auth:missing", delay: 0))
+        XCTAssertEqual(access.admit(clientIP: "10.0.0.1", authorization: nil, limiter: limiter),
+                       .refuse(status: 401, reason: "basic-auth:missing", delay: 0), "a browser's first request is no guess")
+        XCTAssertEqual(access.admit(clientIP: "10.0.0.1", authorization: header("alice", "x"), limiter: limiter),
+                       .refuse(status: 401, reason: "basic-auth:wrong", delay: 0))
+        guard case .refuse(401, "basic-auth:wrong", let delay) = access.admit(clientIP: "10.0.0.1", authorization: header("alice", "y"),
+                                                                              limiter: limiter), delay > 0 else {
+            return XCTFail("the second wrong password is slowed")
+        }
+        XCTAssertEqual(access.admit(clientIP: "10.0.0.1", authorization: header("alice", "z"), limiter: limiter),
+                       .refuse(status: 429, reason: "basic-auth:throttled", delay: 0))
+        XCTAssertEqual(access.admit(clientIP: "10.0.0.1", authorization: header("alice", "pw"), limiter: limiter),
+                       .refuse(status: 429, reason: "basic-auth:throttled", delay: 0), "refused before any scrypt")
+        XCTAssertEqual(access.admit(clientIP: "10.0.0.2", authorization: header("alice", "pw"), limiter: limiter), .admit)
+    }
+}
