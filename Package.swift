@@ -42,7 +42,7 @@ let package = Package(
         .target(name: "Store", dependencies: ["CSQLite", "COpenSSL", "CInterop", "Identity", "Wire"]),
 
         // The roles.
-        .target(name: "Relay", dependencies: ["Wire", "Transport", "Identity", "Console", "CInterop"]),
+        .target(name: "Relay", dependencies: ["Wire", "Transport", "Identity", "Console", "CInterop", "Store"]),
         .target(name: "Share", dependencies: ["Wire", "Transport", "Identity", "PacketStack", "SSHKeys", "Console", "CInterop", "EndToEnd", "Pairing"]),
         .target(name: "Connect", dependencies: ["Wire", "Transport", "TunDevice", "PacketCapture", "SSHKeys", "Console", "EndToEnd", "Pairing"]),
         .target(name: "PacketStack", dependencies: ["Wire"]),
@@ -51,7 +51,7 @@ let package = Package(
         // `--pcap`: raw-IP packet capture files through libpcap.
         .target(name: "PacketCapture", dependencies: ["CPcap"]),
 
-        .executableTarget(name: "vshare", dependencies: ["Relay", "Share", "Connect", "Transport", "Wire", "Identity", "SSHKeys", "Console", "Pairing"]),
+        .executableTarget(name: "vshare", dependencies: ["Relay", "Share", "Connect", "Transport", "Wire", "Identity", "SSHKeys", "Console", "Pairing", "Store"]),
 
         // Seeded randomness, input splitting and kernel-captured packets shared by the fuzz targets and the tests.
         .target(name: "TestSupport", dependencies: ["Wire"]),

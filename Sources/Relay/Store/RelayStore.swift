@@ -1,0 +1,125 @@
+import Console
+import Foundation
+import Store
+import Transport
+import Wire
+
+/// The relay's side of its database (`DATA_DIR/relay.db`): who owns a token, which shares are
+/// live (so a restarted relay gives agents back their names), how shares ended, and the log rows.
+///
+/// Share and user rows are written where they happen, under one lock: they come a few times per
+/// share, never per request. Log rows (access log, audit) go through `LogWriter`'s bounded queue
+/// to its own thread, so no event loop ever waits for the disk; when the disk cannot keep up they
+/// are dropped and counted (`droppedLogRows`).
+final class RelayStore: @unchecked Sendable {
+    static let fileName = "relay.db"
+
+    private let lock = Lock()
+    private let database: SQLiteDatabase
+    private let users: UserStore
+    private let shares: ShareStore
+    private let log: LogWriter
+
+    init(dataDir: String, retention: LogRetention) throws {
+        let path = (dataDir as NSString).appendingPathComponent(Self.fileName)
+        database = try SQLiteDatabase(path: path)
+        try Schema.migrate(database)
+        users = UserStore(database: database)
+        shares = ShareStore(database: database)
+        var configuration = LogWriter.Configuration()
+        configuration.retention = retention
+        log = try LogWriter(path: path, configuration: configuration)
+    }
+
+    /// The data directory's owner token is the `admin` user (made on the first start).
+    @discardableResult
+    func importOwner(token: String) throws -> User {
+        try lock.withLock { try users.ensureAdmin(token: token) }
+    }
+
+    /// The user a token belongs to; nil for none (or when the database fails, which is said once).
+    func user(forToken token: String) -> User? {
+        lock.withLock {
+            do {
+                return try users.authenticate(token: token)
+            } catch {
+                Self.reportOnce("cannot check a token against the database: \(error)")
+                return nil
+            }
+        }
+    }
+
+    // MARK: Shares
+
+    /// A new share: its options are the agent's request without its secrets (no token), so a
+    /// restarted relay can rebuild the entry exactly (`restorable`).
+    func shareCreated(_ entry: ShareEntry, owner: User?, request: CreateShare, target: String, ttl: Int) {
+        var options = request
+        options.token = nil
+        options.resume = nil
+        let json = String(decoding: (try? JSONEncoder().encode(options)) ?? Data(), as: UTF8.self)
+        let now = Date()
+        let record = ShareRecord(name: entry.name, ownerID: owner?.id, target: target, optionsJSON: json,
+                                 resumeSecret: entry.resumeSecret, createdAt: now,
+                                 expiresAt: now.addingTimeInterval(entry.expiresAt - MonotonicClock.now()))
+        write("save share \(entry.name)") { try shares.save(record) }
+        audit(actor: owner?.name ?? "?", action: "share.created", subject: entry.name, detail: target)
+    }
+
+    func shareEnded(_ name: String, reason: Store.ShareEndReason, by actor: String = "relay") {
+        write("end share \(name)") { _ = try shares.end(name: name, reason: reason, at: Date()) }
+        audit(actor: actor, action: "share.ended", subject: name, detail: reason.summary)
+    }
+
+    /// Live shares of the previous run, with the request each was made from. Ones that expired
+    /// while the relay was down are ended here.
+    func restorable() -> [(record: ShareRecord, request: CreateShare)] {
+        let records: [ShareRecord] = lock.withLock { (try? shares.liveShares()) ?? [] }
+        var out: [(ShareRecord, CreateShare)] = []
+        let now = Date()
+        for record in records {
+            if let expires = record.expiresAt, expires <= now {
+                shareEnded(record.name, reason: .expired)
+                continue
+            }
+            guard let request = try? JSONDecoder().decode(CreateShare.self, from: Data(record.optionsJSON.utf8)) else {
+                shareEnded(record.name, reason: .relayShutdown)
+                continue
+            }
+            out.append((record, request))
+        }
+        return out
+    }
+
+    // MARK: Log rows (never blocking)
+
+    func access(_ entry: AccessLogEntry) {
+        _ = log.append(.access(entry))
+    }
+
+    func audit(actor: String, action: String, subject: String = "", detail: String = "") {
+        _ = log.append(.audit(AuditEntry(time: Date(), actor: actor, action: action, subject: subject, detail: detail)))
+    }
+
+    var droppedLogRows: Int { log.dropped }
+
+    /// Flushes queued rows (relay shutdown).
+    func close() { log.close() }
+
+    // MARK: Helpers
+
+    private func write(_ what: String, _ body: () throws -> Void) {
+        lock.withLock {
+            do { try body() } catch { Self.reportOnce("cannot \(what) in the database: \(error)") }
+        }
+    }
+
+    nonisolated(unsafe) private static var reported = Set<String>()
+    private static let reportLock = Lock()
+
+    /// A database failure is worth one line, not one per request.
+    private static func reportOnce(_ message: String) {
+        let first = reportLock.withLock { reported.insert(message).inserted }
+        if first { Console.error("==> relay: \(message)") }
+    }
+}
