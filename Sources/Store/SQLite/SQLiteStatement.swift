@@ -97,8 +97,6 @@ public final class SQLiteStatement {
 
     public func int64(at column: Int) -> Int64 { sqlite3_column_int64(handle, Int32(column)) }
 
-    public func int(at column: Int) -> Int { Int(int64(at: column)) }
-
     public func double(at column: Int) -> Double { sqlite3_column_double(handle, Int32(column)) }
 
     /// nil for NULL. Invalid UTF-8 is replaced, never trusted.
