@@ -1,6 +1,8 @@
 import CInterop
 import Console
+import Foundation
 import Glibc
+import Store
 import Transport
 
 /// One line per proxied HTTP request:
@@ -15,9 +17,16 @@ enum AccessLog {
     nonisolated(unsafe) private static var flushScheduled = false
     nonisolated(unsafe) private static var cached: (second: time_t, text: String) = (0, "")
 
+    /// Where each line also goes as a row (the relay's database, through its non-blocking writer);
+    /// set once at start, before any loop runs.
+    nonisolated(unsafe) static var store: RelayStore?
+
     static func record(share: String, client: String, method: String, path: String, status: Int, bytes: Int,
-                       seconds: Double, refusal: String? = nil, loop: EventLoop) {
+                       seconds: Double, refusal: String? = nil, userAgent: String = "", loop: EventLoop) {
         let ms = Int((seconds * 1000).rounded())
+        store?.access(AccessLogEntry(share: share, time: Date(), client: client, method: method, path: path, status: status,
+                                     bytes: Int64(bytes), durationMilliseconds: Int64(ms), userAgent: userAgent,
+                                     refusalReason: refusal))
         let stamp = timestamp()
         let path = sanitize(path)
         let schedule = lock.withLock { () -> Bool in

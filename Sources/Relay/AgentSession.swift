@@ -102,9 +102,10 @@ final class AgentSession: TunnelConnectionDelegate {
 
     private func createShare(_ message: CreateShare) {
         guard share == nil else { return refuse(.badRequest, "this connection already has a share") }
-        guard let token = message.token, SecretToken.equal(token, relay.ownerToken) else {
-            Console.headline("relay", "Refused a share from \(peer?.host ?? "?"): wrong or missing owner token.")
-            return refuse(.unauthorized, "the relay refused the owner token. Pass the token from the relay's data directory (DIR/token) with --token or VSHARE_TOKEN.")
+        guard let token = message.token, let owner = relay.owner(forToken: token) else {
+            Console.headline("relay", "Refused a share from \(peer?.host ?? "?"): wrong or missing token.")
+            relay.store?.audit(actor: peer?.host ?? "?", action: "share.refused", detail: "wrong or missing token")
+            return refuse(.unauthorized, "the relay refused the token. Pass a user's token (`vshare relay user token NAME` on the relay), or the owner token from the relay's data directory (DIR/token), with --token or VSHARE_TOKEN.")
         }
         if let resume = message.resume,
            let entry = relay.registry.resume(name: resume.name, secret: resume.secret, loop: loop, agent: self) {
@@ -128,10 +129,13 @@ final class AgentSession: TunnelConnectionDelegate {
         let rules = message.basicAuth != nil || !networks.isEmpty
         let entry = relay.registry.create(httpEnabled: message.httpEnabled, httpsEnabled: message.httpsEnabled,
                                           connectEnabled: message.connect,
-                                          ttl: relay.config.shareTTL, loop: loop, agent: self, ssh: message.ssh) { name in
+                                          ttl: relay.config.shareTTL, loop: loop, agent: self, ssh: message.ssh,
+                                          owner: owner) { name in
             rules ? ShareAccess(shareName: name, networks: networks, basicAuth: message.basicAuth) : nil
         }
         share = entry
+        relay.store?.shareCreated(entry, owner: owner, request: message, target: message.target ?? "",
+                                  ttl: relay.config.shareTTL)
         Console.headline("relay", "Share \(entry.name) created by \(peer?.host ?? "?"); expires in \(DurationSyntax.format(seconds: relay.config.shareTTL)).")
         if let ssh = message.ssh { Console.detail("relay", "Share \(entry.name) offers SSH\(ssh.once ? " (key released once)" : "").") }
         if let user = message.basicAuth?.user { Console.detail("relay", "Share \(entry.name) asks for basic auth (user \(user)).") }
@@ -154,6 +158,7 @@ final class AgentSession: TunnelConnectionDelegate {
     private func endShare() {
         guard let share else { return refuse(.badRequest, "there is no share to end") }
         relay.registry.remove(share)
+        relay.store?.shareEnded(share.name, reason: .agentStopped, by: share.owner?.name ?? "agent")
         Console.headline("relay", "Share \(share.name) ended by its agent.")
         shareWasEnded(reason: .ended)
     }

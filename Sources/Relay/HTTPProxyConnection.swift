@@ -44,7 +44,9 @@ final class HTTPProxyConnection: ByteEndpointEvents {
     private var headBuffer: [UInt8] = [] // each forwarded head is written here (reused)
 
     /// Requests forwarded and not yet answered, in order (for the access log and 502 pages).
-    private struct Exchange { var method: String; var path: String; var start: Double; var status = 0; var bytes = 0 }
+    private struct Exchange {
+        var method: String; var path: String; var userAgent: String; var start: Double; var status = 0; var bytes = 0
+    }
     private var exchanges: [Exchange] = []
     private var responseStarted = false  // some bytes of the current response reached the browser
 
@@ -221,7 +223,8 @@ final class HTTPProxyConnection: ByteEndpointEvents {
         } else if let share, !admits(head, to: share) {
             return false
         }
-        exchanges.append(Exchange(method: head.method, path: head.target, start: MonotonicClock.now()))
+        exchanges.append(Exchange(method: head.method, path: head.target, userAgent: head.headers["user-agent"] ?? "",
+                                  start: MonotonicClock.now()))
         responses.expectResponse(toMethod: head.method)
         cancelTimer()
         headBuffer.removeAll(keepingCapacity: true)
@@ -310,7 +313,8 @@ final class HTTPProxyConnection: ByteEndpointEvents {
         responseBytesLogged = responses.consumedBytes
         responseStarted = false
         AccessLog.record(share: share?.name ?? "-", client: clientIP, method: done.method, path: done.path,
-                         status: done.status, bytes: done.bytes, seconds: MonotonicClock.now() - done.start, loop: loop)
+                         status: done.status, bytes: done.bytes, seconds: MonotonicClock.now() - done.start,
+                         userAgent: done.userAgent, loop: loop)
         if exchanges.isEmpty && !requestRaw { armTimer(seconds: timeouts.idle) }
     }
 

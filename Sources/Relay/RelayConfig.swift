@@ -16,6 +16,8 @@ public struct RelayConfig: Sendable {
     public var shareTTL: Int
     /// How long a share waits for its agent to reconnect before it ends.
     public var reconnectGrace: Double = 120
+    /// `--log-retention`: access-log and audit rows older than this are deleted (seconds; default 30 days).
+    public var logRetention = 30 * 86_400
     public var mux = MuxConfig()
     public var loops = EventLoopGroup.coreCount
     /// Busy-poll window after active turns, in µs (`EventLoop.spinMicroseconds`; 0 = off).

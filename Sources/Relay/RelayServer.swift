@@ -1,6 +1,8 @@
 import Console
+import Foundation
 import Glibc
 import Identity
+import Store
 import Transport
 import Wire
 
@@ -8,6 +10,7 @@ public enum RelayError: Error, CustomStringConvertible {
     case identity(String)
     case listen(String, SystemError)
     case tls(TLSError)
+    case store(Error)
 
     public var description: String {
         switch self {
@@ -15,6 +18,7 @@ public enum RelayError: Error, CustomStringConvertible {
         case .listen(let what, let error):
             return "cannot listen on the \(what): \(error). Is another relay running? Choose another address with --\(what.split(separator: " ").first ?? "")."
         case .tls(let error): return "cannot set up TLS: \(error)"
+        case .store(let error): return "cannot open the relay's database: \(error)"
         }
     }
 }
@@ -33,6 +37,8 @@ public final class RelayServer: @unchecked Sendable {
     let group: EventLoopGroup
     let tlsContext: TLSContext
     let ownerToken: String
+    /// The database in the data directory: users, shares across restarts, logs.
+    let store: RelayStore?
     let identity: RelayIdentity?
     private var listeners: [Listener] = []
 
@@ -54,6 +60,15 @@ public final class RelayServer: @unchecked Sendable {
         self.identity = identity
         ownerToken = identity.token
         do {
+            let store = try RelayStore(dataDir: config.dataDir,
+                                       retention: LogRetention(maxAge: TimeInterval(config.logRetention)))
+            try store.importOwner(token: identity.token)
+            self.store = store
+        } catch {
+            throw RelayError.store(error)
+        }
+        AccessLog.store = store
+        do {
             tlsContext = try TLSContext.server(certificatePath: config.certificatePath ?? identity.certificatePath,
                                                keyPath: config.keyPath ?? identity.privateKeyPath)
         } catch {
@@ -62,11 +77,40 @@ public final class RelayServer: @unchecked Sendable {
     }
 
     /// Starts every listener and loop, and blocks until SIGINT or SIGTERM.
+    /// The user a token belongs to (the owner token is the `admin` user); nil: refuse.
+    func owner(forToken token: String) -> ShareOwner? {
+        if let store {
+            return store.user(forToken: token).map { ShareOwner(id: $0.id, name: $0.name, isAdmin: $0.isAdmin) }
+        }
+        return SecretToken.equal(token, ownerToken) ? ShareOwner(id: 0, name: "admin", isAdmin: true) : nil
+    }
+
+    /// The shares that were live when the relay last stopped wait for their agents again, with
+    /// their names, secrets, rules and expiry (`RelayStore.restorable`).
+    private func restoreShares() {
+        guard let store else { return }
+        var count = 0
+        for (record, request) in store.restorable() {
+            let remaining = (record.expiresAt ?? Date.distantFuture).timeIntervalSinceNow
+            let networks = request.allowIP ?? []
+            let access = request.basicAuth != nil || !networks.isEmpty
+                ? ShareAccess(shareName: record.name, networks: networks, basicAuth: request.basicAuth) : nil
+            let owner = record.ownerID.map { ShareOwner(id: $0, name: "", isAdmin: false) }
+            if registry.restore(name: record.name, resumeSecret: record.resumeSecret, request: request,
+                                expiresAt: MonotonicClock.now() + min(remaining, 1e9), loop: group.next(),
+                                owner: owner, access: access) != nil { count += 1 }
+        }
+        if count > 0 {
+            Console.headline("relay", "\(count) share\(count == 1 ? "" : "s") of the previous run wait\(count == 1 ? "s" : "") \(Int(config.reconnectGrace)) s for \(count == 1 ? "its agent" : "their agents") to reconnect.")
+        }
+    }
+
     public func run() throws(RelayError) -> Never {
         TerminationSignals.block()
         // Every browser connection is a descriptor: the default soft limit (often 1024) is too low.
         ProcessLimits.raiseOpenFileLimit()
         let acceptLoop = group.loops[0]
+        restoreShares()
         let control = try listen("control port", config.control, on: acceptLoop) { [unowned self] socket, peer in
             let loop = self.group.next()
             loop.execute { ControlPortConnection.accept(socket: socket, peer: peer, relay: self, loop: loop) }
@@ -83,6 +127,7 @@ public final class RelayServer: @unchecked Sendable {
         do {
             signals = try TerminationSignals(loop: acceptLoop) { _ in
                 AccessLog.flush()
+                self.store?.close()
                 Console.headline("relay", "Stopping.")
                 exit(0)
             }
@@ -124,6 +169,9 @@ public final class RelayServer: @unchecked Sendable {
             let now = MonotonicClock.now()
             self.rendezvous.sweep(now: now)
             for ended in self.registry.sweep(now: now, grace: self.config.reconnectGrace) {
+                let stored: Store.ShareEndReason = ended.reason == .expired ? .expired
+                    : (ended.entry.restored ? .relayShutdown : .agentStopped)
+                self.store?.shareEnded(ended.entry.name, reason: stored)
                 Console.headline("relay", "Share \(ended.entry.name) \(ended.reason == .expired ? "expired" : "ended: its agent did not reconnect").")
                 if let agent = ended.agent {
                     let reason = ended.reason

@@ -22,8 +22,15 @@ public final class ShareEntry: @unchecked Sendable {
     /// `--ssh`: the sealed key and its verifier (see `SSHKeyVault`). Under the registry's lock.
     fileprivate var ssh: SSHKeyBlob?
 
+    /// Who made the share (a user of the store), for the audit trail and the web interface.
+    let owner: ShareOwner?
+    /// Brought back from the store by a restarted relay: until its agent resumes it, a share that
+    /// times out ended with the relay's shutdown, not because its agent left.
+    fileprivate(set) var restored: Bool
+
     init(name: String, resumeSecret: String, httpEnabled: Bool, httpsEnabled: Bool, connectEnabled: Bool,
-         access: ShareAccess?, expiresAt: Double, loop: EventLoop, agent: AgentSession) {
+         access: ShareAccess?, expiresAt: Double, loop: EventLoop, agent: AgentSession?, owner: ShareOwner?,
+         restored: Bool = false) {
         self.name = name
         self.resumeSecret = resumeSecret
         self.httpEnabled = httpEnabled
@@ -33,7 +40,17 @@ public final class ShareEntry: @unchecked Sendable {
         self.expiresAt = expiresAt
         self.loop = loop
         self.agent = agent
+        self.owner = owner
+        self.restored = restored
+        if agent == nil { detachedSince = MonotonicClock.now() }
     }
+}
+
+/// A share's owner as the store knows it.
+struct ShareOwner: Equatable, Sendable {
+    let id: Int64
+    let name: String
+    let isAdmin: Bool
 }
 
 /// The relay's table of live shares, shared by all loops.
@@ -49,14 +66,30 @@ public final class ShareRegistry: @unchecked Sendable {
     /// Creates a share under a fresh name that no live share has.
     /// `access` makes the share's rules once its name is known (the 401 challenge names it).
     func create(httpEnabled: Bool, httpsEnabled: Bool, connectEnabled: Bool = true, ttl: Int, loop: EventLoop, agent: AgentSession,
-                ssh: SSHKeyBlob? = nil, access: (String) -> ShareAccess? = { _ in nil }) -> ShareEntry {
+                ssh: SSHKeyBlob? = nil, owner: ShareOwner? = nil, access: (String) -> ShareAccess? = { _ in nil }) -> ShareEntry {
         lock.withLock {
             let name = names.next(isTaken: { shares[$0] != nil })
             let entry = ShareEntry(name: name, resumeSecret: SecretToken.make(), httpEnabled: httpEnabled,
                                    httpsEnabled: httpsEnabled, connectEnabled: connectEnabled, access: access(name),
                                    expiresAt: MonotonicClock.now() + Double(ttl),
-                                   loop: loop, agent: agent)
+                                   loop: loop, agent: agent, owner: owner)
             entry.ssh = ssh
+            shares[name] = entry
+            return entry
+        }
+    }
+
+    /// A share of the relay's previous run (from the store), waiting for its agent to resume it with
+    /// its name and secret; it expires when it always would have. A name already taken is skipped.
+    @discardableResult
+    func restore(name: String, resumeSecret: String, request: CreateShare, expiresAt: Double, loop: EventLoop,
+                 owner: ShareOwner?, access: ShareAccess?) -> ShareEntry? {
+        lock.withLock {
+            guard shares[name] == nil else { return nil }
+            let entry = ShareEntry(name: name, resumeSecret: resumeSecret, httpEnabled: request.httpEnabled,
+                                   httpsEnabled: request.httpsEnabled, connectEnabled: request.connect, access: access,
+                                   expiresAt: expiresAt, loop: loop, agent: nil, owner: owner, restored: true)
+            entry.ssh = request.ssh
             shares[name] = entry
             return entry
         }
@@ -76,6 +109,7 @@ public final class ShareRegistry: @unchecked Sendable {
             entry.loop = loop
             entry.agent = agent
             entry.detachedSince = nil
+            entry.restored = false
             return entry
         }
     }

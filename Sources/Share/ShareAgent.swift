@@ -113,7 +113,17 @@ public final class ShareAgent: RelayLinkDelegate {
         link.send(.createShare(CreateShare(token: config.token, httpEnabled: !config.disableHTTP,
                                            httpsEnabled: config.httpsPort != nil, resume: resume, ssh: sshSetup?.blob,
                                            connect: connectCode != nil, basicAuth: basicAuth,
-                                           allowIP: config.allowIP.isEmpty ? nil : config.allowIP)))
+                                           allowIP: config.allowIP.isEmpty ? nil : config.allowIP,
+                                           target: targetDescription)))
+    }
+
+    /// What the relay's history shows for this share: the machine and its shared ports.
+    private var targetDescription: String {
+        var ports: [String] = []
+        if !config.disableHTTP { ports.append("http \(config.httpPort)") }
+        if let https = config.httpsPort { ports.append("https \(https)") }
+        if let ssh = config.ssh { ports.append("ssh \(ssh.port)") }
+        return ([config.target] + ports).joined(separator: ", ")
     }
 
     public func relayLink(_ link: RelayLink, didReceive message: ControlMessage, on tunnel: TunnelConnection) {

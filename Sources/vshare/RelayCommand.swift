@@ -15,11 +15,17 @@ enum RelayCommand {
       --cert FILE --key FILE  use this certificate instead of the relay's own CA
       --share-ttl DURATION  shares end after this long (default 8h; e.g. 30s, 10m, 8h)
       --stream-window SIZE  per-stream receive window (default 4M): at least bandwidth × round trip
+      --log-retention DURATION  access-log and audit rows are kept this long (default 30d)
+
+    usage: vshare relay user add|list|remove|token [NAME] [--data-dir DIR]
+      Users of the relay, in DIR/relay.db: `add` makes a user and prints their token (shown once),
+      `token` gives a user a new token (the old one stops working), `remove` deletes a user (their
+      shares stay in the history). The owner token (DIR/token) is the user `admin`.
     """
 
     static func config(_ arguments: [String]) throws(ArgumentScanner.UsageError) -> RelayConfig {
         var scanner = ArgumentScanner(arguments)
-        let parsed = try scanner.parse(flags: [], options: ["control", "http", "https", "domain", "data-dir", "hostname", "cert", "key", "share-ttl", "stream-window"])
+        let parsed = try scanner.parse(flags: [], options: ["control", "http", "https", "domain", "data-dir", "hostname", "cert", "key", "share-ttl", "stream-window", "log-retention"])
         guard parsed.positionals.isEmpty else { throw .init("unexpected argument '\(parsed.positionals[0])'") }
         let ttlText = parsed.last("share-ttl") ?? "8h"
         guard let ttl = DurationSyntax.parse(ttlText) else {
@@ -36,6 +42,12 @@ enum RelayCommand {
             hostnames: parsed.all("hostname"),
             certificatePath: cert, keyPath: key, shareTTL: ttl)
         if let window = try parsed.streamWindow() { config.mux.initialWindow = window }
+        if let text = parsed.last("log-retention") {
+            guard let seconds = DurationSyntax.parse(text), seconds > 0 else {
+                throw .init("--log-retention '\(text)' is not a duration: use a number with s, m, h or d, like 30d")
+            }
+            config.logRetention = seconds
+        }
         if let us = try Environment.busyPollMicroseconds() { config.busyPollMicroseconds = us }
         return config
     }
@@ -49,6 +61,7 @@ enum RelayCommand {
     }
 
     static func run(_ arguments: [String]) -> Int32 {
+        if arguments.first == "user" { return RelayUserCommand.run(Array(arguments.dropFirst()), usage: usage) }
         let config: RelayConfig
         do {
             config = try self.config(arguments)

@@ -53,7 +53,7 @@ final class RelayStore: @unchecked Sendable {
 
     /// A new share: its options are the agent's request without its secrets (no token), so a
     /// restarted relay can rebuild the entry exactly (`restorable`).
-    func shareCreated(_ entry: ShareEntry, owner: User?, request: CreateShare, target: String, ttl: Int) {
+    func shareCreated(_ entry: ShareEntry, owner: ShareOwner?, request: CreateShare, target: String, ttl: Int) {
         var options = request
         options.token = nil
         options.resume = nil

@@ -24,9 +24,11 @@ public struct CreateShare: Equatable, Sendable {
     public var basicAuth: BasicAuthVerifier?
     /// `--allow-ip`: only these client networks reach the public URLs (absent: every address).
     public var allowIP: [IPNetwork]?
+    /// What the share shows (`10.0.0.5, http 80`), for the relay's history; never used to route.
+    public var target: String?
 
     public init(token: String?, httpEnabled: Bool, httpsEnabled: Bool, resume: Resume? = nil, ssh: SSHKeyBlob? = nil,
-                connect: Bool = true, basicAuth: BasicAuthVerifier? = nil, allowIP: [IPNetwork]? = nil) {
+                connect: Bool = true, basicAuth: BasicAuthVerifier? = nil, allowIP: [IPNetwork]? = nil, target: String? = nil) {
         self.token = token
         self.httpEnabled = httpEnabled
         self.httpsEnabled = httpsEnabled
@@ -35,11 +37,12 @@ public struct CreateShare: Equatable, Sendable {
         self.connect = connect
         self.basicAuth = basicAuth
         self.allowIP = allowIP
+        self.target = target
     }
 }
 
 extension CreateShare: Codable {
-    private enum CodingKeys: String, CodingKey { case token, httpEnabled, httpsEnabled, name, resumeSecret, ssh, connect, basicAuth, allowIP }
+    private enum CodingKeys: String, CodingKey { case token, httpEnabled, httpsEnabled, name, resumeSecret, ssh, connect, basicAuth, allowIP, target }
 
     public init(from decoder: Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -54,6 +57,7 @@ extension CreateShare: Codable {
         ssh = try container.decodeIfPresent(SSHKeyBlob.self, forKey: .ssh)
         connect = try container.decodeIfPresent(Bool.self, forKey: .connect) ?? false
         basicAuth = try container.decodeIfPresent(BasicAuthVerifier.self, forKey: .basicAuth)
+        target = try container.decodeIfPresent(String.self, forKey: .target)
         // CIDR text on the wire; one that does not parse makes the message a bad request.
         if let networks = try container.decodeIfPresent([String].self, forKey: .allowIP) {
             allowIP = try networks.map { text in
@@ -75,6 +79,7 @@ extension CreateShare: Codable {
         try container.encode(connect, forKey: .connect)
         try container.encodeIfPresent(basicAuth, forKey: .basicAuth)
         try container.encodeIfPresent(allowIP?.map(\.description), forKey: .allowIP)
+        try container.encodeIfPresent(target, forKey: .target)
     }
 }
 
