@@ -79,6 +79,7 @@ public final class RelayServer: @unchecked Sendable {
             let loop = self.group.next()
             loop.execute { TLSPassthroughConnection.accept(socket: socket, peer: peer, relay: self, loop: loop) }
         }
+        let admin = try startAdmin(on: acceptLoop)
         let signals: TerminationSignals
         do {
             signals = try TerminationSignals(loop: acceptLoop) { _ in
@@ -93,6 +94,9 @@ public final class RelayServer: @unchecked Sendable {
         Console.detail("relay", "Control port: \(control.address)")
         Console.detail("relay", "Public HTTP: \(http.address) (http://NAME.\(config.domain)\(config.publicHTTPSuffix))")
         Console.detail("relay", "Public HTTPS (SNI): \(https.address)")
+        if let admin {
+            Console.detail("relay", "Web interface: \(AdminServer.usesTLS(admin.address) ? "https" : "http")://\(admin.address)/")
+        }
         if let identity {
             if config.certificatePath == nil { Console.detail("relay", "CA certificate: \(identity.caCertificatePath)") }
             Console.detail("relay", "Owner token file: \(config.dataDir)/token")
@@ -104,6 +108,16 @@ public final class RelayServer: @unchecked Sendable {
             acceptLoop.run()
         }
         exit(0)
+    }
+
+    /// The web interface's listener (`--admin`), unless it is off.
+    private func startAdmin(on loop: EventLoop) throws(RelayError) -> Listener? {
+        guard let address = config.admin else { return nil }
+        let app = AdminApp(authenticator: OwnerTokenAuthenticator(ownerToken: ownerToken),
+                           directory: RelayShareDirectory(relay: self), secure: AdminServer.usesTLS(address))
+        return try listen("admin port", address, on: loop) { [unowned self] socket, peer in
+            AdminServer.accept(socket: socket, peer: peer, relay: self, app: app)
+        }
     }
 
     private func listen(_ what: String, _ address: SocketAddress, on loop: EventLoop,

@@ -15,11 +15,12 @@ enum RelayCommand {
       --cert FILE --key FILE  use this certificate instead of the relay's own CA
       --share-ttl DURATION  shares end after this long (default 8h; e.g. 30s, 10m, 8h)
       --stream-window SIZE  per-stream receive window (default 4M): at least bandwidth × round trip
+      --admin ADDR:PORT|off web interface and API (default 127.0.0.1:7444; HTTPS unless on loopback)
     """
 
     static func config(_ arguments: [String]) throws(ArgumentScanner.UsageError) -> RelayConfig {
         var scanner = ArgumentScanner(arguments)
-        let parsed = try scanner.parse(flags: [], options: ["control", "http", "https", "domain", "data-dir", "hostname", "cert", "key", "share-ttl", "stream-window"])
+        let parsed = try scanner.parse(flags: [], options: ["control", "http", "https", "domain", "data-dir", "hostname", "cert", "key", "share-ttl", "stream-window", "admin"])
         guard parsed.positionals.isEmpty else { throw .init("unexpected argument '\(parsed.positionals[0])'") }
         let ttlText = parsed.last("share-ttl") ?? "8h"
         guard let ttl = DurationSyntax.parse(ttlText) else {
@@ -36,6 +37,8 @@ enum RelayCommand {
             hostnames: parsed.all("hostname"),
             certificatePath: cert, keyPath: key, shareTTL: ttl)
         if let window = try parsed.streamWindow() { config.mux.initialWindow = window }
+        let admin = parsed.last("admin") ?? "127.0.0.1:7444"
+        config.admin = admin == "off" ? nil : try address(admin, "admin")
         if let us = try Environment.busyPollMicroseconds() { config.busyPollMicroseconds = us }
         return config
     }
