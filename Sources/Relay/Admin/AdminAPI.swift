@@ -18,7 +18,7 @@ enum AdminAPI {
 
     private static func encode<T: Encodable>(_ value: T) -> [UInt8] {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         // Encoding these plain structs cannot fail.
         return Array((try? encoder.encode(value)) ?? Data("{}".utf8))
     }
