@@ -9,7 +9,8 @@ final class AdminLoginThrottle: @unchecked Sendable {
     private let failures: GuessLimiter
 
     init() {
-        failures = GuessLimiter(limits: GuessLimiter.Limits(freeMisses: Self.maxFailures, refuseAfter: Self.maxFailures,
+        // The limiter refuses once misses exceed `refuseAfter`: the 10th failure starts the wait.
+        failures = GuessLimiter(limits: GuessLimiter.Limits(freeMisses: Self.maxFailures - 1, refuseAfter: Self.maxFailures - 1,
                                                             window: 600, refusal: Self.wait, baseDelay: 0))
     }
 
