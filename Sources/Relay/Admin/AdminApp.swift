@@ -43,7 +43,7 @@ public final class AdminApp: @unchecked Sendable {
         case .apiExpire(let name): return withAPIUser(request, now: now) { user in
             directory.expire(name, by: user) ? AdminAPI.expired(name) : AdminAPI.error(404, "there is no live share named \(name)")
         }
-        case .notFound: return .html(404, AdminPages.problem(404, "No such page."))
+        case .notFound: return .html(404, AdminPages.problem(404, "There is no page at \(request.displayPath)."))
         case .methodNotAllowed(let allow):
             var response = AdminResponse.html(405, AdminPages.problem(405, "This page does not take \(request.head.method)."))
             response.headers = [("Allow", allow)]

@@ -21,6 +21,12 @@ public struct AdminRequest: Sendable {
         return String(parts[1].trimmingASCIIWhitespace())
     }
 
+    /// The path, percent-decoded, to show in a "no such page" answer (escaped like all text).
+    var displayPath: String {
+        let path = head.target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+        return FormEncoding.percentDecode(path, plusIsSpace: false)
+    }
+
     var sessionID: String? { AdminCookie.sessionID(fromCookieHeader: head.headers["Cookie"]) }
 
     /// The body as an HTML form (`application/x-www-form-urlencoded`).
@@ -34,17 +40,17 @@ enum FormEncoding {
         var fields: [String: String] = [:]
         for pair in text.split(separator: "&") {
             let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            fields[percentDecode(kv[0])] = kv.count > 1 ? percentDecode(kv[1]) : ""
+            fields[percentDecode(kv[0], plusIsSpace: true)] = kv.count > 1 ? percentDecode(kv[1], plusIsSpace: true) : ""
         }
         return fields
     }
 
-    static func percentDecode(_ text: Substring) -> String {
+    static func percentDecode(_ text: Substring, plusIsSpace: Bool) -> String {
         var bytes: [UInt8] = []
         var utf8 = Array(text.utf8)[...]
         while let byte = utf8.popFirst() {
             switch byte {
-            case 0x2B: bytes.append(0x20)   // '+' is a space in forms
+            case 0x2B where plusIsSpace: bytes.append(0x20)   // '+' is a space in forms (not in paths)
             case 0x25 where utf8.count >= 2:
                 if let value = UInt8(String(decoding: utf8.prefix(2), as: UTF8.self), radix: 16) {
                     bytes.append(value)

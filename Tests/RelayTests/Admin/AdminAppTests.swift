@@ -141,6 +141,12 @@ final class AdminAppTests: XCTestCase {
         XCTAssertTrue(page.contains("http://x/&lt;img src=x onerror=alert(1)&gt;"))
     }
 
+    func testAPathWithMarkupIsShownAsText() {
+        let page = text(request("GET", "/%3Cimg%20src=x%20onerror=alert(1)%3E"))
+        XCTAssertTrue(page.contains("There is no page at /&lt;img src=x onerror=alert(1)&gt;."))
+        XCTAssertFalse(page.contains("<img"))
+    }
+
     func testAssetsAndUnknownPages() {
         let script = request("GET", "/assets/admin.js")
         XCTAssertEqual(script.status, 200)
