@@ -146,11 +146,10 @@ final class AgentSession: TunnelConnectionDelegate {
     }
 
     private func confirm(_ entry: ShareEntry) {
-        let port = relay.config.https.port
         let reply = ShareCreated(
             name: entry.name, resumeSecret: entry.resumeSecret,
             url: entry.httpEnabled ? relay.config.publicURL(for: entry.name) : nil,
-            httpsAddress: entry.httpsEnabled ? "https://\(entry.name).\(relay.config.domain)\(port == 443 ? "" : ":\(port)")" : nil,
+            httpsAddress: entry.httpsEnabled ? relay.config.httpsAddress(for: entry.name) : nil,
             expiresIn: max(0, Int(entry.expiresAt - MonotonicClock.now())))
         tunnel.sendControl(ControlMessage.shareCreated(reply).encoded())
     }

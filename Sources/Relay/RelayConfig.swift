@@ -23,6 +23,9 @@ public struct RelayConfig: Sendable {
     /// Busy-poll window after active turns, in µs (`EventLoop.spinMicroseconds`; 0 = off).
     public var busyPollMicroseconds: Double = EventLoop.defaultSpinMicroseconds
     public var limits = GuessLimiter.Limits()
+    /// The web interface (`--admin`, which defaults to 127.0.0.1:7444; nil = off). Plain HTTP on
+    /// loopback, HTTPS elsewhere. Off unless set, so a relay built in code opens no extra port.
+    public var admin: SocketAddress?
 
     public init(control: SocketAddress, http: SocketAddress, https: SocketAddress, domain: String,
                 dataDir: String, hostnames: [String], certificatePath: String?, keyPath: String?, shareTTL: Int) {
@@ -41,4 +44,7 @@ public struct RelayConfig: Sendable {
     var publicHTTPSuffix: String { http.port == 80 ? "" : ":\(http.port)" }
 
     func publicURL(for name: String) -> String { "http://\(name).\(domain)\(publicHTTPSuffix)" }
+
+    /// Where a share's TLS clients connect (SNI routing), as shown to its agent and in the web interface.
+    func httpsAddress(for name: String) -> String { "https://\(name).\(domain)\(https.port == 443 ? "" : ":\(https.port)")" }
 }

@@ -90,12 +90,13 @@ public final class RelayServer: @unchecked Sendable {
     private func restoreShares() {
         guard let store else { return }
         var count = 0
+        let owners = store.owners()
         for (record, request) in store.restorable() {
             let remaining = (record.expiresAt ?? Date.distantFuture).timeIntervalSinceNow
             let networks = request.allowIP ?? []
             let access = request.basicAuth != nil || !networks.isEmpty
                 ? ShareAccess(shareName: record.name, networks: networks, basicAuth: request.basicAuth) : nil
-            let owner = record.ownerID.map { ShareOwner(id: $0, name: "", isAdmin: false) }
+            let owner = record.ownerID.flatMap { owners[$0] }
             if registry.restore(name: record.name, resumeSecret: record.resumeSecret, request: request,
                                 expiresAt: MonotonicClock.now() + min(remaining, 1e9), loop: group.next(),
                                 owner: owner, access: access) != nil { count += 1 }
@@ -123,6 +124,7 @@ public final class RelayServer: @unchecked Sendable {
             let loop = self.group.next()
             loop.execute { TLSPassthroughConnection.accept(socket: socket, peer: peer, relay: self, loop: loop) }
         }
+        let admin = try startAdmin(on: acceptLoop)
         let signals: TerminationSignals
         do {
             signals = try TerminationSignals(loop: acceptLoop) { _ in
@@ -138,6 +140,9 @@ public final class RelayServer: @unchecked Sendable {
         Console.detail("relay", "Control port: \(control.address)")
         Console.detail("relay", "Public HTTP: \(http.address) (http://NAME.\(config.domain)\(config.publicHTTPSuffix))")
         Console.detail("relay", "Public HTTPS (SNI): \(https.address)")
+        if let admin {
+            Console.detail("relay", "Web interface: \(AdminServer.usesTLS(admin.address) ? "https" : "http")://\(admin.address)/")
+        }
         if let identity {
             if config.certificatePath == nil { Console.detail("relay", "CA certificate: \(identity.caCertificatePath)") }
             Console.detail("relay", "Owner token file: \(config.dataDir)/token")
@@ -149,6 +154,18 @@ public final class RelayServer: @unchecked Sendable {
             acceptLoop.run()
         }
         exit(0)
+    }
+
+    /// The web interface's listener (`--admin`), unless it is off.
+    private func startAdmin(on loop: EventLoop) throws(RelayError) -> Listener? {
+        guard let address = config.admin else { return nil }
+        let authenticator: AdminAuthenticator = store.map { StoreAuthenticator(store: $0) }
+            ?? OwnerTokenAuthenticator(ownerToken: ownerToken)
+        let app = AdminApp(authenticator: authenticator,
+                           directory: RelayShareDirectory(relay: self), secure: AdminServer.usesTLS(address))
+        return try listen("admin port", address, on: loop) { [unowned self] socket, peer in
+            AdminServer.accept(socket: socket, peer: peer, relay: self, app: app)
+        }
     }
 
     private func listen(_ what: String, _ address: SocketAddress, on loop: EventLoop,

@@ -190,3 +190,31 @@ extension ShareRegistry {
         }
     }
 }
+
+extension ShareRegistry {
+    /// What the web interface shows of one live share, copied under the lock.
+    struct Snapshot {
+        let entry: ShareEntry
+        /// Waiting for its agent to reconnect.
+        let detached: Bool
+        /// Offers SSH (`--ssh`) and its key was not released once yet.
+        let hasSSH: Bool
+    }
+
+    /// Every live share, by name.
+    func snapshot() -> [Snapshot] {
+        lock.withLock {
+            shares.values.sorted { $0.name < $1.name }.map { Snapshot(entry: $0, detached: $0.agent == nil, hasSSH: $0.ssh != nil) }
+        }
+    }
+
+    /// Removes a live share at once (Expire now); returns its loop and agent (if attached) to tell.
+    func end(_ name: String) -> (entry: ShareEntry, loop: EventLoop, agent: AgentSession?)? {
+        lock.withLock {
+            guard let entry = shares[name] else { return nil }
+            shares[name] = nil
+            entry.ssh = nil
+            return (entry, entry.loop, entry.agent)
+        }
+    }
+}

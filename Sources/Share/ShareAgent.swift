@@ -133,6 +133,7 @@ public final class ShareAgent: RelayLinkDelegate {
             switch ended.reason {
             case .expired: link.finish(0, notice: "The share \(name ?? "") expired; exiting.")
             case .ended, .abandoned: link.finish(0, notice: "The share \(name ?? "") has ended.")
+            case .expiredFromWeb: link.finish(0, notice: "The share \(name ?? "") was expired from the web interface.")
             }
         case .error(let refusal):
             switch refusal.code {

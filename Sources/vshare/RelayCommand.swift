@@ -15,6 +15,7 @@ enum RelayCommand {
       --cert FILE --key FILE  use this certificate instead of the relay's own CA
       --share-ttl DURATION  shares end after this long (default 8h; e.g. 30s, 10m, 8h)
       --stream-window SIZE  per-stream receive window (default 4M): at least bandwidth × round trip
+      --admin ADDR:PORT|off web interface and API (default 127.0.0.1:7444; HTTPS unless on loopback)
       --log-retention DURATION  access-log and audit rows are kept this long (default 30d)
 
     usage: vshare relay user add|list|remove|token [NAME] [--data-dir DIR]
@@ -25,7 +26,7 @@ enum RelayCommand {
 
     static func config(_ arguments: [String]) throws(ArgumentScanner.UsageError) -> RelayConfig {
         var scanner = ArgumentScanner(arguments)
-        let parsed = try scanner.parse(flags: [], options: ["control", "http", "https", "domain", "data-dir", "hostname", "cert", "key", "share-ttl", "stream-window", "log-retention"])
+        let parsed = try scanner.parse(flags: [], options: ["control", "http", "https", "domain", "data-dir", "hostname", "cert", "key", "share-ttl", "stream-window", "log-retention", "admin"])
         guard parsed.positionals.isEmpty else { throw .init("unexpected argument '\(parsed.positionals[0])'") }
         let ttlText = parsed.last("share-ttl") ?? "8h"
         guard let ttl = DurationSyntax.parse(ttlText) else {
@@ -48,6 +49,8 @@ enum RelayCommand {
             }
             config.logRetention = seconds
         }
+        let admin = parsed.last("admin") ?? "127.0.0.1:7444"
+        config.admin = admin == "off" ? nil : try address(admin, "admin")
         if let us = try Environment.busyPollMicroseconds() { config.busyPollMicroseconds = us }
         return config
     }

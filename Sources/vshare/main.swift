@@ -12,6 +12,8 @@ enum CLI {
       relay     run the relay server that public URLs and agents connect to
       share     share the machine next to you (its web server gets a public URL)
       connect   reach a shared machine: a static IP for all its ports, and a SOCKS5 proxy
+      shares    list the relay's live shares (through its web API)
+      expire    end a live share now (through the relay's web API)
       version   print the version
     Run `vshare <command> --help` for a command's options.
     """
@@ -33,6 +35,8 @@ enum CLI {
             case "relay": Console.out(RelayCommand.usage)
             case "share": Console.out(ShareCommand.usage)
             case "connect": Console.out(ConnectCommand.usage)
+            case "shares": Console.out(AdminCommands.sharesUsage)
+            case "expire": Console.out(AdminCommands.expireUsage)
             default: Console.out(usage)
             }
             return 0
@@ -41,6 +45,8 @@ enum CLI {
         case "relay": return RelayCommand.run(arguments)
         case "share": return ShareCommand.run(arguments)
         case "connect": return ConnectCommand.run(arguments)
+        case "shares": return AdminCommands.shares(arguments)
+        case "expire": return AdminCommands.expire(arguments)
         case "version", "--version": Console.out("vshare \(VShareVersion.string)"); return 0
         case "help", "--help", "-h": Console.out(usage); return 0
         default:

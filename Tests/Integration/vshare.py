@@ -64,7 +64,10 @@ class Relay:
 
 
 def start_relay(topo: T.Topology, data_dir: str, control_port: int = 7443, http_port: int = 8080,
-                https_port: int = 8443, extra: list[str] | None = None, name: str = "relay") -> Relay:
+                https_port: int = 8443, extra: list[str] | None = None, name: str = "relay",
+                admin: str | None = "off") -> Relay:
+    """`admin`: the web interface's --admin value; off by default, so two relays in one
+    namespace never both claim its default port (127.0.0.1:7444); None uses the relay's default."""
     os.makedirs(data_dir, exist_ok=True)
     argv = [vshare_bin(), "relay", "--data-dir", data_dir,
             "--control", "0.0.0.0:%d" % control_port,
@@ -72,6 +75,7 @@ def start_relay(topo: T.Topology, data_dir: str, control_port: int = 7443, http_
             "--https", "0.0.0.0:%d" % https_port,
             "--domain", DOMAIN,
             "--hostname", T.RELAY_SHARE_SIDE_IP, "--hostname", T.RELAY_CLIENT_SIDE_IP,
+            *(["--admin", admin] if admin is not None else []),
             *(extra or [])]
     proc = topo.relay.popen(argv, name=name, env=clean_env())
     topo.share_host.wait_tcp((T.RELAY_SHARE_SIDE_IP, control_port), timeout=10, proc=proc)

@@ -49,6 +49,12 @@ final class RelayStore: @unchecked Sendable {
         }
     }
 
+    /// Every user as a share's owner, by id (to name the owners of restored shares).
+    func owners() -> [Int64: ShareOwner] {
+        let list: [User] = lock.withLock { (try? users.list()) ?? [] }
+        return Dictionary(uniqueKeysWithValues: list.map { ($0.id, ShareOwner(id: $0.id, name: $0.name, isAdmin: $0.isAdmin)) })
+    }
+
     // MARK: Shares
 
     /// A new share: its options are the agent's request without its secrets (no token), so a

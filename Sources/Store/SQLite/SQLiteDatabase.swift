@@ -22,8 +22,12 @@ public final class SQLiteDatabase {
         self.path = path
         if mode == .readWriteCreate && path != ":memory:" {
             // SQLite creates its files with the process umask and gives -wal/-shm the main file's mode:
-            // creating the file first makes all three private to the relay's user.
-            let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
+            // creating the file first makes all three private to the relay's user. Only when it does
+            // not exist yet (O_EXCL): closing any descriptor of a file drops every POSIX lock this
+            // process holds on it, so opening and closing an existing database here would silently
+            // unlock this process's other connections to it — another process would then think it
+            // was alone, and delete the WAL file those connections still write to.
+            let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
             if fd >= 0 { Glibc.close(fd) }
         }
         let flags: Int32

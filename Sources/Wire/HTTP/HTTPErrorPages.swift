@@ -8,8 +8,8 @@ public enum HTTPErrorPage {
                                 extraHeaders: HTTPHeaders = HTTPHeaders()) -> [UInt8] {
         let body = """
         <!DOCTYPE html>
-        <html><head><meta charset="utf-8"><title>\(status) \(escape(title))</title></head>
-        <body><h1>\(status) \(escape(title))</h1><p>\(escape(message))</p><hr><p>vshare relay</p></body></html>
+        <html><head><meta charset="utf-8"><title>\(status) \(HTMLText.escape(title))</title></head>
+        <body><h1>\(status) \(HTMLText.escape(title))</h1><p>\(HTMLText.escape(message))</p><hr><p>vshare relay</p></body></html>
 
         """
         var head = HTTPResponseHead(status: status, reason: reasonPhrase(for: status), headers: extraHeaders)
@@ -25,6 +25,7 @@ public enum HTTPErrorPage {
         case 200: return "OK"
         case 301: return "Moved Permanently"
         case 302: return "Found"
+        case 303: return "See Other"
         case 400: return "Bad Request"
         case 401: return "Unauthorized"
         case 403: return "Forbidden"
@@ -43,21 +44,5 @@ public enum HTTPErrorPage {
         case 505: return "HTTP Version Not Supported"
         default: return "Error"
         }
-    }
-
-    static func escape(_ s: String) -> String {
-        var out = ""
-        out.reserveCapacity(s.utf8.count)
-        for c in s {
-            switch c {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.append(c)
-            }
-        }
-        return out
     }
 }

@@ -112,6 +112,8 @@ public enum ShareEndReason: String, Codable, Sendable, CaseIterable {
     case expired
     /// Its agent did not come back within the relay's reconnect grace.
     case abandoned
+    /// Someone pressed Expire now in the relay's web interface (or used its API).
+    case expiredFromWeb
 }
 
 /// relay → share and connect: the share is over.

@@ -20,6 +20,7 @@ final class ControlMessageTests: XCTestCase {
             .shareEnded(ShareEnded(reason: .ended)),
             .shareEnded(ShareEnded(reason: .expired)),
             .shareEnded(ShareEnded(reason: .abandoned)),
+            .shareEnded(ShareEnded(reason: .expiredFromWeb)),
             .error(ControlError(.agentUnavailable, "later")),
             .createShare(CreateShare(token: "tok", httpEnabled: true, httpsEnabled: false, connect: false)),
             .createShare(CreateShare(token: "tok", httpEnabled: true, httpsEnabled: false,

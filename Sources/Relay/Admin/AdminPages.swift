@@ -1,0 +1,68 @@
+import Wire
+
+/// The interface's HTML, built from escaped pieces only: every value from outside (share names,
+/// URLs, user names, messages) goes through `HTMLText.escape` here and nowhere else.
+enum AdminPages {
+    private static func e(_ text: String) -> String { HTMLText.escape(text) }
+
+    private static func layout(title: String, body: String) -> String {
+        """
+        <!doctype html>
+        <html lang="en"><head><meta charset="utf-8"><title>\(e(title)) · vshare relay</title>
+        <link rel="stylesheet" href="/assets/admin.css"></head>
+        <body>\(body)<script src="/assets/admin.js"></script></body></html>
+        """
+    }
+
+    static func login(message: String? = nil) -> String {
+        let notice = message.map { "<p class=\"error\">\(e($0))</p>" } ?? ""
+        return layout(title: "Sign in", body: """
+        <h1>vshare relay</h1>
+        \(notice)
+        <form method="post" action="/login">
+        <label>Token <input type="password" name="token" autocomplete="current-password" required autofocus></label>
+        <button type="submit">Sign in</button>
+        </form>
+        <p class="muted">The owner token is in the relay's data directory (DIR/token).</p>
+        """)
+    }
+
+    static func shares(_ shares: [AdminShare], session: AdminSessions.Session, message: String? = nil) -> String {
+        let csrf = e(session.csrfToken)
+        let notice = message.map { "<p>\(e($0))</p>" } ?? ""
+        let rows = shares.map { row($0, csrf: csrf) }.joined(separator: "\n")
+        let empty = shares.isEmpty ? "<p class=\"muted\">No live shares.</p>" : ""
+        return layout(title: "Live shares", body: """
+        <header><h1>Live shares</h1>
+        <form class="inline" method="post" action="/logout"><input type="hidden" name="csrf" value="\(csrf)">
+        \(e(session.user.name)) <button type="submit">Sign out</button></form></header>
+        \(notice)
+        <table id="shares"><thead><tr><th>Share</th><th>Expires in</th><th>Owner</th><th>Options</th><th></th></tr></thead>
+        <tbody>
+        \(rows)
+        </tbody></table>
+        \(empty)
+        """)
+    }
+
+    private static func row(_ share: AdminShare, csrf: String) -> String {
+        let name = e(share.name)
+        var addresses = share.url.map { "<br><a href=\"\(e($0))\" rel=\"noreferrer\">\(e($0))</a>" } ?? ""
+        if let https = share.httpsAddress { addresses += "<br>\(e(https))" }
+        let waiting = share.agentConnected ? "" : " <span class=\"muted\">(agent reconnecting)</span>"
+        return """
+        <tr data-share="\(name)"><td><strong>\(name)</strong>\(waiting)\(addresses)</td>\
+        <td data-expires="\(share.expiresIn)">\(e(DurationSyntax.format(seconds: share.expiresIn)))</td>\
+        <td>\(e(share.owner))</td><td>\(e(share.options.joined(separator: ", ")))</td>\
+        <td><form class="inline" method="post" action="/shares/\(name)/expire">\
+        <input type="hidden" name="csrf" value="\(csrf)"><button type="submit">Expire now</button></form></td></tr>
+        """
+    }
+
+    /// A small page for refusals and missing pages.
+    static func problem(_ status: Int, _ message: String) -> String {
+        layout(title: HTTPErrorPage.reasonPhrase(for: status), body: """
+        <h1>\(status) \(e(HTTPErrorPage.reasonPhrase(for: status)))</h1><p>\(e(message))</p><p><a href="/">Live shares</a></p>
+        """)
+    }
+}

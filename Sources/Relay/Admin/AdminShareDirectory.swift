@@ -1,0 +1,42 @@
+/// One live share as the web interface shows it.
+public struct AdminShare: Equatable, Sendable, Codable {
+    public var name: String
+    /// The public HTTP URL (nil with `--no-http`).
+    public var url: String?
+    /// The SNI address (`--https`).
+    public var httpsAddress: String?
+    public var expiresIn: Int
+    public var owner: String
+    /// Of `http`, `https`, `ssh`, `connect`.
+    public var options: [String]
+    /// False while the relay holds the share for an agent that is reconnecting.
+    public var agentConnected: Bool
+
+    public init(name: String, url: String?, httpsAddress: String?, expiresIn: Int, owner: String, options: [String],
+                agentConnected: Bool) {
+        self.name = name
+        self.url = url
+        self.httpsAddress = httpsAddress
+        self.expiresIn = expiresIn
+        self.owner = owner
+        self.options = options
+        self.agentConnected = agentConnected
+    }
+}
+
+/// What the interface reads and changes: the relay's live shares (today in memory; the store
+/// plugs in behind the same calls). Implementations are thread-safe.
+public protocol AdminShareDirectory: AnyObject, Sendable {
+    /// The live shares `user` may see, by name.
+    func liveShares(for user: AdminUser) -> [AdminShare]
+    /// Ends a live share at once (its URL answers 404, its agent is told), if `user` may.
+    func expire(_ name: String, by user: AdminUser) -> AdminExpireOutcome
+}
+
+/// What asking to expire a share did.
+public enum AdminExpireOutcome: Equatable, Sendable {
+    case expired
+    case notFound
+    /// The share is another user's (403: the user may know the name from its URL anyway).
+    case forbidden
+}

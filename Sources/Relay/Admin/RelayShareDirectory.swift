@@ -1,0 +1,41 @@
+import Console
+import Transport
+
+/// The relay's live shares (its in-memory registry) as the web interface sees them: `admin` sees
+/// every share, any other user only the shares made with their token.
+final class RelayShareDirectory: AdminShareDirectory, @unchecked Sendable {
+    private unowned let relay: RelayServer
+
+    init(relay: RelayServer) { self.relay = relay }
+
+    func liveShares(for user: AdminUser) -> [AdminShare] {
+        let now = MonotonicClock.now()
+        let config = relay.config
+        return relay.registry.snapshot().filter { user.isAdmin || $0.entry.owner?.name == user.name }.map { share in
+            let entry = share.entry
+            var options: [String] = []
+            if entry.httpEnabled { options.append("http") }
+            if entry.httpsEnabled { options.append("https") }
+            if share.hasSSH { options.append("ssh") }
+            if entry.connectEnabled { options.append("connect") }
+            return AdminShare(name: entry.name, url: entry.httpEnabled ? config.publicURL(for: entry.name) : nil,
+                              httpsAddress: entry.httpsEnabled ? config.httpsAddress(for: entry.name) : nil,
+                              expiresIn: max(0, Int(entry.expiresAt - now)), owner: entry.owner?.name ?? "",
+                              options: options, agentConnected: !share.detached)
+        }
+    }
+
+    func expire(_ name: String, by user: AdminUser) -> AdminExpireOutcome {
+        guard let found = relay.registry.lookup(name) else { return .notFound }
+        guard user.isAdmin || found.entry.owner?.name == user.name else {
+            relay.store?.audit(actor: user.name, action: "share.expire.refused", subject: name, detail: "not the owner")
+            return .forbidden
+        }
+        guard let ended = relay.registry.end(name) else { return .notFound }
+        Console.headline("relay", "Share \(name) expired from the web interface by \(user.name).")
+        relay.store?.shareEnded(name, reason: .expiredFromWeb, by: user.name)
+        // The agent lives on its own loop: tell it there (it ends its connect sessions and hangs up).
+        if let agent = ended.agent { ended.loop.execute { agent.shareWasEnded(reason: .expiredFromWeb) } }
+        return .expired
+    }
+}

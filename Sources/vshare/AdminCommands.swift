@@ -1,0 +1,69 @@
+import Console
+import Relay
+import Wire
+
+/// `vshare shares` and `vshare expire NAME`: the relay's web API from the command line.
+enum AdminCommands {
+    static let sharesUsage = """
+    usage: vshare shares [--admin URL] [--token TOKEN]
+      List the relay's live shares.
+      --admin URL         the relay's web interface (default http://127.0.0.1:7444)
+      --token TOKEN       the relay's owner token (env VSHARE_TOKEN; default ~/.vshare/relay/token)
+    """
+
+    static let expireUsage = """
+    usage: vshare expire NAME [--admin URL] [--token TOKEN]
+      End a live share now: its URL answers 404 and its agent exits.
+      --admin URL         the relay's web interface (default http://127.0.0.1:7444)
+      --token TOKEN       the relay's owner token (env VSHARE_TOKEN; default ~/.vshare/relay/token)
+    """
+
+    private struct SharesAnswer: Decodable { var shares: [AdminShare] }
+    private struct ExpiredAnswer: Decodable { var expired: String }
+
+    static func shares(_ arguments: [String]) -> Int32 {
+        run(arguments, positionals: 0, usage: sharesUsage) { client, _ throws(AdminClient.Failure) in
+            let shares = try client.call("GET", "/api/shares", as: SharesAnswer.self).shares
+            if shares.isEmpty { Console.out("No live shares."); return }
+            for share in shares {
+                let address = share.url ?? share.httpsAddress ?? "-"
+                let state = share.agentConnected ? "" : " (agent reconnecting)"
+                Console.out("\(share.name)  \(address)  expires in \(DurationSyntax.format(seconds: share.expiresIn))  owner \(share.owner)  \(share.options.joined(separator: ","))\(state)")
+            }
+        }
+    }
+
+    static func expire(_ arguments: [String]) -> Int32 {
+        run(arguments, positionals: 1, usage: expireUsage) { client, names throws(AdminClient.Failure) in
+            let name = try client.call("POST", "/api/shares/\(names[0])/expire", as: ExpiredAnswer.self).expired
+            Console.out("Expired share \(name).")
+        }
+    }
+
+    private static func run(_ arguments: [String], positionals: Int, usage: String,
+                            _ body: (AdminClient, [String]) throws(AdminClient.Failure) -> Void) -> Int32 {
+        var scanner = ArgumentScanner(arguments)
+        let parsed: ArgumentScanner.Parsed
+        do {
+            parsed = try scanner.parse(flags: [], options: ["admin", "token"])
+            guard parsed.positionals.count == positionals else {
+                throw ArgumentScanner.UsageError(positionals == 0 ? "unexpected argument '\(parsed.positionals[0])'" : "name the share to expire")
+            }
+        } catch {
+            return CLI.usageError(error, usage)
+        }
+        let token = parsed.last("token") ?? Environment.value("VSHARE_TOKEN") ?? Environment.readTrimmed(Environment.defaultRelayDataDir + "/token")
+        guard let token else {
+            Console.error("error: no owner token. Pass the relay's token with --token or VSHARE_TOKEN (it is in the relay's data directory, DIR/token).")
+            return 2
+        }
+        do {
+            let client = try AdminClient(url: parsed.last("admin") ?? "http://127.0.0.1:7444", token: token)
+            try body(client, parsed.positionals)
+            return 0
+        } catch {
+            Console.error("error: \(error)")
+            return 1
+        }
+    }
+}
