@@ -158,7 +158,7 @@ def test_a_live_share_keeps_its_name_across_a_relay_restart(topo, tmp_path, vm_s
     s = V.start_share(topo, relay, name="share-restart")
     try:
         assert _get(topo, relay, s, "/")[0] == 200
-        relay.proc.signal(signal.SIGTERM)
+        relay.proc.signal(signal.SIGKILL)   # a crash: what was committed is in the WAL
         relay.proc.wait(10)
         start_line = s.proc.line_count()
         relay = start(topo, data_dir, RESTART_PORTS, ("127.0.0.1", 7654))

@@ -212,10 +212,11 @@ def test_reconnect_keeps_the_name(topo, relay, new_share, share):
     assert status == 200 and b"vm-index-ok" in body
 
 
-# A restarted relay has forgotten every share: the agent reconnects and gets a new one --------------
+# A relay that lost its state (its database) has forgotten every share: the agent reconnects and
+# gets a new one. (A relay that keeps its database keeps the share: test_relay_store.py.) ---------
 
 @pytest.mark.timeout(60)
-def test_relay_restart_gives_a_new_share(topo, tmp_path, vm_server):
+def test_relay_without_its_database_gives_a_new_share(topo, tmp_path, vm_server):
     data = str(tmp_path / "restart-relay")
     ports = dict(control_port=7446, http_port=8083, https_port=8446)   # no other test's relay
     first = V.start_relay(topo, data, name="relay-restart-1", **ports)
@@ -228,7 +229,11 @@ def test_relay_restart_gives_a_new_share(topo, tmp_path, vm_server):
         first.proc.signal(signal.SIGKILL)   # a crash: no goodbye to the agent
         first.proc.wait(timeout=5)
         s.proc.wait_line(r"reconnecting", timeout=10, start=start, hint="(the agent must notice the relay is gone)")
-        second = V.start_relay(topo, data, name="relay-restart-2", **ports)   # same CA and token
+        for suffix in ("", "-wal", "-shm"):
+            path = os.path.join(data, "relay.db" + suffix)
+            if os.path.exists(path):
+                os.remove(path)
+        second = V.start_relay(topo, data, name="relay-restart-2", **ports)   # same CA and token, no database
         m = s.proc.wait_line(V.SHARE_AT_RE, timeout=15, start=start,
                              hint="(after reconnecting to a relay that lost the share, a new name)")
         new_name = m.group(1)
