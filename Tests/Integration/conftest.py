@@ -12,6 +12,7 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import browser as B  # noqa: E402
 import topology as T  # noqa: E402
 import vshare as V  # noqa: E402
 
@@ -142,3 +143,25 @@ def new_share(topo, relay, vm_server):
     yield make
     for s in made:
         s.proc.stop()
+
+
+@pytest.fixture(scope="module")
+def browser(topo, tmp_path_factory):
+    """Headless Chromium inside the relay's namespace (where the web interface listens on
+    127.0.0.1). No Chromium: skip locally, FAIL under CI (scripts/install-deps installs it)."""
+    binary = B.find_chromium()
+    if binary is None:
+        msg = "no chromium on PATH (scripts/install-deps installs Debian's chromium)"
+        if _in_ci():
+            pytest.fail(msg + "; CI=true, so this is a failure, not a skip")
+        pytest.skip(msg)
+    with B.Browser(topo.relay, str(tmp_path_factory.mktemp("chromium-profile")), binary) as b:
+        yield b
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh tab with its own cookies (signed out), closed after the test."""
+    p = browser.new_page()
+    yield p
+    p.close()
