@@ -22,6 +22,9 @@ import vshare as V
 ADMIN = ("127.0.0.1", 7444)
 ADMIN_URL = "http://%s:%d" % ADMIN
 WEB_EXPIRED_RE = r"The share %s was expired from the web interface\."
+# Every page a signed-in user can open: name (of its screenshot) -> path and a selector the page
+# must show. A new page is one more line here; its own behaviour gets its own test below.
+PAGES = {"live-shares": ("/", "#shares")}
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +71,6 @@ def test_sign_in_through_the_form_shows_the_live_share(topo, relay, share, page)
     text = page.text(row(share.name))
     assert share.url in text and "admin" in text and "Expire now" in text, text
     assert page.eval("document.cookie") == "", "the session cookie is HttpOnly: no script can read it"
-    screenshot(topo, page, "live-shares")
 
 
 def test_a_bad_token_is_refused(topo, relay, page):
@@ -78,6 +80,29 @@ def test_a_bad_token_is_refused(topo, relay, page):
     screenshot(topo, page, "login-refused")
     page.goto(ADMIN_URL + "/")
     page.wait_for("location.pathname === '/login'", what="still signed out")
+
+
+@pytest.mark.parametrize("name", sorted(PAGES))
+def test_each_page_needs_a_session_and_works_without_javascript(topo, relay, share, page, name):
+    path, selector = PAGES[name]
+    page.goto(ADMIN_URL + path)
+    page.wait_for("location.pathname === '/login'", what="signed out: redirected to sign in")
+    page.disable_javascript()
+    sign_in_ok(page, relay.token)  # a plain form post
+    page.goto(ADMIN_URL + path)
+    page.wait_for("!!document.querySelector(%s)" % json.dumps(selector), what=name)
+    screenshot(topo, page, name)
+
+
+def test_expire_now_works_without_javascript(topo, relay, share, new_share, page):
+    s = new_share()
+    page.disable_javascript()
+    sign_in_ok(page, relay.token)
+    page.click(row(s.name) + " button")
+    page.wait_for("location.pathname === '/' && !document.querySelector(%s)" % json.dumps(row(s.name)),
+                  what="the page again, without the expired share")
+    V.wait_status(topo, s.host, s.port, 404, within=2.0)
+    assert s.proc.wait(timeout=5) == 0, s.proc.describe()
 
 
 def test_the_page_updates_itself(topo, relay, share, new_share, page):
