@@ -206,8 +206,9 @@ class Page:
             except BrowserError as e:  # e.g. the page navigated while we asked
                 last = e
             if time.monotonic() > deadline:
-                raise BrowserError("%s: %r not true within %gs (last: %s; at %s)"
-                                   % (what or "page", expression, timeout, last, self.url()))
+                # An open alert blocks the page's scripts (and so every evaluation): say so.
+                raise BrowserError("%s: %r not true within %gs (last: %s; at %s; dialogs: %s)"
+                                   % (what or "page", expression, timeout, last, self.url(), self.dialogs()))
             time.sleep(0.1)
 
     def url(self) -> str:
