@@ -1,4 +1,5 @@
 import Console
+import Foundation
 import Transport
 import Wire
 
@@ -18,6 +19,8 @@ final class ConnectSession: TunnelConnectionDelegate {
     private var requested = false
     /// `connect --ssh`: streams to the SSH service only, no ticket.
     private var sshOnly = false
+    /// When the peer joined its share (the store's connect_sessions row is written when it leaves).
+    private var joinedAt: Date?
     /// SSH key requests on this connection (a client needs two: `sshParams`, `sshKey`).
     var sshRequests = 0
     var clientIP: String { peer?.host ?? "unknown" }
@@ -74,7 +77,10 @@ final class ConnectSession: TunnelConnectionDelegate {
         tunnel.context = nil
         if let agent {
             agent.detach(self)
-            if let share { Console.headline("relay", "Peer \(clientIP) left share \(share.name) (session \(id)).") }
+            if let share {
+                Console.headline("relay", "Peer \(clientIP) left share \(share.name) (session \(id)).")
+                if let joinedAt { relay.store?.connectSession(share: share.name, client: clientIP, startedAt: joinedAt) }
+            }
         }
         agent = nil
     }
@@ -127,6 +133,7 @@ final class ConnectSession: TunnelConnectionDelegate {
         share = entry
         self.agent = agent
         self.id = id
+        joinedAt = Date()
         Console.headline("relay", "Peer \(clientIP) joined share \(entry.name) (session \(id)\(sshOnly ? ", SSH only" : "")).")
         let reply = SessionOpened(name: entry.name, session: id, expiresIn: max(0, Int(entry.expiresAt - MonotonicClock.now())),
                                   ticket: ticket.map(Hex.encode))

@@ -18,6 +18,9 @@ public struct RelayConfig: Sendable {
     public var reconnectGrace: Double = 120
     /// `--log-retention`: access-log and audit rows older than this are deleted (seconds; default 30 days).
     public var logRetention = 30 * 86_400
+    /// `--store off`: no database — only the owner token, shares forgotten on restart, no log rows
+    /// (what the store's cost is measured against; scripts/bench-store).
+    public var storeEnabled = true
     public var mux = MuxConfig()
     public var loops = EventLoopGroup.coreCount
     /// Busy-poll window after active turns, in µs (`EventLoop.spinMicroseconds`; 0 = off).

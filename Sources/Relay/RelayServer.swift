@@ -59,13 +59,17 @@ public final class RelayServer: @unchecked Sendable {
         }
         self.identity = identity
         ownerToken = identity.token
-        do {
-            let store = try RelayStore(dataDir: config.dataDir,
-                                       retention: LogRetention(maxAge: TimeInterval(config.logRetention)))
-            try store.importOwner(token: identity.token)
-            self.store = store
-        } catch {
-            throw RelayError.store(error)
+        if config.storeEnabled {
+            do {
+                let store = try RelayStore(dataDir: config.dataDir,
+                                           retention: LogRetention(maxAge: TimeInterval(config.logRetention)))
+                try store.importOwner(token: identity.token)
+                self.store = store
+            } catch {
+                throw RelayError.store(error)
+            }
+        } else {
+            store = nil
         }
         AccessLog.store = store
         do {
@@ -130,6 +134,9 @@ public final class RelayServer: @unchecked Sendable {
             signals = try TerminationSignals(loop: acceptLoop) { _ in
                 AccessLog.flush()
                 self.store?.close()
+                if let dropped = self.store?.droppedLogRows, dropped > 0 {
+                    Console.detail("relay", "\(dropped) log rows were dropped: the disk could not keep up.")
+                }
                 Console.headline("relay", "Stopping.")
                 exit(0)
             }

@@ -83,6 +83,7 @@ extension ConnectSession {
         switch relay.registry.releaseSSHKey(name, proof: [UInt8](proof)) {
         case .found(let (sealed, onceAgent)):
             Console.headline("relay", "Released the SSH key of share \(name) to \(clientIP).")
+            relay.store?.sshEvent(share: name, client: clientIP, kind: .keyReleased)
             if let (agent, loop) = onceAgent {
                 // The agent lives on the share's loop; tell it there.
                 loop.execute { agent.sshKeyWasReleased() }
@@ -93,6 +94,7 @@ extension ConnectSession {
         case .wrongProof:
             let verdict = relay.proofLimiter.recordWrong(client: clientIP, share: name)
             Console.headline("relay", "Wrong SSH key password for share \(name) from \(clientIP).")
+            relay.store?.sshEvent(share: name, client: clientIP, kind: .proofRefused)
             let answer: () -> Void = { [weak self] in
                 self?.refuse(.wrongPassword, "wrong password for the SSH key of share '\(name)'")
             }

@@ -17,6 +17,7 @@ enum RelayCommand {
       --stream-window SIZE  per-stream receive window (default 4M): at least bandwidth × round trip
       --admin ADDR:PORT|off web interface and API (default 127.0.0.1:7444; HTTPS unless on loopback)
       --log-retention DURATION  access-log and audit rows are kept this long (default 30d)
+      --store on|off        keep users, shares and logs in DATA_DIR/relay.db (default on)
 
     usage: vshare relay user add|list|remove|token [NAME] [--data-dir DIR]
       Users of the relay, in DIR/relay.db: `add` makes a user and prints their token (shown once),
@@ -26,7 +27,7 @@ enum RelayCommand {
 
     static func config(_ arguments: [String]) throws(ArgumentScanner.UsageError) -> RelayConfig {
         var scanner = ArgumentScanner(arguments)
-        let parsed = try scanner.parse(flags: [], options: ["control", "http", "https", "domain", "data-dir", "hostname", "cert", "key", "share-ttl", "stream-window", "log-retention", "admin"])
+        let parsed = try scanner.parse(flags: [], options: ["control", "http", "https", "domain", "data-dir", "hostname", "cert", "key", "share-ttl", "stream-window", "log-retention", "admin", "store"])
         guard parsed.positionals.isEmpty else { throw .init("unexpected argument '\(parsed.positionals[0])'") }
         let ttlText = parsed.last("share-ttl") ?? "8h"
         guard let ttl = DurationSyntax.parse(ttlText) else {
@@ -48,6 +49,11 @@ enum RelayCommand {
                 throw .init("--log-retention '\(text)' is not a duration: use a number with s, m, h or d, like 30d")
             }
             config.logRetention = seconds
+        }
+        switch parsed.last("store") ?? "on" {
+        case "on": config.storeEnabled = true
+        case "off": config.storeEnabled = false
+        case let other: throw .init("--store takes on or off, not '\(other)'")
         }
         let admin = parsed.last("admin") ?? "127.0.0.1:7444"
         config.admin = admin == "off" ? nil : try address(admin, "admin")

@@ -107,6 +107,14 @@ final class RelayStore: @unchecked Sendable {
         _ = log.append(.audit(AuditEntry(time: Date(), actor: actor, action: action, subject: subject, detail: detail)))
     }
 
+    func connectSession(share: String, client: String, startedAt: Date) {
+        _ = log.append(.connectSession(ConnectSessionEntry(share: share, client: client, startedAt: startedAt, endedAt: Date())))
+    }
+
+    func sshEvent(share: String, client: String, kind: SSHEventKind) {
+        _ = log.append(.sshEvent(SSHEventEntry(share: share, time: Date(), client: client, kind: kind)))
+    }
+
     var droppedLogRows: Int { log.dropped }
 
     /// Flushes queued rows (relay shutdown).
