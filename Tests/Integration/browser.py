@@ -72,7 +72,7 @@ class Browser:
         os.close(to_browser_r)
         os.close(from_browser_w)
         argv = [binary, "--headless=new", "--no-sandbox", "--disable-gpu", "--remote-debugging-pipe",
-                "--user-data-dir=" + profile_dir, "--window-size=1100,700", "--no-first-run",
+                "--user-data-dir=" + profile_dir, "--window-size=1280,800", "--no-first-run",
                 "--no-default-browser-check", "--disable-extensions", "--disable-background-networking",
                 "--disable-component-update", "--disable-sync", "--password-store=basic", "about:blank"]
         popen = subprocess.Popen(netns.argv(argv), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -230,9 +230,12 @@ class Page:
         return self.eval("(document.querySelector(%s) || {}).innerText || ''" % json.dumps(selector))
 
     def _center(self, selector: str) -> tuple[float, float]:
-        box = self.wait_for("(function (e) { if (!e) return null; e.scrollIntoView({block: 'center'});"
-                            " var r = e.getBoundingClientRect(); return r.width && r.height ?"
-                            " [r.x + r.width / 2, r.y + r.height / 2] : null; })(document.querySelector(%s))"
+        """The element's middle, once nothing covers it there: a click computed while the page
+        still lays out (its stylesheet arriving) would land on whatever moved into that spot."""
+        box = self.wait_for("(function (e) { if (!e || document.readyState !== 'complete') return null;"
+                            " e.scrollIntoView({block: 'center'}); var r = e.getBoundingClientRect();"
+                            " var x = r.x + r.width / 2, y = r.y + r.height / 2, hit = document.elementFromPoint(x, y);"
+                            " return hit && (hit === e || e.contains(hit)) ? [x, y] : null; })(document.querySelector(%s))"
                             % json.dumps(selector), what="visible " + selector)
         return box[0], box[1]
 
