@@ -229,3 +229,19 @@ def test_sign_ins_are_in_the_audit_trail(topo, relay, users):
     assert actions.index(("127.0.0.1", "login.failed")) < actions.index(("bob", "login")), "newest first"
     status, _, page = admin(topo, "GET", "/audit", headers={"Cookie": login(topo, relay.token)})
     assert status == 200 and "login.failed" in page
+
+
+def test_a_connect_session_is_shown_with_its_share(topo, relay, users, logged):
+    s, _ = logged
+    c = V.start_connect(topo, relay, s, extra=["--no-tun"], tun=False, label="connect-logs")
+    V.stop(c.proc)
+    sessions = []
+    for _ in range(50):   # written when the session ends, through the log writer
+        sessions = api(topo, "/api/shares/%s/log" % s.name, users["alice"])["connectSessions"]
+        if sessions:
+            break
+        time.sleep(0.1)
+    assert len(sessions) == 1 and sessions[0]["client"] == T.CLIENT_IP, sessions
+    assert sessions[0]["endedAt"] >= sessions[0]["startedAt"], sessions
+    status, _, page = admin(topo, "GET", "/shares/%s" % s.name, headers={"Cookie": login(topo, users["alice"])})
+    assert status == 200 and "<td>%s</td><td>%s</td>" % (T.CLIENT_IP, sessions[0]["startedAt"]) in page
