@@ -166,6 +166,7 @@ public final class RelayServer: @unchecked Sendable {
     /// The web interface's listener (`--admin`), unless it is off.
     private func startAdmin(on loop: EventLoop) throws(RelayError) -> Listener? {
         guard let address = config.admin else { return nil }
+        // Its users, history and logs are the database's (a relay without one fails to start).
         guard let store else { return nil }
         let app = AdminApp(authenticator: StoreAuthenticator(store: store), directory: RelayShareDirectory(relay: self),
                            logBook: RelayLogBook(store: store), secure: AdminServer.usesTLS(address))
