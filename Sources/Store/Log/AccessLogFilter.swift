@@ -20,7 +20,8 @@ public struct AccessLogFilter: Sendable, Equatable {
     public var pathContains: String?
     /// Only rows older than the row with this id (the next page).
     public var before: Int64?
-    /// Only rows newer than the row with this id (what arrived since the last poll).
+    /// Only rows that arrived after the row with this id (what arrived since the last poll); then
+    /// rows come in arrival order, newest first, and `before` is an id bound too.
     public var after: Int64?
     public var limit: Int
 

@@ -14,16 +14,20 @@ public final class LogReader {
 
     /// One share's requests, newest first, as `filter` selects them.
     public func accessLog(share: String, filter: AccessLogFilter) throws -> [Logged<AccessLogEntry>] {
-        // Only fixed SQL fragments are joined; every value is a bound parameter (?1...?6).
-        var clauses = ["share = ?1"]
+        // Only fixed SQL fragments are joined; every value is a bound parameter (?1...?7).
+        // A page walks the (share, time) index newest first; the `before` row's own time places it.
+        // A poll (`after`) walks the row ids past the newest row shown instead: those few rows are
+        // at the end of the table, while the share's index would be walked to its oldest entry
+        // (`+share` keeps SQLite off that index), and its pages go by id too.
+        let polling = filter.after != nil
+        var clauses = [polling ? "+share = ?1" : "share = ?1"]
         if filter.status != nil { clauses.append("status >= ?2 AND status < ?3") }
         if let path = filter.pathContains, !path.isEmpty { clauses.append("path LIKE ?4 ESCAPE '\\'") }
-        // (time, id) is the page order; the cursor row's own time places the page, through the index.
-        if filter.before != nil { clauses.append("(time, id) < (SELECT time, id FROM access_log WHERE id = ?5)") }
-        if filter.after != nil { clauses.append("id > ?6") }
+        if filter.before != nil { clauses.append(polling ? "id < ?5" : "(time, id) < (SELECT time, id FROM access_log WHERE id = ?5)") }
+        if polling { clauses.append("id > ?6") }
         let statement = try database.prepare("""
             SELECT \(Self.accessColumns) FROM access_log WHERE \(clauses.joined(separator: " AND "))
-            ORDER BY time DESC, id DESC LIMIT ?7
+            ORDER BY \(polling ? "id DESC" : "time DESC, id DESC") LIMIT ?7
             """)
         try statement.bind(share, at: 1)
         if let status = filter.status {

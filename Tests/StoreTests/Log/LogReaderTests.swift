@@ -64,7 +64,12 @@ final class LogReaderTests: XCTestCase {
         let last = try reader.accessLog(share: "a", filter: AccessLogFilter(before: second.last?.id, limit: 2))
         XCTAssertEqual(paths(last), ["/1"])
         try request("/6", second: 6)
-        XCTAssertEqual(paths(try reader.accessLog(share: "a", filter: AccessLogFilter(after: first[0].id))), ["/6"])
+        try request("/7", share: "b", second: 7)
+        try request("/8", second: 8)
+        let polled = try reader.accessLog(share: "a", filter: AccessLogFilter(after: first[0].id, limit: 1))
+        XCTAssertEqual(paths(polled), ["/8"])
+        XCTAssertEqual(paths(try reader.accessLog(share: "a", filter: AccessLogFilter(before: polled[0].id, after: first[0].id))), ["/6"],
+                       "a poll's next page")
     }
 
     func testRowsOfTheSameMillisecondStillPageInOrder() throws {
