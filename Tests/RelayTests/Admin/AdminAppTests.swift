@@ -16,7 +16,7 @@ final class AdminAppTests: XCTestCase {
     override func setUp() {
         directory = FakeDirectory([Self.share("happy-cat-0001")])
         logBook = FakeLogBook()
-        app = AdminApp(authenticator: FakeAuthenticator(users: [token: AdminUser(name: "admin", isAdmin: true)]), directory: directory, logBook: logBook, secure: false)
+        app = AdminApp(authenticator: OwnerTokenAuthenticator(ownerToken: token), directory: directory, logBook: logBook, secure: false)
     }
 
     private func request(_ method: String, _ target: String, body: String = "", headers: [(String, String)] = [],
@@ -151,7 +151,7 @@ final class AdminAppTests: XCTestCase {
     }
 
     func testSecureCookieUnderHTTPS() {
-        app = AdminApp(authenticator: FakeAuthenticator(users: [token: AdminUser(name: "admin", isAdmin: true)]), directory: directory, logBook: logBook, secure: true)
+        app = AdminApp(authenticator: OwnerTokenAuthenticator(ownerToken: token), directory: directory, logBook: logBook, secure: true)
         XCTAssertEqual(header(request("POST", "/login", body: "token=\(token)"), "Set-Cookie")?.hasSuffix("; Secure"), true)
     }
 }
