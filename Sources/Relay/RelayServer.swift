@@ -166,10 +166,12 @@ public final class RelayServer: @unchecked Sendable {
     /// The web interface's listener (`--admin`), unless it is off.
     private func startAdmin(on loop: EventLoop) throws(RelayError) -> Listener? {
         guard let address = config.admin else { return nil }
+        // Users, history and logs are the database's; with --store off only the owner token signs in.
         let authenticator: AdminAuthenticator = store.map { StoreAuthenticator(store: $0) }
             ?? OwnerTokenAuthenticator(ownerToken: ownerToken)
-        let app = AdminApp(authenticator: authenticator,
-                           directory: RelayShareDirectory(relay: self), secure: AdminServer.usesTLS(address))
+        let logBook: AdminLogBook = store.map { RelayLogBook(store: $0) } ?? NoRecordsLogBook()
+        let app = AdminApp(authenticator: authenticator, directory: RelayShareDirectory(relay: self), logBook: logBook,
+                           secure: AdminServer.usesTLS(address))
         return try listen("admin port", address, on: loop) { [unowned self] socket, peer in
             AdminServer.accept(socket: socket, peer: peer, relay: self, app: app)
         }

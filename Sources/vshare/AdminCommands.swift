@@ -2,7 +2,8 @@ import Console
 import Relay
 import Wire
 
-/// `vshare shares` and `vshare expire NAME`: the relay's web API from the command line.
+/// `vshare shares` and `vshare expire NAME`: the relay's web API from the command line
+/// (`vshare logs` is LogsCommand, on the same `run`).
 enum AdminCommands {
     static let sharesUsage = """
     usage: vshare shares [--admin URL] [--token TOKEN]
@@ -22,7 +23,7 @@ enum AdminCommands {
     private struct ExpiredAnswer: Decodable { var expired: String }
 
     static func shares(_ arguments: [String]) -> Int32 {
-        run(arguments, positionals: 0, usage: sharesUsage) { client, _ throws(AdminClient.Failure) in
+        run(arguments, positionals: 0, usage: sharesUsage) { client, _, _ throws(AdminClient.Failure) in
             let shares = try client.call("GET", "/api/shares", as: SharesAnswer.self).shares
             if shares.isEmpty { Console.out("No live shares."); return }
             for share in shares {
@@ -34,20 +35,23 @@ enum AdminCommands {
     }
 
     static func expire(_ arguments: [String]) -> Int32 {
-        run(arguments, positionals: 1, usage: expireUsage) { client, names throws(AdminClient.Failure) in
+        run(arguments, positionals: 1, usage: expireUsage) { client, names, _ throws(AdminClient.Failure) in
             let name = try client.call("POST", "/api/shares/\(names[0])/expire", as: ExpiredAnswer.self).expired
             Console.out("Expired share \(name).")
         }
     }
 
-    private static func run(_ arguments: [String], positionals: Int, usage: String,
-                            _ body: (AdminClient, [String]) throws(AdminClient.Failure) -> Void) -> Int32 {
+    /// Parses the common options (`--admin`, `--token`) and `extraFlags`/`extraOptions`, finds the
+    /// token, and runs `body` with a client, the positionals and the parsed arguments.
+    static func run(_ arguments: [String], positionals: Int, usage: String, extraFlags: Set<String> = [],
+                    extraOptions: Set<String> = [],
+                    _ body: (AdminClient, [String], ArgumentScanner.Parsed) throws(AdminClient.Failure) -> Void) -> Int32 {
         var scanner = ArgumentScanner(arguments)
         let parsed: ArgumentScanner.Parsed
         do {
-            parsed = try scanner.parse(flags: [], options: ["admin", "token"])
+            parsed = try scanner.parse(flags: extraFlags, options: extraOptions.union(["admin", "token"]))
             guard parsed.positionals.count == positionals else {
-                throw ArgumentScanner.UsageError(positionals == 0 ? "unexpected argument '\(parsed.positionals[0])'" : "name the share to expire")
+                throw ArgumentScanner.UsageError(positionals == 0 ? "unexpected argument '\(parsed.positionals[0])'" : "name one share")
             }
         } catch {
             return CLI.usageError(error, usage)
@@ -59,7 +63,7 @@ enum AdminCommands {
         }
         do {
             let client = try AdminClient(url: parsed.last("admin") ?? "http://127.0.0.1:7444", token: token)
-            try body(client, parsed.positionals)
+            try body(client, parsed.positionals, parsed)
             return 0
         } catch {
             Console.error("error: \(error)")

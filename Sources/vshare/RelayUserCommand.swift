@@ -31,12 +31,15 @@ enum RelayUserCommand {
             switch action {
             case "add":
                 let token = try users.add(name: words[1])
+                try audit(path: path, action: "user.added", subject: words[1])
                 Console.out("Added user \(words[1]). Their token (shown only now): \(token)")
             case "token":
                 let token = try users.rotateToken(name: words[1])
+                try audit(path: path, action: "user.token", subject: words[1])
                 Console.out("New token for \(words[1]) (the old one no longer works): \(token)")
             case "remove":
                 try users.remove(name: words[1])
+                try audit(path: path, action: "user.removed", subject: words[1])
                 Console.out("Removed user \(words[1]); their shares stay in the history.")
             default:
                 for user in try users.list() {
@@ -48,5 +51,16 @@ enum RelayUserCommand {
             Console.error("error: \(error)")
             return 1
         }
+    }
+
+    /// User changes go into the audit trail, as the relay's own events do (through the same writer,
+    /// flushed before the command exits). The actor is the host account that ran the command.
+    private static func audit(path: String, action: String, subject: String) throws {
+        var configuration = LogWriter.Configuration()
+        configuration.retention = nil   // the relay applies retention; a one-row command need not
+        let writer = try LogWriter(path: path, configuration: configuration)
+        let actor = "cli:" + (ProcessInfo.processInfo.environment["SUDO_USER"] ?? ProcessInfo.processInfo.environment["USER"] ?? "?")
+        writer.append(.audit(AuditEntry(time: Date(), actor: actor, action: action, subject: subject)))
+        writer.close()
     }
 }

@@ -14,6 +14,7 @@ enum CLI {
       connect   reach a shared machine: a static IP for all its ports, and a SOCKS5 proxy
       shares    list the relay's live shares (through its web API)
       expire    end a live share now (through the relay's web API)
+      logs      print a share's access log, and follow it (through the relay's web API)
       version   print the version
     Run `vshare <command> --help` for a command's options.
     """
@@ -37,6 +38,7 @@ enum CLI {
             case "connect": Console.out(ConnectCommand.usage)
             case "shares": Console.out(AdminCommands.sharesUsage)
             case "expire": Console.out(AdminCommands.expireUsage)
+            case "logs": Console.out(LogsCommand.usage)
             default: Console.out(usage)
             }
             return 0
@@ -47,6 +49,7 @@ enum CLI {
         case "connect": return ConnectCommand.run(arguments)
         case "shares": return AdminCommands.shares(arguments)
         case "expire": return AdminCommands.expire(arguments)
+        case "logs": return LogsCommand.run(arguments)
         case "version", "--version": Console.out("vshare \(VShareVersion.string)"); return 0
         case "help", "--help", "-h": Console.out(usage); return 0
         default:

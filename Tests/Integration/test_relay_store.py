@@ -169,3 +169,48 @@ def test_a_live_share_keeps_its_name_across_a_relay_restart(topo, tmp_path, vm_s
     finally:
         s.proc.stop()
         relay.proc.stop()
+
+
+def test_user_changes_are_in_the_audit_trail(topo, store_relay):
+    add_user(topo, store_relay, "carol")
+    assert user_cmd(topo, store_relay, "token", "carol").returncode == 0
+    assert user_cmd(topo, store_relay, "remove", "carol").returncode == 0
+    rows = db(store_relay).execute("SELECT action FROM audit WHERE subject = 'carol' ORDER BY id").fetchall()
+    assert [r[0] for r in rows] == ["user.added", "user.token", "user.removed"], rows
+    assert "carol" not in user_cmd(topo, store_relay, "list").stdout.decode().split()
+
+
+@pytest.mark.timeout(90)
+def test_log_retention_deletes_old_rows(topo, tmp_path, vm_server):
+    """Rows older than --log-retention go at the writer's next pass (at start, then every minute):
+    requests logged, the relay stopped, then started again after the retention span has passed."""
+    data_dir = str(tmp_path / "retention")
+    ports, admin = dict(control_port=7663, http_port=8300, https_port=8663), ("127.0.0.1", 7664)
+
+    def start_short():
+        relay = V.start_relay(topo, data_dir, name="relay-retention", admin="%s:%d" % admin,
+                              extra=["--log-retention", "3s"], **ports)
+        topo.relay.wait_tcp(admin, timeout=10, proc=relay.proc)
+        return relay
+
+    relay = start_short()
+    s = V.start_share(topo, relay, name="share-retention")
+    try:
+        for _ in range(5):
+            assert _get(topo, relay, s, "/")[0] == 200
+        deadline = time.monotonic() + 5
+        while db(relay).execute("SELECT count(*) FROM access_log").fetchone()[0] < 5:
+            assert time.monotonic() < deadline, "the rows were written"
+            time.sleep(0.1)
+    finally:
+        s.proc.stop()
+        relay.proc.stop()
+    time.sleep(4)
+    relay = start_short()
+    try:
+        deadline = time.monotonic() + 10
+        while db(relay).execute("SELECT count(*) FROM access_log").fetchone()[0] > 0:
+            assert time.monotonic() < deadline, "rows older than the retention span are deleted at start"
+            time.sleep(0.2)
+    finally:
+        relay.proc.stop()

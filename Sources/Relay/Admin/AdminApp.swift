@@ -6,15 +6,17 @@ import Wire
 public final class AdminApp: @unchecked Sendable {
     let authenticator: AdminAuthenticator
     let directory: AdminShareDirectory
+    let logBook: AdminLogBook
     let sessions: AdminSessions
     let throttle = AdminLoginThrottle()
     /// Served over TLS: the cookie gets `Secure`.
     let secure: Bool
 
-    public init(authenticator: AdminAuthenticator, directory: AdminShareDirectory, sessions: AdminSessions = AdminSessions(),
-                secure: Bool) {
+    public init(authenticator: AdminAuthenticator, directory: AdminShareDirectory, logBook: AdminLogBook,
+                sessions: AdminSessions = AdminSessions(), secure: Bool) {
         self.authenticator = authenticator
         self.directory = directory
+        self.logBook = logBook
         self.sessions = sessions
         self.secure = secure
     }
@@ -25,11 +27,15 @@ public final class AdminApp: @unchecked Sendable {
         case .login: return login(request, now: now)
         case .logout: return withSession(request, now: now) { session in
             sessions.remove(session.id)
+            logBook.record(.signedOut(user: session.user.name, client: request.client))
             return .redirect("/login", headers: [("Set-Cookie", AdminCookie.clearing(secure: secure))])
         }
-        case .sharesPage:
-            guard let session = request.sessionID.flatMap({ sessions.lookup($0, now: now) }) else { return .redirect("/login") }
-            return .html(200, AdminPages.shares(directory.liveShares(for: session.user), session: session))
+        case .sharesPage: return withPage(request, now: now) { session in
+            .html(200, AdminPages.shares(directory.liveShares(for: session.user), session: session))
+        }
+        case .historyPage: return withPage(request, now: now) { historyPage(session: $0) }
+        case .shareLogPage(let name): return withPage(request, now: now) { shareLogPage(name, request: request, session: $0) }
+        case .auditPage: return withPage(request, now: now) { auditPage(request: request, session: $0) }
         case .expireForm(let name): return withSession(request, now: now) { session in
             switch directory.expire(name, by: session.user) {
             case .expired: return .redirect("/")
@@ -48,6 +54,9 @@ public final class AdminApp: @unchecked Sendable {
             case .forbidden: return AdminAPI.error(403, "the share \(name) is another user's")
             }
         }
+        case .apiHistory: return withAPIUser(request, now: now) { apiHistory(user: $0) }
+        case .apiShareLog(let name): return withAPIUser(request, now: now) { apiShareLog(name, request: request, user: $0) }
+        case .apiAudit: return withAPIUser(request, now: now) { apiAudit(request: request, user: $0) }
         case .notFound: return .html(404, AdminPages.problem(404, "There is no page at \(request.displayPath)."))
         case .methodNotAllowed(let allow):
             var response = AdminResponse.html(405, AdminPages.problem(405, "This page does not take \(request.head.method)."))
@@ -62,10 +71,18 @@ public final class AdminApp: @unchecked Sendable {
         }
         guard let token = request.form["token"], let user = authenticator.authenticate(token: token) else {
             throttle.recordFailure(request.client, now: now)
+            logBook.record(.signInFailed(client: request.client))
             return .html(403, AdminPages.login(message: "That token is not valid."))
         }
         let session = sessions.create(for: user, now: now)
+        logBook.record(.signedIn(user: user.name, client: request.client))
         return .redirect("/", headers: [("Set-Cookie", AdminCookie.setting(session.id, secure: secure))])
+    }
+
+    /// A page for a signed-in browser; anyone else goes to the sign-in page.
+    private func withPage(_ request: AdminRequest, now: Double, _ handle: (AdminSessions.Session) -> AdminResponse) -> AdminResponse {
+        guard let session = request.sessionID.flatMap({ sessions.lookup($0, now: now) }) else { return .redirect("/login") }
+        return handle(session)
     }
 
     /// A form post from a signed-in browser: the session cookie and its CSRF token (hidden field
@@ -88,6 +105,7 @@ public final class AdminApp: @unchecked Sendable {
             }
             guard let user = authenticator.authenticate(token: token) else {
                 throttle.recordFailure(request.client, now: now)
+                logBook.record(.signInFailed(client: request.client))
                 return AdminAPI.error(401, "the token is not valid", headers: [("WWW-Authenticate", "Bearer")])
             }
             return handle(user)

@@ -4,7 +4,7 @@ enum AdminAssets {
     static func named(_ name: String) -> (contentType: String, body: String)? {
         switch name {
         case "admin.css": return ("text/css; charset=utf-8", css)
-        case "admin.js": return ("text/javascript; charset=utf-8", script)
+        case "admin.js": return ("text/javascript; charset=utf-8", script + logScript)
         default: return nil
         }
     }
@@ -19,6 +19,9 @@ enum AdminAssets {
     button { cursor: pointer; }
     form.inline { display: inline; margin: 0; }
     input[type=password] { width: 28rem; max-width: 100%; }
+    nav a { margin: 0 .3rem; }
+    td { word-break: break-all; }
+    tr.new { background: #ffc; }
     """
 
     /// Live updates without a framework: poll the JSON API with the session cookie, count each
@@ -64,6 +67,52 @@ enum AdminAssets {
       }
       setInterval(tick, 1000);
       setInterval(refresh, 3000);
+    })();
+    """
+
+    /// The share-log page's live updates: every two seconds ask the API for rows newer than the
+    /// newest shown (`after`), with the page's own filter, and put them on top. Rows are built with
+    /// `textContent`, never HTML, so a path or user agent is text however it looks. Older pages
+    /// (`data-live="0"`) stay still.
+    static let logScript = """
+    (function () {
+      "use strict";
+      var table = document.getElementById("log");
+      if (!table || table.getAttribute("data-live") !== "1") { return; }
+      var body = table.tBodies[0];
+      var after = parseInt(table.getAttribute("data-after"), 10) || 0;
+      var base = "/api/shares/" + encodeURIComponent(table.getAttribute("data-share")) + "/log?";
+      var query = table.getAttribute("data-query");
+      function cell(row, text) { var td = document.createElement("td"); td.textContent = text; row.appendChild(td); }
+      // Rows since the newest shown, newest first, following `next` while a page is full.
+      function since(before, rows) {
+        var url = base + (query ? query + "&" : "") + "after=" + after + "&limit=500" + (before ? "&before=" + before : "");
+        return fetch(url, { credentials: "same-origin", cache: "no-store" })
+          .then(function (r) { return r.ok ? r.json() : null; })
+          .then(function (data) {
+            if (!data) { return rows; }
+            rows = rows.concat(data.rows);
+            return data.next ? since(data.next, rows) : rows;
+          });
+      }
+      function show(rows) {
+        for (var i = rows.length - 1; i >= 0; i--) {
+          var entry = rows[i], row = document.createElement("tr");
+          row.setAttribute("data-id", String(entry.id));
+          row.className = "new";
+          [entry.time, entry.client, entry.method, entry.path, String(entry.status), String(entry.bytes),
+           entry.durationMs + " ms", entry.userAgent, entry.refusal || ""].forEach(function (text) { cell(row, text); });
+          body.insertBefore(row, body.firstChild);
+          after = Math.max(after, entry.id);
+        }
+        var empty = document.getElementById("log-empty");
+        if (rows.length && empty) { empty.parentNode.removeChild(empty); }
+      }
+      // The next poll is scheduled when this one is done, so polls never overlap.
+      function poll() {
+        since(0, []).then(show).catch(function () {}).then(function () { setTimeout(poll, 2000); });
+      }
+      setTimeout(poll, 2000);
     })();
     """
 }

@@ -3,7 +3,7 @@ import Identity
 /// Someone signed in to the web interface or its API.
 public struct AdminUser: Equatable, Sendable {
     public let name: String
-    /// Sees and acts on every share (today the only user: the owner token's `admin`).
+    /// Sees and acts on every share and reads the audit trail (the owner token's `admin`).
     public let isAdmin: Bool
 
     public init(name: String, isAdmin: Bool) {
@@ -19,7 +19,7 @@ public protocol AdminAuthenticator: Sendable {
     func authenticate(token: String) -> AdminUser?
 }
 
-/// Today's only user: whoever holds the relay's owner token is `admin`.
+/// A relay run with `--store off` has no users: whoever holds its owner token is `admin`.
 public struct OwnerTokenAuthenticator: AdminAuthenticator {
     public static let ownerName = "admin"
     private let ownerToken: String

@@ -3,9 +3,9 @@ import Wire
 /// The interface's HTML, built from escaped pieces only: every value from outside (share names,
 /// URLs, user names, messages) goes through `HTMLText.escape` here and nowhere else.
 enum AdminPages {
-    private static func e(_ text: String) -> String { HTMLText.escape(text) }
+    static func e(_ text: String) -> String { HTMLText.escape(text) }
 
-    private static func layout(title: String, body: String) -> String {
+    static func layout(title: String, body: String) -> String {
         """
         <!doctype html>
         <html lang="en"><head><meta charset="utf-8"><title>\(e(title)) · vshare relay</title>
@@ -33,9 +33,7 @@ enum AdminPages {
         let rows = shares.map { row($0, csrf: csrf) }.joined(separator: "\n")
         let empty = shares.isEmpty ? "<p class=\"muted\">No live shares.</p>" : ""
         return layout(title: "Live shares", body: """
-        <header><h1>Live shares</h1>
-        <form class="inline" method="post" action="/logout"><input type="hidden" name="csrf" value="\(csrf)">
-        \(e(session.user.name)) <button type="submit">Sign out</button></form></header>
+        \(header("Live shares", session: session))
         \(notice)
         <table id="shares"><thead><tr><th>Share</th><th>Expires in</th><th>Owner</th><th>Options</th><th></th></tr></thead>
         <tbody>
@@ -51,11 +49,21 @@ enum AdminPages {
         if let https = share.httpsAddress { addresses += "<br>\(e(https))" }
         let waiting = share.agentConnected ? "" : " <span class=\"muted\">(agent reconnecting)</span>"
         return """
-        <tr data-share="\(name)"><td><strong>\(name)</strong>\(waiting)\(addresses)</td>\
+        <tr data-share="\(name)"><td><strong><a href="/shares/\(name)">\(name)</a></strong>\(waiting)\(addresses)</td>\
         <td data-expires="\(share.expiresIn)">\(e(DurationSyntax.format(seconds: share.expiresIn)))</td>\
         <td>\(e(share.owner))</td><td>\(e(share.options.joined(separator: ", ")))</td>\
         <td><form class="inline" method="post" action="/shares/\(name)/expire">\
         <input type="hidden" name="csrf" value="\(csrf)"><button type="submit">Expire now</button></form></td></tr>
+        """
+    }
+
+    /// The title, the links between pages (the audit trail only for admins) and the sign-out form.
+    static func header(_ title: String, session: AdminSessions.Session) -> String {
+        let audit = session.user.isAdmin ? " · <a href=\"/audit\">Audit trail</a>" : ""
+        return """
+        <header><h1>\(e(title))</h1><nav><a href="/">Live shares</a> · <a href="/history">History</a>\(audit)</nav>
+        <form class="inline" method="post" action="/logout"><input type="hidden" name="csrf" value="\(e(session.csrfToken))">
+        \(e(session.user.name)) <button type="submit">Sign out</button></form></header>
         """
     }
 

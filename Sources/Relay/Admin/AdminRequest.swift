@@ -27,6 +27,12 @@ public struct AdminRequest: Sendable {
         return FormEncoding.percentDecode(path, plusIsSpace: false)
     }
 
+    /// The target's query string as fields (`?status=4xx&path=%2Fapi`), decoded like a form.
+    var query: [String: String] {
+        let parts = head.target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
+        return parts.count == 2 ? FormEncoding.decode(String(parts[1])) : [:]
+    }
+
     var sessionID: String? { AdminCookie.sessionID(fromCookieHeader: head.headers["Cookie"]) }
 
     /// The body as an HTML form (`application/x-www-form-urlencoded`).
@@ -43,6 +49,23 @@ enum FormEncoding {
             fields[percentDecode(kv[0], plusIsSpace: true)] = kv.count > 1 ? percentDecode(kv[1], plusIsSpace: true) : ""
         }
         return fields
+    }
+
+    /// Fields as a query string, every byte but unreserved ones percent-encoded (links the pages
+    /// build from a filter the user typed).
+    static func encode(_ fields: [(String, String)]) -> String {
+        fields.map { "\(percentEncode($0.0))=\(percentEncode($0.1))" }.joined(separator: "&")
+    }
+
+    static func percentEncode(_ text: String) -> String {
+        var out = ""
+        for byte in text.utf8 {
+            switch byte {
+            case 0x30...0x39, 0x41...0x5A, 0x61...0x7A, 0x2D, 0x2E, 0x5F, 0x7E: out.unicodeScalars.append(Unicode.Scalar(byte))
+            default: out += "%" + (byte < 16 ? "0" : "") + String(byte, radix: 16, uppercase: true)
+            }
+        }
+        return out
     }
 
     static func percentDecode(_ text: Substring, plusIsSpace: Bool) -> String {

@@ -8,7 +8,16 @@ public enum AdminRoute: Equatable, Sendable {
     /// The Expire now button's form.
     case expireForm(name: String)
     case asset(name: String)
+    /// Ended shares.
+    case historyPage
+    /// One share's access log, connect sessions and SSH events.
+    case shareLogPage(name: String)
+    /// The audit trail (admin only).
+    case auditPage
     case apiShares
+    case apiHistory
+    case apiShareLog(name: String)
+    case apiAudit
     case apiExpire(name: String)
     case notFound
     /// The path exists, the method does not (405 with `Allow`).
@@ -29,10 +38,17 @@ public enum AdminRoute: Equatable, Sendable {
             default: return .methodNotAllowed(allow: "GET, POST")
             }
         case (1, "logout"): return only("POST", .logout)
+        case (1, "history"): return only("GET", .historyPage)
+        case (1, "audit"): return only("GET", .auditPage)
+        case (2, "shares") where ShareNameSyntax.isPlausible(parts[1]): return only("GET", .shareLogPage(name: parts[1]))
         case (3, "shares") where parts[2] == "expire" && ShareNameSyntax.isPlausible(parts[1]):
             return only("POST", .expireForm(name: parts[1]))
         case (2, "assets") where AdminAssets.named(parts[1]) != nil: return only("GET", .asset(name: parts[1]))
         case (2, "api") where parts[1] == "shares": return only("GET", .apiShares)
+        case (2, "api") where parts[1] == "history": return only("GET", .apiHistory)
+        case (2, "api") where parts[1] == "audit": return only("GET", .apiAudit)
+        case (4, "api") where parts[1] == "shares" && parts[3] == "log" && ShareNameSyntax.isPlausible(parts[2]):
+            return only("GET", .apiShareLog(name: parts[2]))
         case (4, "api") where parts[1] == "shares" && parts[3] == "expire" && ShareNameSyntax.isPlausible(parts[2]):
             return only("POST", .apiExpire(name: parts[2]))
         default: return .notFound

@@ -19,6 +19,9 @@ final class RelayStore: @unchecked Sendable {
     private let users: UserStore
     private let shares: ShareStore
     private let log: LogWriter
+    /// Reads for the web interface, on the main connection: they are small and indexed, and the
+    /// writer's connection belongs to its thread.
+    private let reader: LogReader
 
     init(dataDir: String, retention: LogRetention) throws {
         let path = (dataDir as NSString).appendingPathComponent(Self.fileName)
@@ -26,6 +29,7 @@ final class RelayStore: @unchecked Sendable {
         try Schema.migrate(database)
         users = UserStore(database: database)
         shares = ShareStore(database: database)
+        reader = LogReader(database: database)
         var configuration = LogWriter.Configuration()
         configuration.retention = retention
         log = try LogWriter(path: path, configuration: configuration)
@@ -97,6 +101,63 @@ final class RelayStore: @unchecked Sendable {
         return out
     }
 
+    // MARK: Reads for the web interface
+
+    /// The share of this name, live or ended (nil: the store never had it).
+    func share(named name: String) -> ShareRecord? {
+        read("read share \(name)", nil) { try shares.share(named: name) }
+    }
+
+    /// The id of the user of this name (to match shares by owner: a removed name may come back).
+    func userID(named name: String) -> Int64? {
+        read("find user \(name)", nil) { try users.find(name: name)?.id }
+    }
+
+    /// Ended shares, most recently ended first, with their access-log totals; `owner` nil: everyone's.
+    func history(owner: Int64?, limit: Int) -> [(record: ShareRecord, requests: Int64, bytes: Int64)] {
+        read("read the share history", []) {
+            try shares.history(owner: owner, limit: limit).map { record in
+                let totals = try endedTotals(record)
+                return (record, totals.requests, totals.bytes)
+            }
+        }
+    }
+
+    /// Totals of ended shares, by name. Counting walks every row of a share (about 0.2 s for a
+    /// million), on the event loop that serves the page: an ended share's rows no longer change,
+    /// so each is counted once. Bounded: emptied when it grows past `endedTotalsCapacity`.
+    private var endedTotalsCache: [String: (requests: Int64, bytes: Int64)] = [:]
+    private static let endedTotalsCapacity = 10_000
+    /// Rows may still wait in the writer's queue just after a share ends (it commits every 0.1 s).
+    private static let settleTime: TimeInterval = 10
+
+    /// Under the lock.
+    private func endedTotals(_ record: ShareRecord) throws -> (requests: Int64, bytes: Int64) {
+        if let cached = endedTotalsCache[record.name] { return cached }
+        let totals = try reader.totals(share: record.name)
+        if let ended = record.endedAt, ended.timeIntervalSinceNow < -Self.settleTime {
+            if endedTotalsCache.count >= Self.endedTotalsCapacity { endedTotalsCache.removeAll() }
+            endedTotalsCache[record.name] = totals
+        }
+        return totals
+    }
+
+    func accessLog(share: String, filter: AccessLogFilter) -> [Logged<AccessLogEntry>] {
+        read("read the access log", []) { try reader.accessLog(share: share, filter: filter) }
+    }
+
+    func connectSessions(share: String, limit: Int) -> [Logged<ConnectSessionEntry>] {
+        read("read connect sessions", []) { try reader.connectSessions(share: share, limit: limit) }
+    }
+
+    func sshEvents(share: String, limit: Int) -> [Logged<SSHEventEntry>] {
+        read("read SSH events", []) { try reader.sshEvents(share: share, limit: limit) }
+    }
+
+    func auditTrail(before: Int64?, limit: Int) -> [Logged<AuditEntry>] {
+        read("read the audit trail", []) { try reader.audit(before: before, limit: limit) }
+    }
+
     // MARK: Log rows (never blocking)
 
     func access(_ entry: AccessLogEntry) {
@@ -125,6 +186,16 @@ final class RelayStore: @unchecked Sendable {
     private func write(_ what: String, _ body: () throws -> Void) {
         lock.withLock {
             do { try body() } catch { Self.reportOnce("cannot \(what) in the database: \(error)") }
+        }
+    }
+
+    /// A read that fails shows `fallback` (an empty page) and says so once.
+    private func read<Value>(_ what: String, _ fallback: Value, _ body: () throws -> Value) -> Value {
+        lock.withLock {
+            do { return try body() } catch {
+                Self.reportOnce("cannot \(what) from the database: \(error)")
+                return fallback
+            }
         }
     }
 

@@ -34,6 +34,13 @@ public final class ShareStore {
         return try statement.step() == .row
     }
 
+    /// The share of this name, live or ended; nil if the store never had it (or forgot it).
+    public func share(named name: String) throws -> ShareRecord? {
+        let statement = try database.prepare("SELECT \(Self.columns) FROM shares WHERE name = ?1")
+        try statement.bind(name, at: 1)
+        return try records(statement).first
+    }
+
     /// Ends a live share; false if there is no live share of that name (already ended or unknown).
     @discardableResult
     public func end(name: String, reason: ShareEndReason, at time: Date) throws -> Bool {

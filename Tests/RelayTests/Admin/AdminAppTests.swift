@@ -3,21 +3,6 @@ import Wire
 @testable import Relay
 
 final class AdminAppTests: XCTestCase {
-    /// Live shares in memory; records what was expired.
-    private final class FakeDirectory: AdminShareDirectory, @unchecked Sendable {
-        var shares: [AdminShare]
-        var expired: [String] = []
-        init(_ shares: [AdminShare]) { self.shares = shares }
-        func liveShares(for user: AdminUser) -> [AdminShare] { shares }
-        func expire(_ name: String, by user: AdminUser) -> AdminExpireOutcome {
-            guard let share = shares.first(where: { $0.name == name }) else { return .notFound }
-            guard user.isAdmin || share.owner == user.name else { return .forbidden }
-            shares.removeAll { $0.name == name }
-            expired.append(name)
-            return .expired
-        }
-    }
-
     private static func share(_ name: String) -> AdminShare {
         AdminShare(name: name, url: "http://\(name).share.test:8080", httpsAddress: nil, expiresIn: 3600, owner: "admin",
                    options: ["http", "connect"], agentConnected: true)
@@ -25,11 +10,13 @@ final class AdminAppTests: XCTestCase {
 
     private let token = "owner-token"
     private var directory: FakeDirectory!
+    private var logBook: FakeLogBook!
     private var app: AdminApp!
 
     override func setUp() {
         directory = FakeDirectory([Self.share("happy-cat-0001")])
-        app = AdminApp(authenticator: OwnerTokenAuthenticator(ownerToken: token), directory: directory, secure: false)
+        logBook = FakeLogBook()
+        app = AdminApp(authenticator: OwnerTokenAuthenticator(ownerToken: token), directory: directory, logBook: logBook, secure: false)
     }
 
     private func request(_ method: String, _ target: String, body: String = "", headers: [(String, String)] = [],
@@ -78,6 +65,9 @@ final class AdminAppTests: XCTestCase {
         XCTAssertEqual(request("POST", "/login", body: "token=\(token)").status, 429, "even the right token waits")
         XCTAssertEqual(request("POST", "/login", body: "token=\(token)", client: "10.0.0.10").status, 303)
         XCTAssertEqual(request("GET", "/api/shares", headers: [("Authorization", "Bearer \(token)")]).status, 429)
+        XCTAssertEqual(logBook.events.filter { $0 == .signInFailed(client: "10.0.0.9") }.count, AdminLoginThrottle.maxFailures,
+                       "each refused token is audited with its address; throttled attempts are not")
+        XCTAssertEqual(logBook.events.last, .signedIn(user: "admin", client: "10.0.0.10"))
     }
 
     func testExpireFormNeedsTheCSRFToken() {
@@ -102,6 +92,7 @@ final class AdminAppTests: XCTestCase {
         let out = request("POST", "/logout", body: "csrf=\(csrf)", headers: [("Cookie", cookie)])
         XCTAssertEqual(out.status, 303)
         XCTAssertEqual(header(out, "Set-Cookie"), AdminCookie.clearing(secure: false))
+        XCTAssertEqual(logBook.events, [.signedIn(user: "admin", client: "10.0.0.9"), .signedOut(user: "admin", client: "10.0.0.9")])
         XCTAssertEqual(request("GET", "/", headers: [("Cookie", cookie)]).status, 303)
     }
 
@@ -122,6 +113,7 @@ final class AdminAppTests: XCTestCase {
         XCTAssertEqual(wrong.status, 401)
         XCTAssertEqual(header(wrong, "WWW-Authenticate"), "Bearer")
         XCTAssertEqual(request("GET", "/api/shares").status, 401)
+        XCTAssertEqual(logBook.events, [.signInFailed(client: "10.0.0.9")], "a missing token is no sign-in attempt")
     }
 
     func testAPIWithTheSessionCookieNeedsTheCSRFHeaderToChangeAnything() {
@@ -159,7 +151,7 @@ final class AdminAppTests: XCTestCase {
     }
 
     func testSecureCookieUnderHTTPS() {
-        app = AdminApp(authenticator: OwnerTokenAuthenticator(ownerToken: token), directory: directory, secure: true)
+        app = AdminApp(authenticator: OwnerTokenAuthenticator(ownerToken: token), directory: directory, logBook: logBook, secure: true)
         XCTAssertEqual(header(request("POST", "/login", body: "token=\(token)"), "Set-Cookie")?.hasSuffix("; Secure"), true)
     }
 }

@@ -18,4 +18,13 @@ final class AdminRequestTests: XCTestCase {
         XCTAssertNil(bearer("Basic abc"))
         XCTAssertNil(bearer("Bearer"))
     }
+
+    func testQueryAndItsEncoding() {
+        let request = AdminRequest(head: HTTPRequestHead(method: "GET", target: "/shares/a?status=4xx&path=%2Fa+b"), client: "c")
+        XCTAssertEqual(request.query, ["status": "4xx", "path": "/a b"])
+        XCTAssertEqual(AdminRequest(head: HTTPRequestHead(method: "GET", target: "/"), client: "c").query, [:])
+        let encoded = FormEncoding.encode([("path", "/a b&c=<d>"), ("status", "2xx")])
+        XCTAssertEqual(encoded, "path=%2Fa%20b%26c%3D%3Cd%3E&status=2xx")
+        XCTAssertEqual(FormEncoding.decode(encoded), ["path": "/a b&c=<d>", "status": "2xx"])
+    }
 }

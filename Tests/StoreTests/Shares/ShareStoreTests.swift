@@ -92,4 +92,12 @@ final class ShareStoreTests: XCTestCase {
             guard case .corrupt = error as? StoreError else { return XCTFail("\(error)") }
         }
     }
+
+    func testFindsAShareByNameLiveOrEnded() throws {
+        try shares.save(share("a", owner: ownerID))
+        XCTAssertEqual(try shares.share(named: "a")?.ownerID, ownerID)
+        try shares.end(name: "a", reason: .expired, at: Date(timeIntervalSince1970: 1_700_000_100))
+        XCTAssertEqual(try shares.share(named: "a")?.endReason, .expired)
+        XCTAssertNil(try shares.share(named: "b"))
+    }
 }
