@@ -1,6 +1,8 @@
 """The relay's web interface in a real browser (issue 10): headless Chromium in the relay's
 namespace (fixtures `browser` and `page`, see browser.py) signs in through the form, watches the
-live-shares page update itself, clicks Expire now, and checks what must be refused or escaped.
+live-shares page and a share's log page update themselves (requests made by curl from the client's
+namespace), clicks Expire now and finds the share in the history, and checks what must be refused
+(and audited) or escaped.
 test_admin.py checks the same interface request by request; this file checks what only a browser
 shows: cookies, forms, the page's own script, what a page renders and runs.
 
@@ -24,7 +26,8 @@ ADMIN_URL = "http://%s:%d" % ADMIN
 WEB_EXPIRED_RE = r"The share %s was expired from the web interface\."
 # Every page a signed-in user can open: name (of its screenshot) -> path and a selector the page
 # must show. A new page is one more line here; its own behaviour gets its own test below.
-PAGES = {"live-shares": ("/", "#shares")}
+PAGES = {"live-shares": ("/", "#shares"), "history": ("/history", "#history"), "audit": ("/audit", "#audit"),
+         "share-log": ("/shares/{share}", "#log")}
 
 
 @pytest.fixture(scope="module")
@@ -80,11 +83,16 @@ def test_a_bad_token_is_refused(topo, relay, page):
     screenshot(topo, page, "login-refused")
     page.goto(ADMIN_URL + "/")
     page.wait_for("location.pathname === '/login'", what="still signed out")
+    sign_in_ok(page, relay.token)
+    page.goto(ADMIN_URL + "/audit")
+    page.wait_for("/login\\.failed/.test(document.getElementById('audit').innerText)", what="the refusal in the audit trail")
+    screenshot(topo, page, "audit")
 
 
 @pytest.mark.parametrize("name", sorted(PAGES))
 def test_each_page_needs_a_session_and_works_without_javascript(topo, relay, share, page, name):
     path, selector = PAGES[name]
+    path = path.format(share=share.name)
     page.goto(ADMIN_URL + path)
     page.wait_for("location.pathname === '/login'", what="signed out: redirected to sign in")
     page.disable_javascript()
@@ -128,6 +136,11 @@ def test_expire_now_ends_the_share(topo, relay, share, new_share, page):
     s.proc.wait_line(WEB_EXPIRED_RE % re.escape(s.name), timeout=5)
     assert s.proc.wait(timeout=5) == 0, s.proc.describe()
     assert V.client_get(topo, share.host, share.port)[0] == 200, "only that share ended"
+    page.click("nav a[href='/history']")
+    ended = page.wait_for("(function (a) { return a && a.closest('tr').innerText; })"
+                          "(document.querySelector('#history a[href=\\'/shares/%s\\']'))" % s.name, what="the share in the history")
+    assert "expired from the web interface" in ended, ended
+    screenshot(topo, page, "history")
 
 
 def test_a_form_without_its_csrf_token_is_refused(topo, relay, share, page):
@@ -174,7 +187,56 @@ def test_another_user_sees_none_of_the_first_users_shares(topo, relay, share, ne
         bob.wait_for("(document.querySelector('h1') || {}).innerText === '403 Forbidden'",
                      what="the refusal page")
         assert "another user's" in bob.text()
+        # Nor can he read admin's share's log, or the audit trail (admin's alone).
+        for path in ("/shares/" + share.name, "/audit"):
+            bob.goto(ADMIN_URL + path)
+            bob.wait_for("(document.querySelector('h1') || {}).innerText === '403 Forbidden'", what=path + " refused")
     finally:
         bob.close()
     assert V.client_get(topo, share.host, share.port)[0] == 200, "admin's share is still live"
     assert bobs.proc.poll() is None, "and bob's too"
+
+
+def curl(topo, share: V.Share, path: str) -> None:
+    """One request through the share's URL, made by curl in the client's namespace."""
+    r = topo.client.run(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "-A", "browser-test",
+                         *V.curl_args(share), share.url + path], timeout=15, text=True)
+    assert r.returncode == 0 and r.stdout == "200", (r.returncode, r.stdout, r.stderr)
+
+
+def log_text(page: B.Page) -> str:
+    return page.text("#log tbody")
+
+
+def test_requests_appear_in_the_open_log_page_without_a_reload(topo, relay, share, page):
+    sign_in_ok(page, relay.token)
+    page.click(row(share.name) + " a[href='/shares/%s']" % share.name)
+    page.wait_for("!!document.getElementById('log')", what="the share's log page")
+    page.eval("window.stayed = true")  # gone if the page reloads
+    paths = ["/?browser-%d" % i for i in range(3)]
+    for path in paths:
+        curl(topo, share, path)
+    page.wait_for("(function (t) { return %s.every(function (p) { return t.indexOf(p) >= 0; }); })"
+                  "(document.querySelector('#log tbody').innerText)" % json.dumps(paths), timeout=8,
+                  what="the three requests in the log")
+    assert page.eval("window.stayed === true"), "the rows came without a reload"
+    text = log_text(page)
+    assert "browser-test" in text and "GET" in text and T.CLIENT_IP in text, text
+    screenshot(topo, page, "share-log")
+
+
+@pytest.mark.parametrize("markup", ["/<img/src=x/onerror=alert(1)>", "/<img/src=x/onerror=window.pwned=1>"])
+def test_markup_in_a_logged_path_is_shown_as_text_and_runs_nothing(topo, relay, share, page, markup):
+    """Through the share, so the path is a row of its log: once rendered by the server (sent before
+    the page opens), once added by the page's script (sent while it is open)."""
+    V.client_get(topo, share.host, share.port, markup + "?before")  # raw in the request line
+    sign_in_ok(page, relay.token)
+    page.goto(ADMIN_URL + "/shares/" + share.name)
+    page.wait_for("document.querySelector('#log tbody').innerText.indexOf(%s) >= 0" % json.dumps(markup + "?before"),
+                  what="the server-rendered row")
+    V.client_get(topo, share.host, share.port, markup + "?live")
+    page.wait_for("document.querySelector('#log tbody').innerText.indexOf(%s) >= 0" % json.dumps(markup + "?live"),
+                  timeout=8, what="the row the script added")
+    assert page.eval("document.images.length") == 0, "no <img> element was made from a path"
+    assert page.eval("typeof window.pwned") == "undefined"
+    assert page.dialogs() == [], "no alert opened"
