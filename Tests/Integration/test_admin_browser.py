@@ -7,7 +7,8 @@ test_admin.py checks the same interface request by request; this file checks wha
 shows: cookies, forms, the page's own script, what a page renders and runs.
 
 Each page the interface has gets a screenshot (docs/screenshots with VSHARE_SCREENSHOTS=1).
-A new page's test: sign in with `sign_in`, `page.goto(ADMIN_URL + path)`, then read it.
+A new page: one line in PAGES (signed-out redirect, works without JavaScript, screenshot); a test
+of what it does: `sign_in_ok(page, token)`, `page.goto(ADMIN_URL + path)`, then read and click.
 """
 from __future__ import annotations
 
