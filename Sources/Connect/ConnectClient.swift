@@ -222,9 +222,19 @@ public final class ConnectClient: RelayLinkDelegate {
         socks?.attach(nil)
         guard link.exitStatus == nil else { return }
         if !everJoined { return link.finish(1, error: why) }
-        Console.headline(label, "Lost the end-to-end session (\(why)).")
-        link.tunnel?.close()
+        // A share that ends closes its sessions as its agent exits, and the relay's `shareEnded` comes
+        // on the control connection: the two race. Give that message a moment before rejoining, so an
+        // ended share is reported as ended, not as "no share named ..." on the rejoin.
+        let control = link.tunnel
+        loop.schedule(after: Self.rejoinDelay) { [weak self] in
+            guard let self, self.link.exitStatus == nil, self.session == nil, self.link.tunnel === control else { return }
+            Console.headline(self.label, "Lost the end-to-end session (\(why)).")
+            control?.close()
+        }
     }
+
+    /// How long a lost session waits for the control connection to say the share ended.
+    static let rejoinDelay = 1.0
 
     /// A packet from the agent, if it answers a flow this host opened.
     func sessionDelivered(_ packet: UnsafeRawBufferPointer) {
