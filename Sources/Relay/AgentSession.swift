@@ -130,7 +130,7 @@ final class AgentSession: TunnelConnectionDelegate {
         let entry = relay.registry.create(httpEnabled: message.httpEnabled, httpsEnabled: message.httpsEnabled,
                                           connectEnabled: message.connect,
                                           ttl: relay.config.shareTTL, loop: loop, agent: self, ssh: message.ssh,
-                                          owner: owner) { name in
+                                          owner: owner, target: message.target ?? "") { name in
             rules ? ShareAccess(shareName: name, networks: networks, basicAuth: message.basicAuth) : nil
         }
         share = entry

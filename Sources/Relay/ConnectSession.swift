@@ -80,6 +80,7 @@ final class ConnectSession: TunnelConnectionDelegate {
             if let share {
                 Console.headline("relay", "Peer \(clientIP) left share \(share.name) (session \(id)).")
                 if let joinedAt { relay.store?.connectSession(share: share.name, client: clientIP, startedAt: joinedAt) }
+                share.traffic.peerLeft()
             }
         }
         agent = nil
@@ -134,6 +135,7 @@ final class ConnectSession: TunnelConnectionDelegate {
         self.agent = agent
         self.id = id
         joinedAt = Date()
+        entry.traffic.peerJoined()
         Console.headline("relay", "Peer \(clientIP) joined share \(entry.name) (session \(id)\(sshOnly ? ", SSH only" : "")).")
         let reply = SessionOpened(name: entry.name, session: id, expiresIn: max(0, Int(entry.expiresAt - MonotonicClock.now())),
                                   ticket: ticket.map(Hex.encode))

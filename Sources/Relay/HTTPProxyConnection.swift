@@ -312,6 +312,7 @@ final class HTTPProxyConnection: ByteEndpointEvents {
         done.bytes = bytes ?? responses.consumedBytes - responseBytesLogged
         responseBytesLogged = responses.consumedBytes
         responseStarted = false
+        share?.traffic?.request(bytes: done.bytes)
         AccessLog.record(share: share?.name ?? "-", client: clientIP, method: done.method, path: done.path,
                          status: done.status, bytes: done.bytes, seconds: MonotonicClock.now() - done.start,
                          userAgent: done.userAgent, loop: loop)

@@ -18,13 +18,17 @@ struct HTTPProxyShare {
     var access: ShareAccess? = nil
     /// The agent's tunnel if it is connected now; call on `loop` only.
     let tunnel: () -> TunnelStreams?
+    /// Where the share's requests and bytes are counted (nil in tests).
+    var traffic: ShareTraffic? = nil
 }
 
 extension RelayServer: HTTPProxyRouter {
     func httpShare(host: String?) -> HTTPProxyShare? {
         guard case .share(let entry, let loop) = route(host: host), entry.httpEnabled else { return nil }
-        return HTTPProxyShare(name: entry.name, loop: loop, access: entry.access) { [registry] in
+        var share = HTTPProxyShare(name: entry.name, loop: loop, access: entry.access) { [registry] in
             registry.openTunnel(of: entry, on: loop)
         }
+        share.traffic = entry.traffic
+        return share
     }
 }

@@ -24,13 +24,17 @@ public final class ShareEntry: @unchecked Sendable {
 
     /// Who made the share (a user of the store), for the audit trail and the web interface.
     let owner: ShareOwner?
+    /// What the share says it shows (`10.0.0.5, http 80`), for the web interface.
+    let target: String
+    /// Requests, bytes and peers so far.
+    let traffic = ShareTraffic()
     /// Brought back from the store by a restarted relay: until its agent resumes it, a share that
     /// times out ended with the relay's shutdown, not because its agent left.
     fileprivate(set) var restored: Bool
 
     init(name: String, resumeSecret: String, httpEnabled: Bool, httpsEnabled: Bool, connectEnabled: Bool,
          access: ShareAccess?, expiresAt: Double, loop: EventLoop, agent: AgentSession?, owner: ShareOwner?,
-         restored: Bool = false) {
+         target: String = "", restored: Bool = false) {
         self.name = name
         self.resumeSecret = resumeSecret
         self.httpEnabled = httpEnabled
@@ -41,6 +45,7 @@ public final class ShareEntry: @unchecked Sendable {
         self.loop = loop
         self.agent = agent
         self.owner = owner
+        self.target = target
         self.restored = restored
         if agent == nil { detachedSince = MonotonicClock.now() }
     }
@@ -66,13 +71,14 @@ public final class ShareRegistry: @unchecked Sendable {
     /// Creates a share under a fresh name that no live share has.
     /// `access` makes the share's rules once its name is known (the 401 challenge names it).
     func create(httpEnabled: Bool, httpsEnabled: Bool, connectEnabled: Bool = true, ttl: Int, loop: EventLoop, agent: AgentSession,
-                ssh: SSHKeyBlob? = nil, owner: ShareOwner? = nil, access: (String) -> ShareAccess? = { _ in nil }) -> ShareEntry {
+                ssh: SSHKeyBlob? = nil, owner: ShareOwner? = nil, target: String = "",
+                access: (String) -> ShareAccess? = { _ in nil }) -> ShareEntry {
         lock.withLock {
             let name = names.next(isTaken: { shares[$0] != nil })
             let entry = ShareEntry(name: name, resumeSecret: SecretToken.make(), httpEnabled: httpEnabled,
                                    httpsEnabled: httpsEnabled, connectEnabled: connectEnabled, access: access(name),
                                    expiresAt: MonotonicClock.now() + Double(ttl),
-                                   loop: loop, agent: agent, owner: owner)
+                                   loop: loop, agent: agent, owner: owner, target: target)
             entry.ssh = ssh
             shares[name] = entry
             return entry
@@ -88,7 +94,8 @@ public final class ShareRegistry: @unchecked Sendable {
             guard shares[name] == nil else { return nil }
             let entry = ShareEntry(name: name, resumeSecret: resumeSecret, httpEnabled: request.httpEnabled,
                                    httpsEnabled: request.httpsEnabled, connectEnabled: request.connect, access: access,
-                                   expiresAt: expiresAt, loop: loop, agent: nil, owner: owner, restored: true)
+                                   expiresAt: expiresAt, loop: loop, agent: nil, owner: owner,
+                                   target: request.target ?? "", restored: true)
             entry.ssh = request.ssh
             shares[name] = entry
             return entry

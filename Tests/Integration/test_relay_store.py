@@ -135,6 +135,17 @@ def test_every_request_is_a_row(topo, store_relay):
             time.sleep(0.1)
         assert [r[0] for r in rows] == ["/?n=%d" % i for i in range(25)], rows
         assert all(r[1] == 200 and r[2] == "vshare-test" for r in rows), rows[:3]
+        # The live-shares API counts the same requests, and a connect peer while it is joined.
+        status, body = api(topo, store_relay.token)
+        listed = {x["name"]: x for x in json.loads(body)["shares"]}[s.name]
+        assert listed["requests"] == 25 and listed["bytes"] > 0 and listed["peers"] == 0, listed
+        assert listed["target"] == "%s, http 8000" % T.VM_IP, listed
+        c = V.start_connect(topo, store_relay, s, extra=["--no-tun"], tun=False, label="connect-counted")
+        try:
+            status, body = api(topo, store_relay.token)
+            assert {x["name"]: x for x in json.loads(body)["shares"]}[s.name]["peers"] == 1, body
+        finally:
+            V.stop(c.proc)
     finally:
         s.proc.stop()
 

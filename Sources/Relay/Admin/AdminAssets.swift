@@ -60,6 +60,10 @@ enum AdminAssets {
               if (!live[name]) { rows[i].parentNode.removeChild(rows[i]); continue; }
               var cell = rows[i].querySelector("[data-expires]");
               if (cell) { cell.setAttribute("data-expires", String(live[name].expiresIn)); cell.textContent = format(live[name].expiresIn); }
+              ["requests", "bytes", "peers"].forEach(function (field) {
+                var counter = rows[i].querySelector("[data-" + field + "]");
+                if (counter) { counter.textContent = String(live[name][field]); }
+              });
             }
             if (data.shares.some(function (share) { return !shown[share.name]; })) { window.location.reload(); }
           })

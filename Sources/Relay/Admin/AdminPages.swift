@@ -35,7 +35,7 @@ enum AdminPages {
         return layout(title: "Live shares", body: """
         \(header("Live shares", session: session))
         \(notice)
-        <table id="shares"><thead><tr><th>Share</th><th>Expires in</th><th>Owner</th><th>Options</th><th></th></tr></thead>
+        <table id="shares"><thead><tr><th>Share</th><th>Target</th><th>Expires in</th><th>Owner</th><th>Options</th><th>Requests</th><th>Bytes</th><th>Peers</th><th></th></tr></thead>
         <tbody>
         \(rows)
         </tbody></table>
@@ -50,8 +50,11 @@ enum AdminPages {
         let waiting = share.agentConnected ? "" : " <span class=\"muted\">(agent reconnecting)</span>"
         return """
         <tr data-share="\(name)"><td><strong><a href="/shares/\(name)">\(name)</a></strong>\(waiting)\(addresses)</td>\
+        <td>\(e(share.target))</td>\
         <td data-expires="\(share.expiresIn)">\(e(DurationSyntax.format(seconds: share.expiresIn)))</td>\
         <td>\(e(share.owner))</td><td>\(e(share.options.joined(separator: ", ")))</td>\
+        <td class="num" data-requests>\(share.requests)</td><td class="num" data-bytes>\(share.bytes)</td>\
+        <td class="num" data-peers>\(share.peers)</td>\
         <td><form class="inline" method="post" action="/shares/\(name)/expire">\
         <input type="hidden" name="csrf" value="\(csrf)"><button type="submit">Expire now</button></form></td></tr>
         """

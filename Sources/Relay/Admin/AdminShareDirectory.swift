@@ -11,9 +11,16 @@ public struct AdminShare: Equatable, Sendable, Codable {
     public var options: [String]
     /// False while the relay holds the share for an agent that is reconnecting.
     public var agentConnected: Bool
+    /// What the share shows (`10.0.0.5, http 80`), as its agent described it.
+    public var target: String
+    /// Requests through its public URL and the bytes of their responses, so far.
+    public var requests: Int
+    public var bytes: Int
+    /// Connect peers joined now.
+    public var peers: Int
 
     public init(name: String, url: String?, httpsAddress: String?, expiresIn: Int, owner: String, options: [String],
-                agentConnected: Bool) {
+                agentConnected: Bool, target: String = "", requests: Int = 0, bytes: Int = 0, peers: Int = 0) {
         self.name = name
         self.url = url
         self.httpsAddress = httpsAddress
@@ -21,6 +28,10 @@ public struct AdminShare: Equatable, Sendable, Codable {
         self.owner = owner
         self.options = options
         self.agentConnected = agentConnected
+        self.target = target
+        self.requests = requests
+        self.bytes = bytes
+        self.peers = peers
     }
 }
 

@@ -21,7 +21,8 @@ final class RelayShareDirectory: AdminShareDirectory, @unchecked Sendable {
             return AdminShare(name: entry.name, url: entry.httpEnabled ? config.publicURL(for: entry.name) : nil,
                               httpsAddress: entry.httpsEnabled ? config.httpsAddress(for: entry.name) : nil,
                               expiresIn: max(0, Int(entry.expiresAt - now)), owner: entry.owner?.name ?? "",
-                              options: options, agentConnected: !share.detached)
+                              options: options, agentConnected: !share.detached, target: entry.target,
+                              requests: entry.traffic.requests, bytes: entry.traffic.bytes, peers: entry.traffic.peers)
         }
     }
 
