@@ -39,7 +39,7 @@ let package = Package(
         .target(name: "EndToEnd", dependencies: ["Wire", "Transport", "Pairing", "CInterop"]),
         // The relay's persistent state in SQLite: users and tokens, live shares and their history, and the
         // log writer that commits access-log and audit rows in batches off the event loops.
-        .target(name: "Store", dependencies: ["CSQLite", "COpenSSL", "CInterop", "Identity", "Wire"]),
+        .target(name: "Store", dependencies: ["CShims", "CSQLite", "COpenSSL", "CInterop", "Identity", "Wire"]),
 
         // The roles.
         .target(name: "Relay", dependencies: ["Wire", "Transport", "Identity", "Console", "CInterop", "Store"]),

@@ -170,3 +170,10 @@ int vshare_if_set_up(int sock, const char *name) {
 }
 
 int vshare_unshare_network_namespace(void) { return unshare(CLONE_NEWNET); }
+
+#include <sys/syscall.h>
+int vshare_lower_thread_priority(int increment) {
+    /* Linux: with PRIO_PROCESS a thread id names just that thread. */
+    pid_t tid = (pid_t)syscall(SYS_gettid);
+    return setpriority(PRIO_PROCESS, (id_t)tid, getpriority(PRIO_PROCESS, (id_t)tid) + increment);
+}

@@ -44,6 +44,9 @@ ssize_t vshare_splice(int fd_in, int fd_out, size_t len);
 /// bytes, or -1 with errno.
 int vshare_pipe_nonblocking(int fds[2], int size);
 
+/// Lowers the calling thread's scheduling priority (nice) by `increment`; 0 on success.
+int vshare_lower_thread_priority(int increment);
+
 /// Raises the soft limit on open files to the hard limit; returns the new soft limit.
 long vshare_raise_open_file_limit(void);
 

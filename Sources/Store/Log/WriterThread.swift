@@ -1,3 +1,4 @@
+import CShims
 import Foundation
 import Glibc
 
@@ -14,6 +15,7 @@ final class WriterThread: @unchecked Sendable {
         let box = Unmanaged.passRetained(loop)
         let code = pthread_create(&thread, nil, { raw in
             let loop = Unmanaged<WriterLoop>.fromOpaque(raw!).takeRetainedValue()
+            WriterThread.yieldToTheProxy()
             loop.run()
             return nil
         }, box.toOpaque())
@@ -22,6 +24,14 @@ final class WriterThread: @unchecked Sendable {
             throw StoreError.cannotStartWriter(errno: code)
         }
         running = true
+    }
+
+    /// The writer runs at a lower priority (nice +10, this thread only): on a busy relay the event
+    /// loops serving requests go first and the log catches up in the gaps, its queue absorbing bursts
+    /// (and dropping, counted, if the gaps never come) — the log waits, never the proxy. Measured with
+    /// scripts/bench-store (docs/BENCHMARKS.md).
+    static func yieldToTheProxy() {
+        _ = vshare_lower_thread_priority(10)
     }
 
     func join() {
