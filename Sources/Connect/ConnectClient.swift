@@ -40,7 +40,8 @@ public final class ConnectClient: RelayLinkDelegate {
     /// Packets from the session must answer flows this host opened. One gate for the whole run (made
     /// with the TUN, or with SOCKS when there is none), so flows outlive a reconnect.
     private var gate: PeerPacketGate?
-    private var startedAt = MonotonicClock.now()
+    /// When `run` began: "Connect is running!" says how long joining took.
+    private var startedAt = 0.0
 
     public init(config: ConnectConfig) throws(ConnectError) {
         self.config = config

@@ -126,16 +126,14 @@ final class AgentSession: TunnelConnectionDelegate {
             }
         }
         let networks = message.allowIP ?? []
-        let rules = message.basicAuth != nil || !networks.isEmpty
         let entry = relay.registry.create(httpEnabled: message.httpEnabled, httpsEnabled: message.httpsEnabled,
                                           connectEnabled: message.connect,
                                           ttl: relay.config.shareTTL, loop: loop, agent: self, ssh: message.ssh,
                                           owner: owner, target: message.target ?? "") { name in
-            rules ? ShareAccess(shareName: name, networks: networks, basicAuth: message.basicAuth) : nil
+            ShareAccess.rules(of: message, shareName: name)
         }
         share = entry
-        relay.store?.shareCreated(entry, owner: owner, request: message, target: message.target ?? "",
-                                  ttl: relay.config.shareTTL)
+        relay.store?.shareCreated(entry, owner: owner, request: message)
         Console.headline("relay", "Share \(entry.name) created by \(peer?.host ?? "?"); expires in \(DurationSyntax.format(seconds: relay.config.shareTTL)).")
         if let ssh = message.ssh { Console.detail("relay", "Share \(entry.name) offers SSH\(ssh.once ? " (key released once)" : "").") }
         if let user = message.basicAuth?.user { Console.detail("relay", "Share \(entry.name) asks for basic auth (user \(user)).") }

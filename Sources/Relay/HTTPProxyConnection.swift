@@ -1,5 +1,9 @@
-// Longer than our usual file: one connection's HTTP state machine (routing, exchanges, timers,
-// the relay's own answers) shares private state that splitting would have to expose.
+// Why this file is over 450 lines: one connection's HTTP state machine — routing, exchanges,
+// timers, the share's access rules and the relay's own answers — reads and writes the same private
+// state (what is queued for the stream, what the browser is owed, the one deadline); extensions in
+// other files could not reach it without opening it to the whole module. The parts that stand
+// alone live beside it: the parsers (Wire/HTTP), ShareAccess (the rules' decisions), AccessLog,
+// HTTPErrorPage.
 import Console
 import Transport
 import Wire
@@ -223,8 +227,9 @@ final class HTTPProxyConnection: ByteEndpointEvents {
         } else if let share, !admits(head, to: share) {
             return false
         }
-        exchanges.append(Exchange(method: head.method, path: head.target, userAgent: head.headers["user-agent"] ?? "",
-                                  start: MonotonicClock.now()))
+        // The user agent goes only into the database's rows: no header scan when there is none.
+        let userAgent = AccessLog.store == nil ? "" : head.headers["user-agent"] ?? ""
+        exchanges.append(Exchange(method: head.method, path: head.target, userAgent: userAgent, start: MonotonicClock.now()))
         responses.expectResponse(toMethod: head.method)
         cancelTimer()
         headBuffer.removeAll(keepingCapacity: true)

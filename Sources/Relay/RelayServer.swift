@@ -97,9 +97,7 @@ public final class RelayServer: @unchecked Sendable {
         let owners = store.owners()
         for (record, request) in store.restorable() {
             let remaining = (record.expiresAt ?? Date.distantFuture).timeIntervalSinceNow
-            let networks = request.allowIP ?? []
-            let access = request.basicAuth != nil || !networks.isEmpty
-                ? ShareAccess(shareName: record.name, networks: networks, basicAuth: request.basicAuth) : nil
+            let access = ShareAccess.rules(of: request, shareName: record.name)
             let owner = record.ownerID.flatMap { owners[$0] }
             if registry.restore(name: record.name, resumeSecret: record.resumeSecret, request: request,
                                 expiresAt: MonotonicClock.now() + min(remaining, 1e9), loop: group.next(),

@@ -56,6 +56,14 @@ final class ShareAccess: @unchecked Sendable {
 }
 
 extension ShareAccess {
+    /// The rules a `createShare` asks for, or nil when it asks for none: one place for a new share
+    /// and for one a restarted relay restores from its database.
+    static func rules(of request: CreateShare, shareName: String) -> ShareAccess? {
+        let networks = request.allowIP ?? []
+        guard request.basicAuth != nil || !networks.isEmpty else { return nil }
+        return ShareAccess(shareName: shareName, networks: networks, basicAuth: request.basicAuth)
+    }
+
     /// What the relay does with one request, and the access log's reason when it refuses.
     enum Admission: Equatable {
         case admit

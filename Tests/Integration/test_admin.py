@@ -31,7 +31,6 @@ FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 def relay(topo, tmp_path_factory, vm_server):
     """This module's relay, with the web interface on its default address (no --admin)."""
     r = V.start_relay(topo, str(tmp_path_factory.mktemp("relay-data")), admin=None)
-    topo.relay.wait_tcp(ADMIN, timeout=10, proc=r.proc)
     yield r
     r.proc.stop()
 

@@ -35,7 +35,6 @@ PAGES = {"live-shares": ("/", "#shares"), "history": ("/history", "#history"), "
 def relay(topo, tmp_path_factory, vm_server):
     """This module's relay, with the web interface on its default address (no --admin)."""
     r = V.start_relay(topo, str(tmp_path_factory.mktemp("relay-data")), admin=None)
-    topo.relay.wait_tcp(ADMIN, timeout=10, proc=r.proc)
     yield r
     r.proc.stop()
 

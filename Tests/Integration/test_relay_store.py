@@ -27,9 +27,7 @@ RESTART_PORTS = dict(control_port=7653, http_port=8290, https_port=8653)
 
 
 def start(topo, data_dir, ports=PORTS, admin=ADMIN):
-    relay = V.start_relay(topo, data_dir, name="relay-store", admin="%s:%d" % admin, **ports)
-    topo.relay.wait_tcp(admin, timeout=10, proc=relay.proc)
-    return relay
+    return V.start_relay(topo, data_dir, name="relay-store", admin="%s:%d" % admin, **ports)
 
 
 @pytest.fixture(scope="module")
@@ -199,10 +197,8 @@ def test_log_retention_deletes_old_rows(topo, tmp_path, vm_server):
     ports, admin = dict(control_port=7663, http_port=8300, https_port=8663), ("127.0.0.1", 7664)
 
     def start_short():
-        relay = V.start_relay(topo, data_dir, name="relay-retention", admin="%s:%d" % admin,
-                              extra=["--log-retention", "3s"], **ports)
-        topo.relay.wait_tcp(admin, timeout=10, proc=relay.proc)
-        return relay
+        return V.start_relay(topo, data_dir, name="relay-retention", admin="%s:%d" % admin,
+                             extra=["--log-retention", "3s"], **ports)
 
     relay = start_short()
     s = V.start_share(topo, relay, name="share-retention")

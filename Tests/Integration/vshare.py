@@ -67,7 +67,8 @@ def start_relay(topo: T.Topology, data_dir: str, control_port: int = 7443, http_
                 https_port: int = 8443, extra: list[str] | None = None, name: str = "relay",
                 admin: str | None = "off") -> Relay:
     """`admin`: the web interface's --admin value; off by default, so two relays in one
-    namespace never both claim its default port (127.0.0.1:7444); None uses the relay's default."""
+    namespace never both claim its default port (127.0.0.1:7444); None uses the relay's default.
+    Returns once the relay listens on its ports, the web interface's included."""
     os.makedirs(data_dir, exist_ok=True)
     argv = [vshare_bin(), "relay", "--data-dir", data_dir,
             "--control", "0.0.0.0:%d" % control_port,
@@ -80,6 +81,9 @@ def start_relay(topo: T.Topology, data_dir: str, control_port: int = 7443, http_
     proc = topo.relay.popen(argv, name=name, env=clean_env())
     topo.share_host.wait_tcp((T.RELAY_SHARE_SIDE_IP, control_port), timeout=10, proc=proc)
     topo.client.wait_tcp((T.RELAY_CLIENT_SIDE_IP, http_port), timeout=10, proc=proc)
+    if admin != "off":
+        host, port = (admin or "127.0.0.1:7444").rsplit(":", 1)
+        topo.relay.wait_tcp((host, int(port)), timeout=10, proc=proc)
     relay = Relay(proc, data_dir, control_port, http_port, https_port)
     for f in ("ca.pem", "token"):
         path = os.path.join(data_dir, f)

@@ -63,7 +63,8 @@ final class RelayStore: @unchecked Sendable {
 
     /// A new share: its options are the agent's request without its secrets (no token), so a
     /// restarted relay can rebuild the entry exactly (`restorable`).
-    func shareCreated(_ entry: ShareEntry, owner: ShareOwner?, request: CreateShare, target: String, ttl: Int) {
+    func shareCreated(_ entry: ShareEntry, owner: ShareOwner?, request: CreateShare) {
+        let target = request.target ?? ""
         var options = request
         options.token = nil
         options.resume = nil

@@ -108,8 +108,7 @@ private final class Role: RelayLinkDelegate, @unchecked Sendable {
 /// Hangs up on the first request it gets; answers the second with `sessionOpened`.
 private final class HangUpOnceRelay: TunnelConnectionDelegate, @unchecked Sendable {
     private let tls: TLSContext
-    private var listener: Listener?
-    private var tunnels: [TunnelConnection] = []
+    private let port = TunnelTestListener()
     private let lock = NSLock()
     private var helloRoles: [HelloBody.Role] = []
     private var requestCount = 0
@@ -120,16 +119,7 @@ private final class HangUpOnceRelay: TunnelConnectionDelegate, @unchecked Sendab
     var requests: Int { lock.withLock { requestCount } }
 
     func listen(on loop: EventLoop) throws -> UInt16 {
-        let listener = try Listener(address: try SocketAddress(parsing: "127.0.0.1:0"), loop: loop) { [unowned self] socket, peer in
-            guard let connection = try? TLSConnection(socket: socket, context: self.tls, loop: loop, peerAddress: peer) else { return }
-            let tunnel = TunnelConnection(tls: connection, role: .listener)
-            tunnel.delegate = self
-            self.tunnels.append(tunnel)
-            try? tunnel.start()
-        }
-        try listener.start()
-        self.listener = listener
-        return listener.address.port
+        try port.start(tls: tls, loop: loop, delegate: self)
     }
 
     func tunnelDidConnect(_ tunnel: TunnelConnection) { tunnel.sendHello(HelloBody(role: .relay)) }

@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import Identity
 import Transport
+import TransportTesting
 import Wire
 import XCTest
 
@@ -111,8 +112,7 @@ private final class Outcome: @unchecked Sendable {
 private final class EchoServer: TunnelConnectionDelegate {
     let tls: TLSContext
     let config: MuxConfig
-    var listener: Listener?
-    var tunnels: [TunnelConnection] = []
+    let port = TunnelTestListener()
     var echoes: [UInt32: Echo] = [:]
     /// When set, each tunnel moves to this loop when its first stream opens.
     var migrateTo: EventLoop?
@@ -121,16 +121,7 @@ private final class EchoServer: TunnelConnectionDelegate {
     init(tls: TLSContext, config: MuxConfig) { self.tls = tls; self.config = config }
 
     func listen(on loop: EventLoop) throws -> UInt16 {
-        let listener = try Listener(address: try SocketAddress(parsing: "127.0.0.1:0"), loop: loop) { [unowned self] socket, peer in
-            guard let connection = try? TLSConnection(socket: socket, context: self.tls, loop: loop, peerAddress: peer) else { return }
-            let tunnel = TunnelConnection(tls: connection, role: .listener, config: self.config)
-            tunnel.delegate = self
-            self.tunnels.append(tunnel)
-            try? tunnel.start()
-        }
-        try listener.start()
-        self.listener = listener
-        return listener.address.port
+        try port.start(tls: tls, config: config, loop: loop, delegate: self)
     }
 
     func tunnelDidConnect(_ tunnel: TunnelConnection) { tunnel.sendHello(HelloBody(role: .relay)) }
