@@ -66,6 +66,8 @@ let package = Package(
         .executableTarget(name: "FuzzSOCKS", dependencies: ["Wire", "TestSupport"]),
         .executableTarget(name: "FuzzPairing", dependencies: ["EndToEnd", "Wire"]),
         .executableTarget(name: "FuzzPackets", dependencies: ["PacketStack", "Connect", "Wire"]),
+        .executableTarget(name: "FuzzConfig", dependencies: ["Wire"]),
+        .executableTarget(name: "FuzzControlMessages", dependencies: ["Wire"]),
 
         .testTarget(name: "WireTests", dependencies: ["Wire", "TestSupport"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "TransportTesting", "Wire", "Identity"]),

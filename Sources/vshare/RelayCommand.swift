@@ -18,6 +18,8 @@ enum RelayCommand {
       --admin ADDR:PORT|off web interface and API (default 127.0.0.1:7444; HTTPS unless on loopback)
       --log-retention DURATION  access-log and audit rows are kept this long (default 30d)
       --store on|off        keep users, shares and logs in DATA_DIR/relay.db (default on)
+      --config FILE         settings from FILE, named like these options (`share-ttl = "8h"`);
+                            options given here win over the file (docs/CONFIG.md)
 
     usage: vshare relay user add|list|remove|token [NAME] [--data-dir DIR]
       Users of the relay, in DIR/relay.db: `add` makes a user and prints their token (shown once),
@@ -25,10 +27,15 @@ enum RelayCommand {
       shares stay in the history). The owner token (DIR/token) is the user `admin`.
     """
 
+    /// The relay's options, which are also the settings a `--config` file may hold.
+    static let settings: Set<String> = ["control", "http", "https", "domain", "data-dir", "hostname", "cert", "key", "share-ttl",
+                                        "stream-window", "log-retention", "admin", "store"]
+
     static func config(_ arguments: [String]) throws(ArgumentScanner.UsageError) -> RelayConfig {
         var scanner = ArgumentScanner(arguments)
-        let parsed = try scanner.parse(flags: [], options: ["control", "http", "https", "domain", "data-dir", "hostname", "cert", "key", "share-ttl", "stream-window", "log-retention", "admin", "store"])
+        var parsed = try scanner.parse(flags: [], options: settings.union(["config"]))
         guard parsed.positionals.isEmpty else { throw .init("unexpected argument '\(parsed.positionals[0])'") }
+        if let file = parsed.last("config") { try RelayConfigFile.apply(file, to: &parsed, settings: settings) }
         let ttlText = parsed.last("share-ttl") ?? "8h"
         guard let ttl = DurationSyntax.parse(ttlText) else {
             throw .init("--share-ttl '\(ttlText)' is not a duration: use a number with s, m, h or d, like 30s, 10m or 8h")
