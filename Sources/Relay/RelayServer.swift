@@ -40,6 +40,8 @@ public final class RelayServer: @unchecked Sendable {
     /// The database in the data directory: users, shares across restarts, logs.
     let store: RelayStore?
     let identity: RelayIdentity?
+    /// Counters for `GET /metrics` on the admin address.
+    let metrics = RelayMetrics()
     private var listeners: [Listener] = []
 
     public init(config: RelayConfig) throws(RelayError) {
@@ -169,7 +171,7 @@ public final class RelayServer: @unchecked Sendable {
             ?? OwnerTokenAuthenticator(ownerToken: ownerToken)
         let logBook: AdminLogBook = store.map { RelayLogBook(store: $0) } ?? NoRecordsLogBook()
         let app = AdminApp(authenticator: authenticator, directory: RelayShareDirectory(relay: self), logBook: logBook,
-                           secure: AdminServer.usesTLS(address))
+                           secure: AdminServer.usesTLS(address), metrics: { [unowned self] in self.metricsText() })
         return try listen("admin port", address, on: loop) { [unowned self] socket, peer in
             AdminServer.accept(socket: socket, peer: peer, relay: self, app: app)
         }

@@ -11,9 +11,12 @@ public final class AdminApp: @unchecked Sendable {
     let throttle = AdminLoginThrottle()
     /// Served over TLS: the cookie gets `Secure`.
     let secure: Bool
+    /// The body of `GET /metrics` (Prometheus text), gathered at each scrape.
+    let metrics: @Sendable () -> String
 
     public init(authenticator: AdminAuthenticator, directory: AdminShareDirectory, logBook: AdminLogBook,
-                sessions: AdminSessions = AdminSessions(), secure: Bool) {
+                sessions: AdminSessions = AdminSessions(), secure: Bool, metrics: @escaping @Sendable () -> String = { "" }) {
+        self.metrics = metrics
         self.authenticator = authenticator
         self.directory = directory
         self.logBook = logBook
@@ -57,6 +60,10 @@ public final class AdminApp: @unchecked Sendable {
         case .apiHistory: return withAPIUser(request, now: now) { apiHistory(user: $0) }
         case .apiShareLog(let name): return withAPIUser(request, now: now) { apiShareLog(name, request: request, user: $0) }
         case .apiAudit: return withAPIUser(request, now: now) { apiAudit(request: request, user: $0) }
+        case .metrics: return withAPIUser(request, now: now) { user in
+            guard user.isAdmin else { return AdminAPI.error(403, "metrics cover every user's shares: use an admin token") }
+            return AdminResponse(status: 200, contentType: PrometheusText.contentType, body: Array(metrics().utf8))
+        }
         case .notFound: return .html(404, AdminPages.problem(404, "There is no page at \(request.displayPath)."))
         case .methodNotAllowed(let allow):
             var response = AdminResponse.html(405, AdminPages.problem(405, "This page does not take \(request.head.method)."))

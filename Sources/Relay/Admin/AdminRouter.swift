@@ -19,6 +19,8 @@ public enum AdminRoute: Equatable, Sendable {
     case apiShareLog(name: String)
     case apiAudit
     case apiExpire(name: String)
+    /// Prometheus's scrape (admin users' tokens only).
+    case metrics
     case notFound
     /// The path exists, the method does not (405 with `Allow`).
     case methodNotAllowed(allow: String)
@@ -44,6 +46,7 @@ public enum AdminRoute: Equatable, Sendable {
         case (3, "shares") where parts[2] == "expire" && ShareNameSyntax.isPlausible(parts[1]):
             return only("POST", .expireForm(name: parts[1]))
         case (2, "assets") where AdminAssets.named(parts[1]) != nil: return only("GET", .asset(name: parts[1]))
+        case (1, "metrics"): return only("GET", .metrics)
         case (2, "api") where parts[1] == "shares": return only("GET", .apiShares)
         case (2, "api") where parts[1] == "history": return only("GET", .apiHistory)
         case (2, "api") where parts[1] == "audit": return only("GET", .apiAudit)

@@ -1,5 +1,5 @@
 /// Why a share ended, as the history shows it. The raw values are what the database holds.
-public enum ShareEndReason: String, Sendable {
+public enum ShareEndReason: String, Sendable, CaseIterable {
     /// The agent stopped it (Ctrl-C) or disconnected for good.
     case agentStopped = "agent-stopped"
     /// Its time to live ran out.

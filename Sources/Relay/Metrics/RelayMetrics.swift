@@ -1,0 +1,89 @@
+import Store
+import Synchronization
+import Wire
+
+/// What the relay has done since it started, for `GET /metrics` on the admin address: counters the
+/// loops bump as things happen (atomics, so no loop ever waits on a scrape) and gauges read from
+/// their owners at scrape time (`RelayMetrics+Scrape.swift`).
+final class RelayMetrics: Sendable {
+    /// The ports a client can hold a connection on.
+    enum Port: Int, CaseIterable {
+        case control, http, https, admin
+        var label: String { ["control", "http", "https", "admin"][rawValue] }
+    }
+
+    private let sharesCreated = MetricCounter()
+    private let sharesEnded = MetricCounter.array(Store.ShareEndReason.allCases.count)
+    /// HTTP answers by status class: index 0 is 1xx ... 4 is 5xx.
+    private let responses = MetricCounter.array(5)
+    /// Bytes from public clients towards shares, and back.
+    private let bytesIn = MetricCounter()
+    private let bytesOut = MetricCounter()
+    private let connectSessionsOpened = MetricCounter()
+    private let connectSessionsLive = MetricCounter()
+    private let openConnections = MetricCounter.array(Port.allCases.count)
+    private let tlsHandshakeFailures = MetricCounter()
+
+    func shareCreated() { sharesCreated.add(1) }
+
+    func shareEnded(_ reason: Store.ShareEndReason) {
+        sharesEnded[Store.ShareEndReason.allCases.firstIndex(of: reason)!].add(1)
+    }
+
+    func answered(status: Int, bytesIn inbound: Int = 0, bytesOut outbound: Int) {
+        let index = min(max(status / 100 - 1, 0), 4)
+        responses[index].add(1)
+        if inbound > 0 { bytesIn.add(inbound) }
+        if outbound > 0 { bytesOut.add(outbound) }
+    }
+
+    func tlsHandshakeFailed() { tlsHandshakeFailures.add(1) }
+
+    func connectionOpened(_ port: Port) { openConnections[port.rawValue].add(1) }
+    func connectionClosed(_ port: Port) { openConnections[port.rawValue].add(-1) }
+
+    func sessionOpened() {
+        connectSessionsOpened.add(1)
+        connectSessionsLive.add(1)
+    }
+
+    func sessionClosed() { connectSessionsLive.add(-1) }
+
+    /// The counters as metric families; `RelayMetrics+Scrape` adds what other parts of the relay own.
+    func counterFamilies() -> [MetricFamily] {
+        [
+            MetricFamily("vshare_shares_created_total", .counter, help: "Shares created since the relay started.",
+                         value: Double(sharesCreated.value)),
+            MetricFamily("vshare_shares_ended_total", .counter, help: "Shares ended since the relay started, by why they ended.",
+                         samples: Store.ShareEndReason.allCases.enumerated().map { index, reason in
+                             .init(Double(sharesEnded[index].value), labels: [("reason", reason.rawValue)])
+                         }),
+            MetricFamily("vshare_http_requests_total", .counter, help: "HTTP requests answered on public URLs, by status class.",
+                         samples: (0..<5).map { index in
+                             .init(Double(responses[index].value), labels: [("class", "\(index + 1)xx")])
+                         }),
+            MetricFamily("vshare_http_bytes_total", .counter, help: "HTTP body and head bytes through public URLs, by direction.",
+                         samples: [.init(Double(bytesIn.value), labels: [("direction", "in")]),
+                                   .init(Double(bytesOut.value), labels: [("direction", "out")])]),
+            MetricFamily("vshare_connect_sessions_total", .counter, help: "Connect sessions joined since the relay started.",
+                         value: Double(connectSessionsOpened.value)),
+            MetricFamily("vshare_connect_sessions_live", .gauge, help: "Connect sessions joined and not yet closed.",
+                         value: Double(connectSessionsLive.value)),
+            MetricFamily("vshare_open_connections", .gauge, help: "Client connections open now, by relay port.",
+                         samples: Port.allCases.map { port in
+                             .init(Double(openConnections[port.rawValue].value), labels: [("port", port.label)])
+                         }),
+            MetricFamily("vshare_tls_handshake_failures_total", .counter, help: "TLS handshakes that failed on the control and admin ports.",
+                         value: Double(tlsHandshakeFailures.value)),
+        ]
+    }
+}
+
+/// One atomic count in a box: `Atomic` cannot be copied, so arrays of counters hold these.
+final class MetricCounter: Sendable {
+    private let count = Atomic<Int>(0)
+    func add(_ amount: Int) { count.add(amount, ordering: .relaxed) }
+    var value: Int { count.load(ordering: .relaxed) }
+
+    static func array(_ count: Int) -> [MetricCounter] { (0..<count).map { _ in MetricCounter() } }
+}
