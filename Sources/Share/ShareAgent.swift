@@ -33,6 +33,9 @@ public final class ShareAgent: RelayLinkDelegate {
     /// Pairings in flight and end-to-end peers, by the relay's session id.
     var pairings: [UInt32: EndToEndHandshake] = [:]
     var peers: [UInt32: PeerSession] = [:]
+    /// For `--metrics` (confined to the loop, like everything here).
+    var metrics = ShareMetrics()
+    private var metricsEndpoint: MetricsEndpoint?
     /// `--ssh`: the share's SSH key (inserted into the machine, sealed for the relay).
     var sshSetup: SSHShareSetup?
     /// `--basic-auth`: the password's salted scrypt hash, made once (a resume sends the same one).
@@ -98,6 +101,18 @@ public final class ShareAgent: RelayLinkDelegate {
             Console.error("error: \(error)")
             return 1
         }
+        if let address = config.metrics {
+            do {
+                metricsEndpoint = try MetricsEndpoint(address: address, loop: loop) { [unowned self] in
+                    PrometheusText.render(self.metrics.families(live: self.live, peersLive: self.peers.count,
+                                                                loopBusySeconds: self.loop.busySeconds))
+                }
+            } catch {
+                Console.error("error: cannot serve metrics on \(address): \(error). Choose another address with --metrics.")
+                return 1
+            }
+            Console.detail(machine, "Metrics: http://\(metricsEndpoint!.address)/metrics")
+        }
         link.start()
         loop.run()
         closePeers()
@@ -109,6 +124,7 @@ public final class ShareAgent: RelayLinkDelegate {
 
     public func relayLinkDidConnect(_ link: RelayLink, tunnel: TunnelConnection) {
         if name == nil { Console.headline(config.machineName, "Creating share session...") }
+        metrics.relayConnections += 1
         let resume = name.flatMap { name in resumeSecret.map { CreateShare.Resume(name: name, secret: $0) } }
         link.send(.createShare(CreateShare(token: config.token, httpEnabled: !config.disableHTTP,
                                            httpsEnabled: config.httpsPort != nil, resume: resume, ssh: sshSetup?.blob,
@@ -169,12 +185,15 @@ public final class ShareAgent: RelayLinkDelegate {
     public func relayLink(_ link: RelayLink, didOpen stream: UInt32, metadata: [UInt8], on tunnel: TunnelConnection) {
         switch policy.verdict(for: metadata) {
         case .dial(let port, let request): dial(port: port, for: request, stream: stream, on: tunnel)
-        case .reset(let code, let reason): tunnel.reset(stream: stream, code: code, reason: reason)
+        case .reset(let code, let reason):
+            metrics.streamsRefused += 1
+            tunnel.reset(stream: stream, code: code, reason: reason)
         }
     }
 
     /// Joins `stream` to a new connection to `port` of the machine (the policy's port, our own target).
     func dial(port: UInt16, for request: OpenRequest, stream: UInt32, on tunnel: TunnelConnection) {
+        metrics.streamOpened(request.service)
         do {
             let target = try SocketAddress(host: targetAddress, port: port)
             let socket = try Socket.connect(to: target)
@@ -190,6 +209,7 @@ public final class ShareAgent: RelayLinkDelegate {
             }
             try bridge.start()
         } catch {
+            metrics.dialFailures += 1
             tunnel.reset(stream: stream, code: .unreachable, reason: "cannot reach the machine: \(error)")
         }
     }

@@ -27,6 +27,8 @@ public struct ShareConfig: Sendable {
     public var basicAuth: BasicAuthorization?
     /// `--allow-ip`: only these client networks reach the public URLs (empty: every address).
     public var allowIP: [IPNetwork] = []
+    /// `--metrics ADDR:PORT`: serve Prometheus text at /metrics there (nil = off).
+    public var metrics: SocketAddress?
 
     public init(relay: String, relayCA: String?, token: String?, target: String, httpPort: UInt16,
                 httpsPort: UInt16?, disableHTTP: Bool) {

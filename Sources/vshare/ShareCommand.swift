@@ -26,6 +26,7 @@ enum ShareCommand {
       --ssh-once          the key works for one login only (implies --ssh)
       --ssh-identity FILE the agent's own key into the machine, to insert the share's key
                           (default ~/.vagrant.d/insecure_private_key)
+      --metrics ADDR:PORT serve Prometheus metrics at http://ADDR:PORT/metrics (keep it on loopback)
     """ + "\n" + accessUsage
 
     static func config(_ arguments: [String]) throws(ArgumentScanner.UsageError) -> ShareConfig {
@@ -33,7 +34,7 @@ enum ShareCommand {
         let parsed = try scanner.parse(flags: ["disable-http", "ssh", "ssh-once", "all-ports", "no-connect"],
                                      options: ["relay", "relay-ca", "token", "target", "http", "https", "stream-window",
                                                "ssh-port", "ssh-user", "ssh-identity", "ports",
-                                               "basic-auth", "allow-ip"])
+                                               "basic-auth", "allow-ip", "metrics"])
         guard parsed.positionals.isEmpty else { throw .init("unexpected argument '\(parsed.positionals[0])'") }
         let defaultDir = Environment.defaultRelayDataDir
         let defaultCA = defaultDir + "/ca.pem"
@@ -57,6 +58,7 @@ enum ShareCommand {
         config.connectPorts = try connectPorts(parsed)
         config.basicAuth = try basicAuth(parsed)
         config.allowIP = try allowIP(parsed)
+        config.metrics = try parsed.last("metrics").map { text throws(ArgumentScanner.UsageError) in try RelayCommand.address(text, "metrics") }
         return config
     }
 

@@ -75,6 +75,7 @@ extension ShareAgent {
     private func peerPaired(id: UInt32, client: String, tls: TLSConnection) {
         let session = PeerSession(id: id, client: client, tls: tls, agent: self)
         peers[id] = session
+        metrics.peersJoined += 1
         do {
             try session.start()
         } catch {
@@ -86,6 +87,7 @@ extension ShareAgent {
     /// A pairing that tested a code and failed: one guess at it.
     private func wrongCode(from client: String, error: EndToEndError) {
         let machine = config.machineName
+        metrics.wrongCodes += 1
         switch connectGuard.recordFailure(now: MonotonicClock.now()) {
         case .counted(let count):
             // The usual case is a peer with a wrong code: it checks our confirmation first and hangs up.
@@ -115,6 +117,7 @@ extension ShareAgent {
             return tunnel.reset(stream: stream, code: .protocolError, reason: "a peer opens tcp streams to a port of the machine")
         }
         guard scope.allows(port: port) else {
+            metrics.streamsRefused += 1
             return tunnel.reset(stream: stream, code: .forbidden, reason: "port \(port) is not shared with connect peers")
         }
         dial(port: port, for: request, stream: stream, on: tunnel)

@@ -5,7 +5,7 @@ import Foundation
 /// From the relay come `http`, `https` and `ssh`; `tcp` (any port the share's connect scope allows)
 /// comes only from a peer inside its end-to-end session.
 public struct OpenRequest: Codable, Equatable, Sendable {
-    public enum Service: String, Codable, Sendable { case http, https, ssh, tcp }
+    public enum Service: String, Codable, Sendable, CaseIterable { case http, https, ssh, tcp }
     public var service: Service
     /// Only for `.tcp`: the port on the shared machine.
     public var port: UInt16?
