@@ -20,10 +20,13 @@ enum AccessLog {
     /// Where each line also goes as a row (the relay's database, through its non-blocking writer);
     /// set once at start, before any loop runs.
     nonisolated(unsafe) static var store: RelayStore?
+    /// Where each answer is also counted (`GET /metrics`); set once at start, like `store`.
+    nonisolated(unsafe) static var metrics: RelayMetrics?
 
     static func record(share: String, client: String, method: String, path: String, status: Int, bytes: Int,
                        seconds: Double, refusal: String? = nil, userAgent: String = "", loop: EventLoop) {
         let ms = Int((seconds * 1000).rounded())
+        metrics?.answered(status: status, bytesOut: bytes)
         store?.access(AccessLogEntry(share: share, time: Date(), client: client, method: method, path: path, status: status,
                                      bytes: Int64(bytes), durationMilliseconds: Int64(ms), userAgent: userAgent,
                                      refusalReason: refusal))

@@ -133,7 +133,7 @@ final class AgentSession: TunnelConnectionDelegate {
             ShareAccess.rules(of: message, shareName: name)
         }
         share = entry
-        relay.store?.shareCreated(entry, owner: owner, request: message)
+        relay.recordShareCreated(entry, owner: owner, request: message)
         Console.headline("relay", "Share \(entry.name) created by \(peer?.host ?? "?"); expires in \(DurationSyntax.format(seconds: relay.config.shareTTL)).")
         if let ssh = message.ssh { Console.detail("relay", "Share \(entry.name) offers SSH\(ssh.once ? " (key released once)" : "").") }
         if let user = message.basicAuth?.user { Console.detail("relay", "Share \(entry.name) asks for basic auth (user \(user)).") }
@@ -155,7 +155,7 @@ final class AgentSession: TunnelConnectionDelegate {
     private func endShare() {
         guard let share else { return refuse(.badRequest, "there is no share to end") }
         relay.registry.remove(share)
-        relay.store?.shareEnded(share.name, reason: .agentStopped, by: share.owner?.name ?? "agent")
+        relay.recordShareEnded(share.name, reason: .agentStopped, by: share.owner?.name ?? "agent")
         Console.headline("relay", "Share \(share.name) ended by its agent.")
         shareWasEnded(reason: .ended)
     }

@@ -74,6 +74,7 @@ public final class RelayServer: @unchecked Sendable {
             store = nil
         }
         AccessLog.store = store
+        AccessLog.metrics = metrics
         do {
             tlsContext = try TLSContext.server(certificatePath: config.certificatePath ?? identity.certificatePath,
                                                keyPath: config.keyPath ?? identity.privateKeyPath)
@@ -197,7 +198,7 @@ public final class RelayServer: @unchecked Sendable {
             for ended in self.registry.sweep(now: now, grace: self.config.reconnectGrace) {
                 let stored: Store.ShareEndReason = ended.reason == .expired ? .expired
                     : (ended.entry.restored ? .relayShutdown : .agentStopped)
-                self.store?.shareEnded(ended.entry.name, reason: stored)
+                self.recordShareEnded(ended.entry.name, reason: stored)
                 Console.headline("relay", "Share \(ended.entry.name) \(ended.reason == .expired ? "expired" : "ended: its agent did not reconnect").")
                 if let agent = ended.agent {
                     let reason = ended.reason

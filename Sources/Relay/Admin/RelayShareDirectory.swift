@@ -34,7 +34,7 @@ final class RelayShareDirectory: AdminShareDirectory, @unchecked Sendable {
         }
         guard let ended = relay.registry.end(name) else { return .notFound }
         Console.headline("relay", "Share \(name) expired from the web interface by \(user.name).")
-        relay.store?.shareEnded(name, reason: .expiredFromWeb, by: user.name)
+        relay.recordShareEnded(name, reason: .expiredFromWeb, by: user.name)
         // The agent lives on its own loop: tell it there (it ends its connect sessions and hangs up).
         if let agent = ended.agent { ended.loop.execute { agent.shareWasEnded(reason: .expiredFromWeb) } }
         return .expired

@@ -22,7 +22,6 @@ final class RelayMetrics: Sendable {
     private let connectSessionsOpened = MetricCounter()
     private let connectSessionsLive = MetricCounter()
     private let openConnections = MetricCounter.array(Port.allCases.count)
-    private let tlsHandshakeFailures = MetricCounter()
 
     func shareCreated() { sharesCreated.add(1) }
 
@@ -36,8 +35,6 @@ final class RelayMetrics: Sendable {
         if inbound > 0 { bytesIn.add(inbound) }
         if outbound > 0 { bytesOut.add(outbound) }
     }
-
-    func tlsHandshakeFailed() { tlsHandshakeFailures.add(1) }
 
     func connectionOpened(_ port: Port) { openConnections[port.rawValue].add(1) }
     func connectionClosed(_ port: Port) { openConnections[port.rawValue].add(-1) }
@@ -73,8 +70,6 @@ final class RelayMetrics: Sendable {
                          samples: Port.allCases.map { port in
                              .init(Double(openConnections[port.rawValue].value), labels: [("port", port.label)])
                          }),
-            MetricFamily("vshare_tls_handshake_failures_total", .counter, help: "TLS handshakes that failed on the control and admin ports.",
-                         value: Double(tlsHandshakeFailures.value)),
         ]
     }
 }

@@ -1,3 +1,4 @@
+import Transport
 import Wire
 
 extension RelayServer {
@@ -9,6 +10,9 @@ extension RelayServer {
         families.append(MetricFamily("vshare_log_rows_dropped_total", .counter,
                                      help: "Access-log and audit rows dropped because the disk could not keep up.",
                                      value: Double(store?.droppedLogRows ?? 0)))
+        families.append(MetricFamily("vshare_tls_handshake_failures_total", .counter,
+                                     help: "TLS handshakes that failed on the control and admin ports.",
+                                     value: Double(TLSConnection.failedHandshakeCount)))
         families.append(MetricFamily("vshare_event_loop_busy_seconds_total", .counter,
                                      help: "Time each event loop spent working rather than waiting (its rate is the loop's load, 0 to 1).",
                                      samples: group.loops.map { .init($0.busySeconds, labels: [("loop", $0.name)]) }))

@@ -1,3 +1,4 @@
+import Synchronization
 import CShims
 import COpenSSL
 import Glibc
@@ -301,6 +302,7 @@ public final class TLSConnection: IOHandler {
 
     private func finish(error: Error?) {
         guard state != .closed else { return }
+        if state == .handshaking && error != nil { failedHandshakes.add(1, ordering: .relaxed) }
         state = .closed
         if let handshakeTimer { loop.cancelTimer(handshakeTimer) }
         loop.deregister(fd: socket.fd)
@@ -308,4 +310,12 @@ public final class TLSConnection: IOHandler {
         outbound.removeAll()
         delegate?.tlsDidClose(self, error: error)
     }
+}
+
+/// Handshakes this process saw fail (bad certificates, wrong keys, timeouts, garbage instead of
+/// TLS), for metrics: one count for every connection, whatever loop it is on.
+private let failedHandshakes = Atomic<Int>(0)
+
+extension TLSConnection {
+    public static var failedHandshakeCount: Int { failedHandshakes.load(ordering: .relaxed) }
 }
