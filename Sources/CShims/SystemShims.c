@@ -45,10 +45,13 @@ int vshare_ioctl_int(int fd, unsigned long request, int arg) { return ioctl(fd, 
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+/* SIGHUP too: the relay reloads on it; the share agent and connect end cleanly on it, as on Ctrl-C
+   (a closed terminal), instead of dying with the SSH key still in the machine. */
 static void termination_set(sigset_t *set) {
     sigemptyset(set);
     sigaddset(set, SIGINT);
     sigaddset(set, SIGTERM);
+    sigaddset(set, SIGHUP);
 }
 
 void vshare_block_termination_signals(void) {

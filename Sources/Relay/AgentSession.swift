@@ -128,13 +128,13 @@ final class AgentSession: TunnelConnectionDelegate {
         let networks = message.allowIP ?? []
         let entry = relay.registry.create(httpEnabled: message.httpEnabled, httpsEnabled: message.httpsEnabled,
                                           connectEnabled: message.connect,
-                                          ttl: relay.config.shareTTL, loop: loop, agent: self, ssh: message.ssh,
+                                          ttl: relay.shareTTL, loop: loop, agent: self, ssh: message.ssh,
                                           owner: owner, target: message.target ?? "") { name in
             ShareAccess.rules(of: message, shareName: name)
         }
         share = entry
         relay.recordShareCreated(entry, owner: owner, request: message)
-        Console.headline("relay", "Share \(entry.name) created by \(peer?.host ?? "?"); expires in \(DurationSyntax.format(seconds: relay.config.shareTTL)).")
+        Console.headline("relay", "Share \(entry.name) created by \(peer?.host ?? "?"); expires in \(DurationSyntax.format(seconds: max(1, Int(entry.expiresAt - MonotonicClock.now())))).")
         if let ssh = message.ssh { Console.detail("relay", "Share \(entry.name) offers SSH\(ssh.once ? " (key released once)" : "").") }
         if let user = message.basicAuth?.user { Console.detail("relay", "Share \(entry.name) asks for basic auth (user \(user)).") }
         if !networks.isEmpty {
@@ -158,6 +158,15 @@ final class AgentSession: TunnelConnectionDelegate {
         relay.recordShareEnded(share.name, reason: .agentStopped, by: share.owner?.name ?? "agent")
         Console.headline("relay", "Share \(share.name) ended by its agent.")
         shareWasEnded(reason: .ended)
+    }
+
+    /// The relay is stopping: its peers and the agent hear GOAWAY and reconnect once a relay is back;
+    /// the share stays in the database, so the agent resumes it under the same name.
+    func relayIsStopping() {
+        let peers = sessions.values
+        sessions.removeAll()
+        for session in peers { session.relayIsStopping() }
+        tunnel.goaway(code: 0, reason: "the relay is restarting")
     }
 
     /// The share is over (ended, expired, abandoned): tell the agent and hang up.

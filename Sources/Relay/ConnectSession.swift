@@ -94,6 +94,12 @@ final class ConnectSession: TunnelConnectionDelegate {
         refuse(.agentUnavailable, "the share's agent disconnected; it may reconnect")
     }
 
+    /// The relay is stopping: the peer hears what agents hear when theirs is away, and retries.
+    func relayIsStopping() {
+        agent = nil
+        refuse(.agentUnavailable, "the relay is restarting")
+    }
+
     /// The share ended: tell the peer and hang up.
     func end(reason: ShareEndReason) {
         agent = nil

@@ -230,6 +230,7 @@ final class HTTPProxyConnection: ByteEndpointEvents {
         // The user agent goes only into the database's rows: no header scan when there is none.
         let userAgent = AccessLog.store == nil ? "" : head.headers["user-agent"] ?? ""
         exchanges.append(Exchange(method: head.method, path: head.target, userAgent: userAgent, start: MonotonicClock.now()))
+        AccessLog.metrics?.requestStarted()
         responses.expectResponse(toMethod: head.method)
         cancelTimer()
         headBuffer.removeAll(keepingCapacity: true)
@@ -314,6 +315,7 @@ final class HTTPProxyConnection: ByteEndpointEvents {
     private func logFirstExchange(bytes: Int? = nil) {
         guard !exchanges.isEmpty else { return }
         var done = exchanges.removeFirst()
+        AccessLog.metrics?.requestsFinished()
         done.bytes = bytes ?? responses.consumedBytes - responseBytesLogged
         responseBytesLogged = responses.consumedBytes
         responseStarted = false
@@ -349,6 +351,7 @@ final class HTTPProxyConnection: ByteEndpointEvents {
             exchanges[0].status = 502
             let body = HTTPErrorPage.response(status: 502, title: "Bad Gateway", message: message, close: true)
             logFirstExchange(bytes: body.count)
+            AccessLog.metrics?.requestsFinished(exchanges.count)
             exchanges.removeAll()
             ownAnswer.append(body)
             closeAfterFlush = true
@@ -538,6 +541,7 @@ final class HTTPProxyConnection: ByteEndpointEvents {
         browser.events = nil
         // A response cut short still gets its line, with what got through.
         if let first = exchanges.first, first.status != 0, share != nil { logFirstExchange() }
+        AccessLog.metrics?.requestsFinished(exchanges.count)
         exchanges.removeAll()
     }
 }

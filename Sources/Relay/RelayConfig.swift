@@ -21,6 +21,8 @@ public struct RelayConfig: Sendable {
     /// `--store off`: no database — only the owner token, shares forgotten on restart, no log rows
     /// (what the store's cost is measured against; scripts/bench-store).
     public var storeEnabled = true
+    /// `--drain`: on SIGTERM, how long requests in flight get to finish before the relay exits.
+    public var drain: Double = 10
     public var mux = MuxConfig()
     public var loops = EventLoopGroup.coreCount
     /// Busy-poll window after active turns, in µs (`EventLoop.spinMicroseconds`; 0 = off).

@@ -3,6 +3,7 @@ import Foundation
 import Glibc
 import Identity
 import Store
+import Synchronization
 import Transport
 import Wire
 
@@ -35,16 +36,32 @@ public final class RelayServer: @unchecked Sendable {
     /// Wrong SSH-key proofs, per client address and per share.
     let proofLimiter = SSHKeyVault.ProofLimiter()
     let group: EventLoopGroup
-    let tlsContext: TLSContext
+    /// What SIGHUP can change while connections stay up (`RelayServer+Lifecycle.swift`).
+    struct ReloadableSettings {
+        var tls: TLSContext
+        var shareTTL: Int
+    }
+    let settings: Mutex<ReloadableSettings>
+    /// The certificate new control and web connections get (SIGHUP re-reads it).
+    var tlsContext: TLSContext { settings.withLock { $0.tls } }
+    /// How long new shares live (SIGHUP can change it; live shares keep their expiry).
+    var shareTTL: Int { settings.withLock { $0.shareTTL } }
+    /// Reads the settings again for SIGHUP (the CLI re-parses its arguments and `--config` file).
+    public var reloadConfig: (@Sendable () throws -> RelayConfig)?
+    /// Set on the accept loop when SIGTERM/SIGINT arrives.
+    var isStopping = false
     let ownerToken: String
     /// The database in the data directory: users, shares across restarts, logs.
     let store: RelayStore?
     let identity: RelayIdentity?
     /// Counters for `GET /metrics` on the admin address.
     let metrics = RelayMetrics()
-    private var listeners: [Listener] = []
+    private(set) var listeners: [Listener] = []
 
     public init(config: RelayConfig) throws(RelayError) {
+        // Before the store's writer thread starts: a thread that does not block them would take
+        // SIGTERM or SIGHUP with the default action, killing the relay instead of stopping it.
+        TerminationSignals.block()
         self.config = config
         limiter = GuessLimiter(limits: config.limits)
         do {
@@ -76,8 +93,9 @@ public final class RelayServer: @unchecked Sendable {
         AccessLog.store = store
         AccessLog.metrics = metrics
         do {
-            tlsContext = try TLSContext.server(certificatePath: config.certificatePath ?? identity.certificatePath,
-                                               keyPath: config.keyPath ?? identity.privateKeyPath)
+            let tls = try TLSContext.server(certificatePath: config.certificatePath ?? identity.certificatePath,
+                                            keyPath: config.keyPath ?? identity.privateKeyPath)
+            settings = Mutex(ReloadableSettings(tls: tls, shareTTL: config.shareTTL))
         } catch {
             throw RelayError.tls(error)
         }
@@ -132,15 +150,7 @@ public final class RelayServer: @unchecked Sendable {
         let admin = try startAdmin(on: acceptLoop)
         let signals: TerminationSignals
         do {
-            signals = try TerminationSignals(loop: acceptLoop) { _ in
-                AccessLog.flush()
-                self.store?.close()
-                if let dropped = self.store?.droppedLogRows, dropped > 0 {
-                    Console.detail("relay", "\(dropped) log rows were dropped: the disk could not keep up.")
-                }
-                Console.headline("relay", "Stopping.")
-                exit(0)
-            }
+            signals = try TerminationSignals(loop: acceptLoop) { [unowned self] signal in self.handle(signal: signal) }
         } catch {
             throw RelayError.listen("signals", error)
         }

@@ -215,6 +215,11 @@ extension ShareRegistry {
         }
     }
 
+    /// Every share's agent that is connected now, with the loop it lives on.
+    func attachedAgents() -> [(AgentSession, EventLoop)] {
+        lock.withLock { shares.values.compactMap { entry in entry.agent.map { ($0, entry.loop) } } }
+    }
+
     /// Removes a live share at once (Expire now); returns its loop and agent (if attached) to tell.
     func end(_ name: String) -> (entry: ShareEntry, loop: EventLoop, agent: AgentSession?)? {
         lock.withLock {

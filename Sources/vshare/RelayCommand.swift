@@ -18,6 +18,7 @@ enum RelayCommand {
       --admin ADDR:PORT|off web interface and API (default 127.0.0.1:7444; HTTPS unless on loopback)
       --log-retention DURATION  access-log and audit rows are kept this long (default 30d)
       --store on|off        keep users, shares and logs in DATA_DIR/relay.db (default on)
+      --drain DURATION      on SIGTERM, requests in flight get this long to finish (default 10s)
       --config FILE         settings from FILE, named like these options (`share-ttl = "8h"`);
                             options given here win over the file (docs/CONFIG.md)
 
@@ -29,7 +30,7 @@ enum RelayCommand {
 
     /// The relay's options, which are also the settings a `--config` file may hold.
     static let settings: Set<String> = ["control", "http", "https", "domain", "data-dir", "hostname", "cert", "key", "share-ttl",
-                                        "stream-window", "log-retention", "admin", "store"]
+                                        "stream-window", "log-retention", "admin", "store", "drain"]
 
     static func config(_ arguments: [String]) throws(ArgumentScanner.UsageError) -> RelayConfig {
         var scanner = ArgumentScanner(arguments)
@@ -62,6 +63,12 @@ enum RelayCommand {
         case "off": config.storeEnabled = false
         case let other: throw .init("--store takes on or off, not '\(other)'")
         }
+        if let text = parsed.last("drain") {
+            guard let seconds = DurationSyntax.parse(text) else {
+                throw .init("--drain '\(text)' is not a duration: use a number with s or m, like 10s")
+            }
+            config.drain = Double(seconds)
+        }
         let admin = parsed.last("admin") ?? "127.0.0.1:7444"
         config.admin = admin == "off" ? nil : try address(admin, "admin")
         if let us = try Environment.busyPollMicroseconds() { config.busyPollMicroseconds = us }
@@ -86,6 +93,7 @@ enum RelayCommand {
         }
         do {
             let server = try RelayServer(config: config)
+            server.reloadConfig = { () throws -> RelayConfig in try self.config(arguments) }
             try server.run()
         } catch {
             Console.error("error: \(error)")

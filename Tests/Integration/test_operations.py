@@ -5,7 +5,10 @@
 from __future__ import annotations
 
 import http.client
+import os
 import re
+import signal
+import time
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
@@ -139,3 +142,116 @@ def test_relay_config_file_errors_name_the_line(topo, tmp_path):
     missing = topo.relay.run([V.vshare_bin(), "relay", "--config", str(tmp_path / "none.toml")], env=V.clean_env(),
                              timeout=10, text=True)
     assert missing.returncode != 0 and "cannot read the config file" in missing.stderr, missing.stderr
+
+
+def start_config_relay(topo, tmp_path, settings: dict, extra=(), name="relay-ops"):
+    """A relay run from a config file (control 7643, http 8680, https 8643, no web interface)."""
+    config = tmp_path / "relay.toml"
+    write_config(config, settings)
+    data = str(tmp_path / "data")
+    proc = topo.relay.popen([V.vshare_bin(), "relay", "--config", str(config), "--data-dir", data, *extra],
+                            name=name, env=V.clean_env())
+    topo.share_host.wait_tcp((T.RELAY_SHARE_SIDE_IP, 7643), timeout=10, proc=proc)
+    topo.client.wait_tcp((T.RELAY_CLIENT_SIDE_IP, 8680), timeout=10, proc=proc)
+    return V.Relay(proc, data, 7643, 8680, 8643), config
+
+
+def write_config(path, settings: dict):
+    base = {"domain": V.DOMAIN, "control": "0.0.0.0:7643", "http": "0.0.0.0:8680", "https": "0.0.0.0:8643",
+            "hostname": [T.RELAY_SHARE_SIDE_IP, T.RELAY_CLIENT_SIDE_IP], "admin": "off"}
+    base.update(settings)
+    lines = []
+    for key, val in base.items():
+        if isinstance(val, list):
+            lines.append("%s = [%s]" % (key, ", ".join('"%s"' % v for v in val)))
+        else:
+            lines.append('%s = "%s"' % (key, val))
+    path.write_text("\n".join(lines) + "\n")
+
+
+def control_certificate(topo) -> bytes:
+    """The DER certificate the relay's control port presents now (on a new connection)."""
+    import ssl
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+
+    def go():
+        with topo.share_host.create_connection((T.RELAY_SHARE_SIDE_IP, 7643)) as raw:
+            with ctx.wrap_socket(raw) as tls:
+                return tls.getpeercert(binary_form=True)
+    return topo.share_host.call(go)
+
+
+def reissue_server_certificate(topo, data: str):
+    """A new server.pem for the same key, signed by the relay's own CA (what a renewal does)."""
+    ext = os.path.join(data, "san.ext")
+    with open(ext, "w") as f:
+        f.write("subjectAltName=IP:%s,IP:%s\n" % (T.RELAY_SHARE_SIDE_IP, T.RELAY_CLIENT_SIDE_IP))
+    csr = os.path.join(data, "renew.csr")
+    topo.relay.run(["openssl", "req", "-new", "-key", os.path.join(data, "server-key.pem"), "-subj", "/CN=renewed",
+                    "-out", csr], check=True)
+    topo.relay.run(["openssl", "x509", "-req", "-in", csr, "-CA", os.path.join(data, "ca.pem"),
+                    "-CAkey", os.path.join(data, "ca-key.pem"), "-CAcreateserial", "-days", "2",
+                    "-extfile", ext, "-out", os.path.join(data, "server.pem")], check=True)
+
+
+def test_sighup_reloads_certificate_and_settings_without_dropping_connections(topo, tmp_path, vm_server):
+    relay, config = start_config_relay(topo, tmp_path, {"share-ttl": "8h"})
+    try:
+        share = V.start_share(topo, relay, name="share-reload")
+        before = control_certificate(topo)
+
+        reissue_server_certificate(topo, relay.data_dir)
+        write_config(config, {"share-ttl": "1h", "http": "0.0.0.0:8681"})
+        relay.proc.signal(signal.SIGHUP)
+        relay.proc.wait_line(r"Reloaded the certificate \(.*server\.pem\), share TTL 1h for new shares\.", 5)
+        relay.proc.wait_line(r"Changed but not reloaded \(restart the relay to apply\): --http\.", 5)
+
+        after = control_certificate(topo)
+        assert after != before, "the control port still presents the old certificate"
+        # The running share's connection was not dropped, and its URL still answers.
+        status, _, _ = V.client_get(topo, share.host, relay.http_port)
+        assert status == 200
+        assert "reconnecting" not in share.proc.stdout, share.proc.describe()
+        # New shares get the new lifetime, through the new certificate.
+        second = V.start_share(topo, relay, name="share-reload-2")
+        second.proc.wait_line(r"The share expires in (59m5\ds|1h)\.", 5)
+
+        # A broken certificate file is refused and the running one stays.
+        with open(os.path.join(relay.data_dir, "server.pem"), "w") as f:
+            f.write("not a certificate\n")
+        relay.proc.signal(signal.SIGHUP)
+        relay.proc.wait_line(r"cannot load the certificate, the running one stays", 5, stream="stderr")
+        assert control_certificate(topo) == after
+        assert relay.proc.poll() is None
+        for s in (share, second):
+            s.proc.stop()
+    finally:
+        relay.proc.stop()
+
+
+def test_sigterm_drains_requests_in_flight_then_agents_reconnect(topo, tmp_path, vm_server):
+    relay, _ = start_config_relay(topo, tmp_path, {"share-ttl": "8h"}, extra=["--drain", "8s"])
+    share = V.start_share(topo, relay, name="share-drain")
+    try:
+        slow = topo.client.submit(V.client_get, topo, share.host, relay.http_port, "/slow?seconds=2")
+        time.sleep(0.7)  # the request is at the machine, which answers after 2 s
+        relay.proc.signal(signal.SIGTERM)
+        relay.proc.wait_line(r"Stopping: no new connections; 1 request in flight get up to 8s to finish\.", 5)
+        assert not topo.client.can_connect((T.RELAY_CLIENT_SIDE_IP, relay.http_port), timeout=1), \
+            "the relay still accepts connections while draining"
+        status, body, _ = slow.result(timeout=10)
+        assert status == 200 and body == b"slow and complete\n"
+        assert relay.proc.wait(10) == 0
+        relay.proc.wait_line(r"==> relay: Stopped\.$", 1)
+
+        # The agent heard the relay go and waits for it; a relay on the same data dir gets it back
+        # under the same name.
+        share.proc.wait_line(r"Lost the connection to the relay", 5)
+        assert share.proc.poll() is None
+        relay, _ = start_config_relay(topo, tmp_path, {"share-ttl": "8h"}, name="relay-ops-2")
+        V.wait_status(topo, share.host, relay.http_port, 200, within=30)
+    finally:
+        share.proc.stop()
+        relay.proc.stop()

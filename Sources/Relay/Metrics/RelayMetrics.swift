@@ -21,6 +21,7 @@ final class RelayMetrics: Sendable {
     private let bytesOut = MetricCounter()
     private let connectSessionsOpened = MetricCounter()
     private let connectSessionsLive = MetricCounter()
+    private let inFlight = MetricCounter()
     private let openConnections = MetricCounter.array(Port.allCases.count)
 
     func shareCreated() { sharesCreated.add(1) }
@@ -35,6 +36,11 @@ final class RelayMetrics: Sendable {
         if inbound > 0 { bytesIn.add(inbound) }
         if outbound > 0 { bytesOut.add(outbound) }
     }
+
+    /// A request was forwarded to a share / its response is over (or its connection went).
+    func requestStarted() { inFlight.add(1) }
+    func requestsFinished(_ count: Int = 1) { inFlight.add(-count) }
+    var requestsInFlight: Int { inFlight.value }
 
     func connectionOpened(_ port: Port) { openConnections[port.rawValue].add(1) }
     func connectionClosed(_ port: Port) { openConnections[port.rawValue].add(-1) }
@@ -59,6 +65,8 @@ final class RelayMetrics: Sendable {
                          samples: (0..<5).map { index in
                              .init(Double(responses[index].value), labels: [("class", "\(index + 1)xx")])
                          }),
+            MetricFamily("vshare_http_requests_in_flight", .gauge, help: "HTTP requests forwarded whose response is not over yet.",
+                         value: Double(inFlight.value)),
             MetricFamily("vshare_http_bytes_total", .counter, help: "HTTP body and head bytes through public URLs, by direction.",
                          samples: [.init(Double(bytesIn.value), labels: [("direction", "in")]),
                                    .init(Double(bytesOut.value), labels: [("direction", "out")])]),

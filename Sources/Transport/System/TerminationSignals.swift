@@ -1,7 +1,8 @@
 import CShims
 import Glibc
 
-/// SIGINT and SIGTERM as a readable file descriptor (signalfd), so a loop handles Ctrl-C like any I/O.
+/// SIGINT, SIGTERM and SIGHUP as a readable file descriptor (signalfd), so a loop handles Ctrl-C like
+/// any I/O. The handler gets the signal's number (the relay reloads on SIGHUP; the others stop).
 /// `block()` must run before any thread starts: threads inherit the blocked mask.
 public final class TerminationSignals: IOHandler {
     private let fd: Int32

@@ -17,6 +17,7 @@ import argparse
 import hashlib
 import json
 import os
+import time
 import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
@@ -76,6 +77,10 @@ class Handler(BaseHTTPRequestHandler):
                 for c in pattern.chunks(size):
                     self.wfile.write(c)
             return
+        if url.path == "/slow":
+            # A response that takes a while to start: a request still in flight when the relay stops.
+            time.sleep(float(parse_qs(url.query).get("seconds", ["1"])[0]))
+            return self._send(200, b"slow and complete\n")
         if url.path == "/ws":
             return self._websocket()
         return self._send(404, b"not found\n")
