@@ -20,15 +20,14 @@ final class RelayLogBook: AdminLogBook, @unchecked Sendable {
             owner = id
         }
         let names = store.owners()
-        return store.history(owner: owner, limit: limit).map { item in
-            let record = item.record
+        return store.history(owner: owner, limit: limit).map { record in
             let ended = record.endedAt ?? record.createdAt
             return AdminEndedShare(
                 name: record.name, owner: record.ownerID.flatMap { names[$0]?.name } ?? "", target: record.target,
                 createdAt: AdminTime.iso(record.createdAt), endedAt: AdminTime.iso(ended),
                 seconds: max(0, Int(ended.timeIntervalSince(record.createdAt).rounded())),
                 reason: record.endReason?.rawValue ?? "", reasonSummary: record.endReason?.summary ?? "",
-                requests: item.requests, bytes: item.bytes)
+                requests: record.requests, bytes: record.bytes)
         }
     }
 

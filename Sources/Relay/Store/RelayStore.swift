@@ -114,33 +114,10 @@ final class RelayStore: @unchecked Sendable {
         read("find user \(name)", nil) { try users.find(name: name)?.id }
     }
 
-    /// Ended shares, most recently ended first, with their access-log totals; `owner` nil: everyone's.
-    func history(owner: Int64?, limit: Int) -> [(record: ShareRecord, requests: Int64, bytes: Int64)] {
-        read("read the share history", []) {
-            try shares.history(owner: owner, limit: limit).map { record in
-                let totals = try endedTotals(record)
-                return (record, totals.requests, totals.bytes)
-            }
-        }
-    }
-
-    /// Totals of ended shares, by name. Counting walks every row of a share (about 0.2 s for a
-    /// million), on the event loop that serves the page: an ended share's rows no longer change,
-    /// so each is counted once. Bounded: emptied when it grows past `endedTotalsCapacity`.
-    private var endedTotalsCache: [String: (requests: Int64, bytes: Int64)] = [:]
-    private static let endedTotalsCapacity = 10_000
-    /// Rows may still wait in the writer's queue just after a share ends (it commits every 0.1 s).
-    private static let settleTime: TimeInterval = 10
-
-    /// Under the lock.
-    private func endedTotals(_ record: ShareRecord) throws -> (requests: Int64, bytes: Int64) {
-        if let cached = endedTotalsCache[record.name] { return cached }
-        let totals = try reader.totals(share: record.name)
-        if let ended = record.endedAt, ended.timeIntervalSinceNow < -Self.settleTime {
-            if endedTotalsCache.count >= Self.endedTotalsCapacity { endedTotalsCache.removeAll() }
-            endedTotalsCache[record.name] = totals
-        }
-        return totals
+    /// Ended shares, most recently ended first, with their totals (kept per share by the log writer,
+    /// so showing them never walks the access log); `owner` nil: everyone's.
+    func history(owner: Int64?, limit: Int) -> [ShareRecord] {
+        read("read the share history", []) { try shares.history(owner: owner, limit: limit) }
     }
 
     func accessLog(share: String, filter: AccessLogFilter) -> [Logged<AccessLogEntry>] {
