@@ -71,15 +71,16 @@ final class RelayStore: @unchecked Sendable {
         let json = String(decoding: (try? JSONEncoder().encode(options)) ?? Data(), as: UTF8.self)
         let now = Date()
         let record = ShareRecord(name: entry.name, ownerID: owner?.id, target: target, optionsJSON: json,
-                                 resumeSecret: entry.resumeSecret, createdAt: now,
+                                 resumeSecret: ResumeSecretDigest.of(entry.resumeSecret), createdAt: now,
                                  expiresAt: now.addingTimeInterval(entry.expiresAt - MonotonicClock.now()))
         write("save share \(entry.name)") { try shares.save(record) }
         audit(actor: owner?.name ?? "?", action: "share.created", subject: entry.name, detail: target)
     }
 
-    func shareEnded(_ name: String, reason: Store.ShareEndReason, by actor: String = "relay") {
+    /// `note` follows the reason in the audit trail (how a user asked for it, from where).
+    func shareEnded(_ name: String, reason: Store.ShareEndReason, by actor: String = "relay", note: String? = nil) {
         write("end share \(name)") { _ = try shares.end(name: name, reason: reason, at: Date()) }
-        audit(actor: actor, action: "share.ended", subject: name, detail: reason.summary)
+        audit(actor: actor, action: "share.ended", subject: name, detail: note.map { "\(reason.summary) \($0)" } ?? reason.summary)
     }
 
     /// Live shares of the previous run, with the request each was made from. Ones that expired

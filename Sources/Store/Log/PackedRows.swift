@@ -55,24 +55,25 @@ final class PackedRows {
     func append(_ row: LogRow) -> Bool {
         switch row {
         case let .access(entry):
-            let size = 1 + 4 * 9 + Self.textSize(entry.share, entry.client, entry.method, entry.path, entry.userAgent)
-                + (entry.refusalReason.map { 5 + $0.utf8.count } ?? 1)
+            let size = 1 + 4 * 9 + Self.size(entry.share) + Self.size(entry.client) + Self.size(entry.method) + Self.size(entry.path)
+                + Self.size(entry.userAgent)
+                + (entry.refusalReason.map(Self.size) ?? 1)
             guard used + size <= capacity else { return false }
             put(.access)
             put(entry.share); put(entry.time.unixMilliseconds); put(entry.client); put(entry.method); put(entry.path)
             put(Int64(entry.status)); put(entry.bytes); put(entry.durationMilliseconds); put(entry.userAgent); put(entry.refusalReason)
         case let .audit(entry):
-            let size = 1 + 9 + Self.textSize(entry.actor, entry.action, entry.subject, entry.detail)
+            let size = 1 + 9 + Self.size(entry.actor) + Self.size(entry.action) + Self.size(entry.subject) + Self.size(entry.detail)
             guard used + size <= capacity else { return false }
             put(.audit)
             put(entry.time.unixMilliseconds); put(entry.actor); put(entry.action); put(entry.subject); put(entry.detail)
         case let .connectSession(entry):
-            let size = 1 + 2 * 9 + Self.textSize(entry.share, entry.client)
+            let size = 1 + 2 * 9 + Self.size(entry.share) + Self.size(entry.client)
             guard used + size <= capacity else { return false }
             put(.connectSession)
             put(entry.share); put(entry.client); put(entry.startedAt.unixMilliseconds); put(entry.endedAt?.unixMilliseconds)
         case let .sshEvent(entry):
-            let size = 1 + 9 + Self.textSize(entry.share, entry.client, entry.kind.rawValue)
+            let size = 1 + 9 + Self.size(entry.share) + Self.size(entry.client) + Self.size(entry.kind.rawValue)
             guard used + size <= capacity else { return false }
             put(.sshEvent)
             put(entry.share); put(entry.time.unixMilliseconds); put(entry.client); put(entry.kind.rawValue)
@@ -117,11 +118,8 @@ final class PackedRows {
 
     // MARK: Writing
 
-    private static func textSize(_ texts: String...) -> Int {
-        var total = 0
-        for text in texts { total += 5 + text.utf8.count }
-        return total
-    }
+    /// A text field's bytes (not variadic: that would allocate an array per row).
+    private static func size(_ text: String) -> Int { 5 + text.utf8.count }
 
     private func put(_ kind: Kind) {
         storage.storeBytes(of: kind.rawValue, toByteOffset: used, as: UInt8.self)

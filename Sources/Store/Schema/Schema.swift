@@ -28,6 +28,7 @@ public enum Schema {
                 if current > known { throw StoreError.newerSchema(path: database.path, found: current, known: known) }
                 guard current < step.version else { return }
                 try database.execute(step.sql)
+                try step.rewrite?(database)
                 // PRAGMA takes no parameters; the version is our own integer, never input.
                 try database.execute("PRAGMA user_version = \(step.version)")
                 if current == 0 { try database.execute("PRAGMA application_id = \(applicationID)") }

@@ -22,7 +22,7 @@ enum SchemaV1 {
             owner_id INTEGER REFERENCES users(id) ON DELETE SET NULL,  -- the user whose token registered it
             target TEXT NOT NULL,                  -- what it shares, as shown in the interface
             options_json TEXT NOT NULL,            -- the share's options, to restore it exactly after a restart
-            resume_secret TEXT NOT NULL,           -- lets the agent reclaim the name after a relay restart
+            resume_secret TEXT NOT NULL,           -- lets the agent reclaim the name after a relay restart (v2: its digest)
             created_at INTEGER NOT NULL,
             expires_at INTEGER,                    -- NULL: no expiry; still enforced after a restart
             ended_at INTEGER,                      -- NULL while live

@@ -7,6 +7,8 @@
 ///   walk of every row, about 0.2 s per million, on the event loop serving the page); the log writer
 ///   now adds each batch's rows to `shares.requests` and `shares.bytes` in the batch's transaction.
 ///   Existing rows are counted once here.
+/// - Resume secrets were stored as given; now only their digest is (`ResumeSecretDigest`): live
+///   shares' secrets are replaced by theirs, ended shares' (never needed again) by ''.
 enum SchemaV2 {
     static let migration = Migration(version: 2, sql: """
         DROP INDEX access_log_by_share_time;
@@ -20,5 +22,18 @@ enum SchemaV2 {
         ALTER TABLE shares ADD COLUMN bytes INTEGER NOT NULL DEFAULT 0;     -- the response bytes of those rows
         UPDATE shares SET requests = (SELECT count(*) FROM access_log WHERE share = shares.name),
                           bytes = (SELECT coalesce(sum(bytes), 0) FROM access_log WHERE share = shares.name);
-        """)
+        UPDATE shares SET resume_secret = '' WHERE ended_at IS NOT NULL;
+        """, rewrite: digestLiveResumeSecrets)
+
+    private static func digestLiveResumeSecrets(_ database: SQLiteDatabase) throws {
+        let live = try database.prepare("SELECT name, resume_secret FROM shares WHERE ended_at IS NULL")
+        var secrets: [(name: String, secret: String)] = []
+        while try live.step() == .row { secrets.append((live.string(at: 0) ?? "", live.string(at: 1) ?? "")) }
+        let update = try database.prepare("UPDATE shares SET resume_secret = ?2 WHERE name = ?1")
+        for share in secrets {
+            try update.bind(share.name, at: 1)
+            try update.bind(ResumeSecretDigest.of(share.secret), at: 2)
+            try update.run()
+        }
+    }
 }

@@ -10,6 +10,8 @@ public struct ShareRecord: Equatable, Sendable {
     public var target: String
     /// The share's options as JSON, opaque to the store.
     public var optionsJSON: String
+    /// The agent's resume secret as the store keeps it: its digest (`ResumeSecretDigest.of`), never
+    /// the secret itself.
     public var resumeSecret: String
     public var createdAt: Date
     /// nil: the share never expires.

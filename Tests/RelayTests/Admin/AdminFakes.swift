@@ -5,9 +5,11 @@ import Store
 final class FakeDirectory: AdminShareDirectory, @unchecked Sendable {
     var shares: [AdminShare]
     var expired: [String] = []
+    var origins: [AdminExpireOrigin] = []
     init(_ shares: [AdminShare]) { self.shares = shares }
     func liveShares(for user: AdminUser) -> [AdminShare] { shares }
-    func expire(_ name: String, by user: AdminUser) -> AdminExpireOutcome {
+    func expire(_ name: String, by user: AdminUser, from origin: AdminExpireOrigin) -> AdminExpireOutcome {
+        origins.append(origin)
         guard let share = shares.first(where: { $0.name == name }) else { return .notFound }
         guard user.isAdmin || share.owner == user.name else { return .forbidden }
         shares.removeAll { $0.name == name }

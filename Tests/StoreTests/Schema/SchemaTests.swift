@@ -68,13 +68,15 @@ final class SchemaTests: XCTestCase {
         }
     }
 
-    func testVersionTwoCountsTheTotalsOfAVersionOneDatabase() throws {
+    func testVersionTwoCountsTotalsAndDigestsResumeSecretsOfAVersionOneDatabase() throws {
         let temporary = TemporaryDatabase()
         do {
             let database = try SQLiteDatabase(path: temporary.path)
             try Schema.migrate(database, with: [SchemaV1.migration])
             try database.execute("""
-                INSERT INTO shares (name, target, options_json, resume_secret, created_at) VALUES ('a', '', '{}', 'r', 1), ('b', '', '{}', 'r', 1);
+                INSERT INTO shares (name, target, options_json, resume_secret, created_at) VALUES ('a', '', '{}', 'abc', 1), ('b', '', '{}', 'r', 1);
+                INSERT INTO shares (name, target, options_json, resume_secret, created_at, ended_at, end_reason)
+                VALUES ('c', '', '{}', 'old', 1, 2, 'expired');
                 INSERT INTO access_log (share, time, client, method, path, status, bytes, duration_ms, user_agent)
                 VALUES ('a', 1, 'c', 'GET', '/', 200, 10, 1, ''), ('a', 2, 'c', 'GET', '/', 200, 5, 1, ''), ('-', 3, 'c', 'GET', '/', 404, 0, 0, '');
                 """)
@@ -84,6 +86,9 @@ final class SchemaTests: XCTestCase {
         XCTAssertEqual(try scalar(database, "SELECT requests * 1000 + bytes FROM shares WHERE name = 'a'"), 2_015)
         XCTAssertEqual(try scalar(database, "SELECT requests * 1000 + bytes FROM shares WHERE name = 'b'"), 0)
         XCTAssertEqual(try scalar(database, "SELECT count(*) FROM access_log"), 3, "rows are kept")
+        let shares = ShareStore(database: database)
+        XCTAssertEqual(try shares.share(named: "a")?.resumeSecret, ResumeSecretDigest.of("abc"), "a live share's secret becomes its digest")
+        XCTAssertEqual(try shares.share(named: "c")?.resumeSecret, "", "an ended share's is never needed again")
     }
 
     func testStepsApplyInOrderAndUpgradeAnOlderDatabase() throws {
