@@ -39,7 +39,9 @@ final class RelayLogBook: AdminLogBook, @unchecked Sendable {
                 return .forbidden
             }
         }
-        let rows = store.accessLog(share: name, filter: filter).map { row in
+        let found: [Logged<AccessLogEntry>]
+        do { found = try store.accessLog(share: name, filter: filter) } catch { return .tooSlow("\(error)") }
+        let rows = found.map { row in
             let entry = row.entry
             return AdminAccessRow(id: row.id, time: AdminTime.iso(entry.time), client: entry.client, method: entry.method,
                                   path: entry.path, status: entry.status, bytes: entry.bytes, durationMs: entry.durationMilliseconds,

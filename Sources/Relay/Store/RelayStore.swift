@@ -121,8 +121,19 @@ final class RelayStore: @unchecked Sendable {
         read("read the share history", []) { try shares.history(owner: owner, limit: limit) }
     }
 
-    func accessLog(share: String, filter: AccessLogFilter) -> [Logged<AccessLogEntry>] {
-        read("read the access log", []) { try reader.accessLog(share: share, filter: filter) }
+    /// Throws only `StoreError.tooSlow` (a search past its time limit: the page says to narrow it);
+    /// any other failure shows an empty page and is said once.
+    func accessLog(share: String, filter: AccessLogFilter) throws -> [Logged<AccessLogEntry>] {
+        try lock.withLock {
+            do {
+                return try reader.accessLog(share: share, filter: filter)
+            } catch StoreError.tooSlow(let seconds) {
+                throw StoreError.tooSlow(seconds: seconds)
+            } catch {
+                Self.reportOnce("cannot read the access log from the database: \(error)")
+                return []
+            }
+        }
     }
 
     func connectSessions(share: String, limit: Int) -> [Logged<ConnectSessionEntry>] {

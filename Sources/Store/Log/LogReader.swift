@@ -12,8 +12,16 @@ public final class LogReader {
         self.database = database
     }
 
+    /// How long a search may walk a share's rows: a filter few rows match walks all of them (about
+    /// 0.2 s per million), on the event loop that serves the page. Past it: `StoreError.tooSlow`.
+    public static let searchTimeLimit = 0.1
+
     /// One share's requests, newest first, as `filter` selects them.
     public func accessLog(share: String, filter: AccessLogFilter) throws -> [Logged<AccessLogEntry>] {
+        try database.withTimeLimit(Self.searchTimeLimit) { try accessLogRows(share: share, filter: filter) }
+    }
+
+    private func accessLogRows(share: String, filter: AccessLogFilter) throws -> [Logged<AccessLogEntry>] {
         // Only fixed SQL fragments are joined; every value is a bound parameter (?1...?7).
         // The share's index holds its rows' ids in order (SQLite appends the id to each entry), so a
         // page, an older page (`before`) and a poll for new rows (`after`) are all one range of it,

@@ -34,7 +34,11 @@ final class FakeLogBook: AdminLogBook, @unchecked Sendable {
         ended.filter { user.isAdmin || $0.owner == user.name }
     }
 
+    /// Searches of this share run past their time limit.
+    var slowShare: String?
+
     func shareLog(_ name: String, filter: AccessLogFilter, for user: AdminUser) -> AdminLookup<AdminShareLog> {
+        if name == slowShare { return .tooSlow("the search took longer than 100 ms and was stopped: narrow it") }
         guard let owner = owners[name] else { return .notFound }
         guard user.isAdmin || owner == user.name else { return .forbidden }
         lastFilter = filter
