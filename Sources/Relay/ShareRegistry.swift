@@ -1,4 +1,5 @@
 import Identity
+import enum Store.ResumeSecretDigest
 import Transport
 import Wire
 
@@ -8,6 +9,8 @@ import Wire
 public final class ShareEntry: @unchecked Sendable {
     public let name: String
     let resumeSecret: String
+    /// `resumeSecret` is the digest the store keeps (a restored share), not the secret itself.
+    let resumeSecretIsDigest: Bool
     let httpEnabled: Bool
     let httpsEnabled: Bool
     /// Peers may join for end-to-end connect sessions (not `--no-connect`).
@@ -37,6 +40,7 @@ public final class ShareEntry: @unchecked Sendable {
          target: String = "", restored: Bool = false) {
         self.name = name
         self.resumeSecret = resumeSecret
+        self.resumeSecretIsDigest = restored
         self.httpEnabled = httpEnabled
         self.httpsEnabled = httpsEnabled
         self.connectEnabled = connectEnabled
@@ -87,6 +91,7 @@ public final class ShareRegistry: @unchecked Sendable {
 
     /// A share of the relay's previous run (from the store), waiting for its agent to resume it with
     /// its name and secret; it expires when it always would have. A name already taken is skipped.
+    /// `resumeSecret` is the secret's digest, as the store keeps it (`ResumeSecretDigest`).
     @discardableResult
     func restore(name: String, resumeSecret: String, request: CreateShare, expiresAt: Double, loop: EventLoop,
                  owner: ShareOwner?, access: ShareAccess?) -> ShareEntry? {
@@ -112,7 +117,8 @@ public final class ShareRegistry: @unchecked Sendable {
     /// Gives a share back to its reconnected agent when the secret matches.
     func resume(name: String, secret: String, loop: EventLoop, agent: AgentSession) -> ShareEntry? {
         lock.withLock {
-            guard let entry = shares[name], SecretToken.equal(entry.resumeSecret, secret) else { return nil }
+            guard let entry = shares[name],
+                  SecretToken.equal(entry.resumeSecret, entry.resumeSecretIsDigest ? ResumeSecretDigest.of(secret) : secret) else { return nil }
             entry.loop = loop
             entry.agent = agent
             entry.detachedSince = nil

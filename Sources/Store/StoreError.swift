@@ -28,6 +28,8 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
     case shareExists(String)
     /// pthread_create failed for the log writer's thread.
     case cannotStartWriter(errno: Int32)
+    /// A read ran past its time limit (`SQLiteDatabase.withTimeLimit`) and was stopped.
+    case tooSlow(seconds: Double)
 
     public var description: String {
         switch self {
@@ -65,6 +67,8 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
         case let .cannotStartWriter(code):
             return "cannot start the log writer's thread: \(String(cString: strerror(code))) (errno \(code)). "
                 + "The system is out of threads or memory; lower the load or raise the process limits."
+        case let .tooSlow(seconds):
+            return "the search took longer than \(Int(seconds * 1000)) ms and was stopped: narrow it (a longer path, a status class)"
         }
     }
 }

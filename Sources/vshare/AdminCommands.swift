@@ -36,7 +36,8 @@ enum AdminCommands {
 
     static func expire(_ arguments: [String]) -> Int32 {
         run(arguments, positionals: 1, usage: expireUsage) { client, names, _ throws(AdminClient.Failure) in
-            let name = try client.call("POST", "/api/shares/\(names[0])/expire", as: ExpiredAnswer.self).expired
+            // `via=cli`: the history says the share was expired from the command line.
+            let name = try client.call("POST", "/api/shares/\(names[0])/expire?via=cli", as: ExpiredAnswer.self).expired
             Console.out("Expired share \(name).")
         }
     }

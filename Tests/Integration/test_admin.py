@@ -163,6 +163,20 @@ def test_the_cli_lists_and_expires(topo, relay, new_share):
     r = cli(topo, relay, "expire", s.name)
     assert r.returncode == 0 and r.stdout.strip() == "Expired share %s." % s.name, (r.stdout, r.stderr)
     expect_web_expiry(topo, s)
+    # The history says the command line ended it, and the audit trail who did, how and from where.
+    bearer = {"Authorization": "Bearer " + relay.token}
+    ended = {x["name"]: x for x in json.loads(request(topo, "GET", "/api/history", headers=bearer)[2])["shares"]}
+    assert ended[s.name]["reason"] == "expired-cli", ended[s.name]
+    assert ended[s.name]["reasonSummary"] == "expired from the command line", ended[s.name]
+    deadline = time.monotonic() + 5
+    while True:
+        rows = json.loads(request(topo, "GET", "/api/audit", headers=bearer)[2])["rows"]
+        audited = [x for x in rows if x["subject"] == s.name and x["action"] == "share.ended"]
+        if audited or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert audited and audited[0]["actor"] == "admin", rows
+    assert audited[0]["detail"] == "expired from the command line (cli from 127.0.0.1)", audited[0]
     down = topo.relay.run([V.vshare_bin(), "shares", "--admin", "http://127.0.0.1:7999"],
                           env={**V.clean_env(), "VSHARE_TOKEN": relay.token}, text=True, timeout=20)
     assert down.returncode == 1 and "cannot reach the relay's web interface" in down.stderr, down.stderr

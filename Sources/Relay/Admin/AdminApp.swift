@@ -40,7 +40,7 @@ public final class AdminApp: @unchecked Sendable {
         case .shareLogPage(let name): return withPage(request, now: now) { shareLogPage(name, request: request, session: $0) }
         case .auditPage: return withPage(request, now: now) { auditPage(request: request, session: $0) }
         case .expireForm(let name): return withSession(request, now: now) { session in
-            switch directory.expire(name, by: session.user) {
+            switch directory.expire(name, by: session.user, from: AdminExpireOrigin(.web, client: request.client)) {
             case .expired: return .redirect("/")
             case .notFound: return .html(404, AdminPages.problem(404, "There is no live share named \(name)."))
             case .forbidden: return .html(403, AdminPages.problem(403, "The share \(name) is another user's."))
@@ -51,7 +51,7 @@ public final class AdminApp: @unchecked Sendable {
             return AdminResponse(status: 200, contentType: asset.contentType, body: Array(asset.body.utf8))
         case .apiShares: return withAPIUser(request, now: now) { user in AdminAPI.shares(directory.liveShares(for: user)) }
         case .apiExpire(let name): return withAPIUser(request, now: now) { user in
-            switch directory.expire(name, by: user) {
+            switch directory.expire(name, by: user, from: AdminExpireOrigin(expiryChannel(request), client: request.client)) {
             case .expired: return AdminAPI.expired(name)
             case .notFound: return AdminAPI.error(404, "there is no live share named \(name)")
             case .forbidden: return AdminAPI.error(403, "the share \(name) is another user's")
@@ -70,6 +70,13 @@ public final class AdminApp: @unchecked Sendable {
             response.headers = [("Allow", allow)]
             return response
         }
+    }
+
+    /// An API expiry: the page's own script (session cookie) is the web interface; a bearer token is
+    /// the API, or the CLI when it says so (`via=cli`, what `vshare expire` sends).
+    private func expiryChannel(_ request: AdminRequest) -> AdminExpireOrigin.Channel {
+        guard request.bearerToken != nil else { return .web }
+        return request.query["via"] == "cli" ? .cli : .api
     }
 
     private func login(_ request: AdminRequest, now: Double) -> AdminResponse {

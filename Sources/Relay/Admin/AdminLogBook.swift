@@ -23,6 +23,8 @@ public enum AdminLookup<Value: Sendable>: Sendable {
     case notFound
     /// The share is another user's.
     case forbidden
+    /// The search ran past its time limit; the message says how to narrow it.
+    case tooSlow(String)
 }
 
 /// Something the interface itself puts in the audit trail.

@@ -28,6 +28,7 @@ extension AdminApp {
             return .html(200, AdminLogPages.shareLog(name, log: log, filter: filter, session: session, dropped: logBook.droppedLogRows))
         case .notFound: return .html(404, AdminPages.problem(404, "There is no share named \(name)."))
         case .forbidden: return .html(403, AdminPages.problem(403, "The share \(name) is another user's."))
+        case .tooSlow(let message): return .html(400, AdminPages.problem(400, Self.sentence(message)))
         }
     }
 
@@ -43,6 +44,7 @@ extension AdminApp {
             return AdminAPI.shareLog(name, log, next: next, dropped: logBook.droppedLogRows)
         case .notFound: return AdminAPI.error(404, "there is no share named \(name)")
         case .forbidden: return AdminAPI.error(403, "the share \(name) is another user's")
+        case .tooSlow(let message): return AdminAPI.error(400, message)
         }
     }
 
@@ -66,6 +68,9 @@ extension AdminApp {
     }
 
     struct QueryProblem: Error { let message: String }
+
+    /// An API message as a page's sentence: capitalized, with a full stop.
+    private static func sentence(_ message: String) -> String { message.prefix(1).uppercased() + message.dropFirst() + "." }
 
     /// `status` (2xx...5xx), `path` (a substring), `before` and `after` (row ids), `limit` (1...500).
     /// Empty fields mean "not given": that is what the page's filter form sends for "any".

@@ -40,8 +40,32 @@ public struct AdminShare: Equatable, Sendable, Codable {
 public protocol AdminShareDirectory: AnyObject, Sendable {
     /// The live shares `user` may see, by name.
     func liveShares(for user: AdminUser) -> [AdminShare]
-    /// Ends a live share at once (its URL answers 404, its agent is told), if `user` may.
-    func expire(_ name: String, by user: AdminUser) -> AdminExpireOutcome
+    /// Ends a live share at once (its URL answers 404, its agent is told), if `user` may; `origin`
+    /// says how they asked (for the history's reason and the audit trail).
+    func expire(_ name: String, by user: AdminUser, from origin: AdminExpireOrigin) -> AdminExpireOutcome
+}
+
+/// How an expiry was asked for, and from which client address.
+public struct AdminExpireOrigin: Equatable, Sendable {
+    public enum Channel: String, Sendable {
+        /// The Expire now button (a form, or the page's script with the session cookie).
+        case web
+        /// The API with a bearer token.
+        case api
+        /// `vshare expire` (the API with a bearer token and `via=cli`).
+        case cli
+    }
+
+    public var channel: Channel
+    public var client: String
+
+    public init(_ channel: Channel, client: String) {
+        self.channel = channel
+        self.client = client
+    }
+
+    /// What the audit trail says after the reason, e.g. "(api from 127.0.0.1)".
+    public var auditNote: String { "(\(channel.rawValue) from \(client))" }
 }
 
 /// What asking to expire a share did.

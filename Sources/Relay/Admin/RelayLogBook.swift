@@ -20,15 +20,14 @@ final class RelayLogBook: AdminLogBook, @unchecked Sendable {
             owner = id
         }
         let names = store.owners()
-        return store.history(owner: owner, limit: limit).map { item in
-            let record = item.record
+        return store.history(owner: owner, limit: limit).map { record in
             let ended = record.endedAt ?? record.createdAt
             return AdminEndedShare(
                 name: record.name, owner: record.ownerID.flatMap { names[$0]?.name } ?? "", target: record.target,
                 createdAt: AdminTime.iso(record.createdAt), endedAt: AdminTime.iso(ended),
                 seconds: max(0, Int(ended.timeIntervalSince(record.createdAt).rounded())),
                 reason: record.endReason?.rawValue ?? "", reasonSummary: record.endReason?.summary ?? "",
-                requests: item.requests, bytes: item.bytes)
+                requests: record.requests, bytes: record.bytes)
         }
     }
 
@@ -40,7 +39,9 @@ final class RelayLogBook: AdminLogBook, @unchecked Sendable {
                 return .forbidden
             }
         }
-        let rows = store.accessLog(share: name, filter: filter).map { row in
+        let found: [Logged<AccessLogEntry>]
+        do { found = try store.accessLog(share: name, filter: filter) } catch { return .tooSlow("\(error)") }
+        let rows = found.map { row in
             let entry = row.entry
             return AdminAccessRow(id: row.id, time: AdminTime.iso(entry.time), client: entry.client, method: entry.method,
                                   path: entry.path, status: entry.status, bytes: entry.bytes, durationMs: entry.durationMilliseconds,

@@ -1,4 +1,5 @@
 import Console
+import Store
 import Transport
 
 /// The relay's live shares (its in-memory registry) as the web interface sees them: `admin` sees
@@ -26,16 +27,18 @@ final class RelayShareDirectory: AdminShareDirectory, @unchecked Sendable {
         }
     }
 
-    func expire(_ name: String, by user: AdminUser) -> AdminExpireOutcome {
+    func expire(_ name: String, by user: AdminUser, from origin: AdminExpireOrigin) -> AdminExpireOutcome {
         guard let found = relay.registry.lookup(name) else { return .notFound }
         guard user.isAdmin || found.entry.owner?.name == user.name else {
-            relay.store?.audit(actor: user.name, action: "share.expire.refused", subject: name, detail: "not the owner")
+            relay.store?.audit(actor: user.name, action: "share.expire.refused", subject: name, detail: "not the owner \(origin.auditNote)")
             return .forbidden
         }
         guard let ended = relay.registry.end(name) else { return .notFound }
-        Console.headline("relay", "Share \(name) expired from the web interface by \(user.name).")
-        relay.recordShareEnded(name, reason: .expiredFromWeb, by: user.name)
+        let reason: Store.ShareEndReason = origin.channel == .cli ? .expiredFromCLI : .expiredFromWeb
+        Console.headline("relay", "Share \(name) \(reason.summary) by \(user.name).")
+        relay.recordShareEnded(name, reason: reason, by: user.name, note: origin.auditNote)
         // The agent lives on its own loop: tell it there (it ends its connect sessions and hangs up).
+        // The protocol has one reason for both: the CLI is the web interface's API.
         if let agent = ended.agent { ended.loop.execute { agent.shareWasEnded(reason: .expiredFromWeb) } }
         return .expired
     }

@@ -9,8 +9,8 @@ extension RelayServer {
     }
 
     /// Every share's end goes through here, for the same reason.
-    func recordShareEnded(_ name: String, reason: Store.ShareEndReason, by actor: String = "relay") {
+    func recordShareEnded(_ name: String, reason: Store.ShareEndReason, by actor: String = "relay", note: String? = nil) {
         metrics.shareEnded(reason)
-        store?.shareEnded(name, reason: reason, by: actor)
+        store?.shareEnded(name, reason: reason, by: actor, note: note)
     }
 }

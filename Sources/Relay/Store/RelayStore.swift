@@ -71,15 +71,16 @@ final class RelayStore: @unchecked Sendable {
         let json = String(decoding: (try? JSONEncoder().encode(options)) ?? Data(), as: UTF8.self)
         let now = Date()
         let record = ShareRecord(name: entry.name, ownerID: owner?.id, target: target, optionsJSON: json,
-                                 resumeSecret: entry.resumeSecret, createdAt: now,
+                                 resumeSecret: ResumeSecretDigest.of(entry.resumeSecret), createdAt: now,
                                  expiresAt: now.addingTimeInterval(entry.expiresAt - MonotonicClock.now()))
         write("save share \(entry.name)") { try shares.save(record) }
         audit(actor: owner?.name ?? "?", action: "share.created", subject: entry.name, detail: target)
     }
 
-    func shareEnded(_ name: String, reason: Store.ShareEndReason, by actor: String = "relay") {
+    /// `note` follows the reason in the audit trail (how a user asked for it, from where).
+    func shareEnded(_ name: String, reason: Store.ShareEndReason, by actor: String = "relay", note: String? = nil) {
         write("end share \(name)") { _ = try shares.end(name: name, reason: reason, at: Date()) }
-        audit(actor: actor, action: "share.ended", subject: name, detail: reason.summary)
+        audit(actor: actor, action: "share.ended", subject: name, detail: note.map { "\(reason.summary) \($0)" } ?? reason.summary)
     }
 
     /// Live shares of the previous run, with the request each was made from. Ones that expired
@@ -114,37 +115,25 @@ final class RelayStore: @unchecked Sendable {
         read("find user \(name)", nil) { try users.find(name: name)?.id }
     }
 
-    /// Ended shares, most recently ended first, with their access-log totals; `owner` nil: everyone's.
-    func history(owner: Int64?, limit: Int) -> [(record: ShareRecord, requests: Int64, bytes: Int64)] {
-        read("read the share history", []) {
-            try shares.history(owner: owner, limit: limit).map { record in
-                let totals = try endedTotals(record)
-                return (record, totals.requests, totals.bytes)
+    /// Ended shares, most recently ended first, with their totals (kept per share by the log writer,
+    /// so showing them never walks the access log); `owner` nil: everyone's.
+    func history(owner: Int64?, limit: Int) -> [ShareRecord] {
+        read("read the share history", []) { try shares.history(owner: owner, limit: limit) }
+    }
+
+    /// Throws only `StoreError.tooSlow` (a search past its time limit: the page says to narrow it);
+    /// any other failure shows an empty page and is said once.
+    func accessLog(share: String, filter: AccessLogFilter) throws -> [Logged<AccessLogEntry>] {
+        try lock.withLock {
+            do {
+                return try reader.accessLog(share: share, filter: filter)
+            } catch StoreError.tooSlow(let seconds) {
+                throw StoreError.tooSlow(seconds: seconds)
+            } catch {
+                Self.reportOnce("cannot read the access log from the database: \(error)")
+                return []
             }
         }
-    }
-
-    /// Totals of ended shares, by name. Counting walks every row of a share (about 0.2 s for a
-    /// million), on the event loop that serves the page: an ended share's rows no longer change,
-    /// so each is counted once. Bounded: emptied when it grows past `endedTotalsCapacity`.
-    private var endedTotalsCache: [String: (requests: Int64, bytes: Int64)] = [:]
-    private static let endedTotalsCapacity = 10_000
-    /// Rows may still wait in the writer's queue just after a share ends (it commits every 0.1 s).
-    private static let settleTime: TimeInterval = 10
-
-    /// Under the lock.
-    private func endedTotals(_ record: ShareRecord) throws -> (requests: Int64, bytes: Int64) {
-        if let cached = endedTotalsCache[record.name] { return cached }
-        let totals = try reader.totals(share: record.name)
-        if let ended = record.endedAt, ended.timeIntervalSinceNow < -Self.settleTime {
-            if endedTotalsCache.count >= Self.endedTotalsCapacity { endedTotalsCache.removeAll() }
-            endedTotalsCache[record.name] = totals
-        }
-        return totals
-    }
-
-    func accessLog(share: String, filter: AccessLogFilter) -> [Logged<AccessLogEntry>] {
-        read("read the access log", []) { try reader.accessLog(share: share, filter: filter) }
     }
 
     func connectSessions(share: String, limit: Int) -> [Logged<ConnectSessionEntry>] {

@@ -2,24 +2,27 @@ import Glibc
 
 /// The bounded hand-off between the threads that log and the log writer's thread.
 ///
-/// Appending takes a mutex for a few instructions and never waits for the disk: when `capacity`
-/// rows are queued or being written, the row is dropped and counted. The writer takes everything
-/// queued at once (swapping arrays, so the lock is held for O(1)), and rows it is writing still count
-/// against the capacity, so memory stays bounded however slow the disk is.
+/// Appending takes a mutex for the copy of one row's bytes (`PackedRows`) and never waits for the
+/// disk: when `capacity` rows are queued or being written, or the row's bytes do not fit, the row is
+/// dropped and counted. The writer takes everything queued at once (swapping two buffers allocated
+/// at start, so the lock is held for O(1) and nothing is allocated per row), and rows it is writing
+/// still count against the capacity, so memory stays bounded however slow the disk is.
 final class LogQueue: @unchecked Sendable {
     let capacity: Int
     private let batchSize: Int
     private var mutex = pthread_mutex_t()
     private var condition = pthread_cond_t()
-    private var pending: [LogRow] = []
+    private var pending: PackedRows
     private var inFlight = 0
     private var closed = false
     private var dropped = 0
     private var written = 0
 
-    init(capacity: Int, batchSize: Int) {
+    /// `bufferBytes`: the size of the queue's buffer (and of the writer's, `makeBatch`).
+    init(capacity: Int, batchSize: Int, bufferBytes: Int) {
         self.capacity = capacity
         self.batchSize = batchSize
+        pending = PackedRows(capacity: bufferBytes)
         pthread_mutex_init(&mutex, nil)
         // Deadlines on the monotonic clock, so a wall-clock jump neither stalls nor hurries the writer.
         var attributes = pthread_condattr_t()
@@ -34,25 +37,28 @@ final class LogQueue: @unchecked Sendable {
         pthread_mutex_destroy(&mutex)
     }
 
+    /// The writer's buffer, the same size as the queue's: `take` swaps the two.
+    func makeBatch() -> PackedRows { PackedRows(capacity: pending.capacity) }
+
     /// Queues a row, or drops and counts it when full or closed. Wakes the writer only when the
     /// queue becomes non-empty or reaches a batch, not for every row.
     func append(_ row: LogRow) -> Bool {
         pthread_mutex_lock(&mutex)
         defer { pthread_mutex_unlock(&mutex) }
-        guard !closed, pending.count + inFlight < capacity else {
+        guard !closed, pending.rows + inFlight < capacity, pending.append(row) else {
             dropped += 1
             return false
         }
-        pending.append(row)
-        if pending.count == 1 || pending.count == batchSize { pthread_cond_signal(&condition) }
+        if pending.rows == 1 || pending.rows == batchSize { pthread_cond_signal(&condition) }
         return true
     }
 
     /// The writer's wait: returns when a batch is full, `flushInterval` seconds after the first
     /// queued row, at `wakeBy` (monotonic seconds) with nothing queued, or on close. Moves what is
-    /// queued into `batch` (emptied first) and returns whether the queue is closed.
-    func take(into batch: inout [LogRow], flushInterval: Double, wakeBy: Double) -> Bool {
-        batch.removeAll(keepingCapacity: true)
+    /// queued into `batch` (emptied first; a buffer from `makeBatch`) and returns whether the queue
+    /// is closed.
+    func take(into batch: inout PackedRows, flushInterval: Double, wakeBy: Double) -> Bool {
+        batch.removeAll()
         pthread_mutex_lock(&mutex)
         defer { pthread_mutex_unlock(&mutex) }
         while pending.isEmpty && !closed {
@@ -60,12 +66,12 @@ final class LogQueue: @unchecked Sendable {
         }
         if !pending.isEmpty && !closed {
             let deadline = Self.monotonicNow() + flushInterval
-            while pending.count < batchSize && !closed {
+            while pending.rows < batchSize && !closed {
                 if !wait(until: deadline) { break }
             }
         }
         swap(&batch, &pending)
-        inFlight += batch.count
+        inFlight += batch.rows
         return closed
     }
 

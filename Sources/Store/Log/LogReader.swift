@@ -1,7 +1,7 @@
 import Foundation
 
 /// Reads the log tables back for the web interface: one share's access log, connect sessions and
-/// SSH events, the audit trail, and a share's totals. Every query walks an index newest first and
+/// SSH events, the audit trail (a share's totals are in its `shares` row). Every query walks an index newest first and
 /// stops at its limit, so a read stays small however long the log is. Uses its connection from one
 /// thread at a time, like SQLiteDatabase (the relay's main connection, never the writer's).
 public final class LogReader {
@@ -12,22 +12,27 @@ public final class LogReader {
         self.database = database
     }
 
+    /// How long a search may walk a share's rows: a filter few rows match walks all of them (about
+    /// 0.2 s per million), on the event loop that serves the page. Past it: `StoreError.tooSlow`.
+    public static let searchTimeLimit = 0.1
+
     /// One share's requests, newest first, as `filter` selects them.
     public func accessLog(share: String, filter: AccessLogFilter) throws -> [Logged<AccessLogEntry>] {
+        try database.withTimeLimit(Self.searchTimeLimit) { try accessLogRows(share: share, filter: filter) }
+    }
+
+    private func accessLogRows(share: String, filter: AccessLogFilter) throws -> [Logged<AccessLogEntry>] {
         // Only fixed SQL fragments are joined; every value is a bound parameter (?1...?7).
-        // A page walks the (share, time) index newest first; the `before` row's own time places it.
-        // A poll (`after`) walks the row ids past the newest row shown instead: those few rows are
-        // at the end of the table, while the share's index would be walked to its oldest entry
-        // (`+share` keeps SQLite off that index), and its pages go by id too.
-        let polling = filter.after != nil
-        var clauses = [polling ? "+share = ?1" : "share = ?1"]
+        // The share's index holds its rows' ids in order (SQLite appends the id to each entry), so a
+        // page, an older page (`before`) and a poll for new rows (`after`) are all one range of it,
+        // walked newest first; filters are checked on those rows only.
+        var clauses = ["share = ?1"]
         if filter.status != nil { clauses.append("status >= ?2 AND status < ?3") }
         if let path = filter.pathContains, !path.isEmpty { clauses.append("path LIKE ?4 ESCAPE '\\'") }
-        if filter.before != nil { clauses.append(polling ? "id < ?5" : "(time, id) < (SELECT time, id FROM access_log WHERE id = ?5)") }
-        if polling { clauses.append("id > ?6") }
+        if filter.before != nil { clauses.append("id < ?5") }
+        if filter.after != nil { clauses.append("id > ?6") }
         let statement = try database.prepare("""
-            SELECT \(Self.accessColumns) FROM access_log WHERE \(clauses.joined(separator: " AND "))
-            ORDER BY \(polling ? "id DESC" : "time DESC, id DESC") LIMIT ?7
+            SELECT \(Self.accessColumns) FROM access_log WHERE \(clauses.joined(separator: " AND ")) ORDER BY id DESC LIMIT ?7
             """)
         try statement.bind(share, at: 1)
         if let status = filter.status {
@@ -47,14 +52,6 @@ public final class LogReader {
                 userAgent: statement.string(at: 9) ?? "", refusalReason: statement.string(at: 10))))
         }
         return rows
-    }
-
-    /// How many requests a share served and how many bytes they sent (the history's totals).
-    public func totals(share: String) throws -> (requests: Int64, bytes: Int64) {
-        let statement = try database.prepare("SELECT count(*), coalesce(sum(bytes), 0) FROM access_log WHERE share = ?1")
-        try statement.bind(share, at: 1)
-        _ = try statement.step()
-        return (statement.int64(at: 0), statement.int64(at: 1))
     }
 
     /// The audit trail, newest first; `before` pages on from a row id.

@@ -26,22 +26,31 @@ public struct LogRetention: Sendable, Equatable {
         try apply(to: database, now: now, chunk: 10_000)
     }
 
+    /// Age goes by row id: rows are written in time order (near enough: each when it happened), so
+    /// the rows older than the limit are the table's first ones, and the walk from the oldest row
+    /// stops at the first younger one — no index on a time column to keep up per row. A row logged
+    /// out of order (a connect session is logged when it ends) waits for the rows before it.
     func apply(to database: SQLiteDatabase, now: Date, chunk: Int) throws -> Int {
         let cutoff = now.addingTimeInterval(-maxAge).unixMilliseconds
         var deleted = 0
         // Table and column names are our constants; the values are bound.
         for table in Self.tables {
-            let old = try database.prepare(
-                "DELETE FROM \(table.name) WHERE id IN (SELECT id FROM \(table.name) WHERE \(table.timeColumn) < ?1 LIMIT ?2)")
-            deleted += try deleteInChunks(old, bound: cutoff, chunk: chunk, database: database)
+            // The first row young enough to keep; with none, everything goes.
+            let firstKept = try database.prepare("""
+                SELECT coalesce((SELECT id FROM \(table.name) WHERE \(table.timeColumn) >= ?1 ORDER BY id LIMIT 1),
+                                (SELECT max(id) + 1 FROM \(table.name)), 0)
+                """)
+            try firstKept.bind(cutoff, at: 1)
+            _ = try firstKept.step()
+            let ageBoundary = firstKept.int64(at: 0)
 
-            // Ids only grow, so everything at or below the (cap + 1)-th newest id is beyond the cap.
-            let boundary = try database.prepare("SELECT id FROM \(table.name) ORDER BY id DESC LIMIT 1 OFFSET ?1")
-            try boundary.bind(maxRowsPerTable, at: 1)
-            guard try boundary.step() == .row else { continue }
-            let excess = try database.prepare(
-                "DELETE FROM \(table.name) WHERE id IN (SELECT id FROM \(table.name) WHERE id <= ?1 ORDER BY id LIMIT ?2)")
-            deleted += try deleteInChunks(excess, bound: boundary.int64(at: 0), chunk: chunk, database: database)
+            // Ids only grow, so everything below the cap-th newest id is beyond the cap.
+            let capBoundary = try database.prepare("SELECT id FROM \(table.name) ORDER BY id DESC LIMIT 1 OFFSET ?1")
+            try capBoundary.bind(max(maxRowsPerTable - 1, 0), at: 1)
+            let boundary = try capBoundary.step() == .row ? max(ageBoundary, capBoundary.int64(at: 0)) : ageBoundary
+            let older = try database.prepare(
+                "DELETE FROM \(table.name) WHERE id IN (SELECT id FROM \(table.name) WHERE id < ?1 ORDER BY id LIMIT ?2)")
+            deleted += try deleteInChunks(older, bound: boundary, chunk: chunk, database: database)
         }
         return deleted
     }

@@ -3,7 +3,7 @@ import Foundation
 /// Writes log rows to the database without ever making the thread that logs wait for the disk.
 ///
 /// Any thread calls `append`; one writer thread of its own, with its own connection, drains the
-/// bounded queue and commits a batch per transaction (up to `batchSize` rows, or whatever arrived
+/// bounded queue and commits a batch per transaction (`batchSize` rows, or whatever arrived
 /// within `flushInterval` of the first). When the disk cannot keep up the queue fills and further
 /// rows are dropped and counted in `dropped` — a gap in the log, never a stalled proxy. The writer
 /// also applies the retention policy at start and every `retentionInterval`.
@@ -11,8 +11,12 @@ public final class LogWriter: Sendable {
     public struct Configuration: Sendable {
         /// Rows queued or being written at most; beyond it rows are dropped.
         public var capacity = 65_536
-        /// Rows per transaction at most.
-        public var batchSize = 1_000
+        /// Bytes of packed rows queued at most (and as much again being written): beyond it rows are
+        /// dropped too. 8 MiB holds about 60 000 typical access rows.
+        public var bufferBytes = 8 << 20
+        /// Rows that wake the writer before its flush interval is up. Larger batches mean fewer
+        /// commits, each rewriting the tables' last pages into the WAL once.
+        public var batchSize = 4_096
         /// Seconds a row waits for a fuller batch at most.
         public var flushInterval = 0.1
         /// nil: keep everything.
@@ -37,7 +41,7 @@ public final class LogWriter: Sendable {
 
     /// Starts the writer thread on `database`, which from now on belongs to that thread.
     init(database: sending SQLiteDatabase, configuration: Configuration, now: @escaping @Sendable () -> Date) throws {
-        queue = LogQueue(capacity: configuration.capacity, batchSize: configuration.batchSize)
+        queue = LogQueue(capacity: configuration.capacity, batchSize: configuration.batchSize, bufferBytes: configuration.bufferBytes)
         let drain = try WriterLoop(database: database, queue: queue, configuration: configuration, now: now)
         thread = WriterThread(loop: drain)
         try thread.start()

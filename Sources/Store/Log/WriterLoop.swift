@@ -22,8 +22,7 @@ final class WriterLoop: @unchecked Sendable {
     var lastError: StoreError? { errorLock.withLock { error } }
 
     func run() {
-        var batch: [LogRow] = []
-        batch.reserveCapacity(configuration.batchSize)
+        var batch = queue.makeBatch()
         var nextRetention = LogQueue.monotonicNow()
         while true {
             if LogQueue.monotonicNow() >= nextRetention {
@@ -33,23 +32,20 @@ final class WriterLoop: @unchecked Sendable {
             // With no retention, wake hourly anyway: a finite deadline keeps the wait simple.
             let wakeBy = configuration.retention == nil ? LogQueue.monotonicNow() + 3_600 : nextRetention
             let closed = queue.take(into: &batch, flushInterval: configuration.flushInterval, wakeBy: wakeBy)
-            var start = 0
-            while start < batch.count {
-                let end = min(start + configuration.batchSize, batch.count)
-                commit(batch[start..<end])
-                start = end
-            }
+            if !batch.isEmpty { commit(batch) }
             if closed && batch.isEmpty { return }
         }
     }
 
-    private func commit(_ rows: ArraySlice<LogRow>) {
+    /// One transaction per batch: a batch is what arrived within the flush interval (or a full
+    /// `batchSize`), at most the queue's capacity.
+    private func commit(_ rows: PackedRows) {
         do {
-            try database.inTransaction { for row in rows { try inserter.insert(row) } }
-            queue.finished(committed: rows.count, lost: 0)
+            try database.inTransaction { try inserter.insert(rows) }
+            queue.finished(committed: rows.rows, lost: 0)
         } catch {
             record(error)
-            queue.finished(committed: 0, lost: rows.count)
+            queue.finished(committed: 0, lost: rows.rows)
         }
     }
 

@@ -92,6 +92,34 @@ public final class SQLiteDatabase {
         }
     }
 
+    /// Runs `body` with its statements stopped after `seconds` (they throw `StoreError.tooSlow`): a
+    /// search over a share with millions of rows must not hold the event loop that serves the page.
+    /// SQLite calls the check every 1000 virtual-machine steps (a few microseconds).
+    public func withTimeLimit<Result>(_ seconds: Double, _ body: () throws -> Result) throws -> Result {
+        let deadline = UnsafeMutablePointer<Double>.allocate(capacity: 1)
+        deadline.initialize(to: Self.monotonicNow() + seconds)
+        sqlite3_progress_handler(handle, 1000, { context in
+            // Nonzero interrupts the statement (SQLITE_INTERRUPT).
+            guard let context else { return 0 }
+            return SQLiteDatabase.monotonicNow() > context.load(as: Double.self) ? 1 : 0
+        }, deadline)
+        defer {
+            sqlite3_progress_handler(handle, 0, nil, nil)
+            deadline.deallocate()
+        }
+        do {
+            return try body()
+        } catch StoreError.tooSlow {
+            throw StoreError.tooSlow(seconds: seconds)
+        }
+    }
+
+    private static func monotonicNow() -> Double {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        return Double(now.tv_sec) + Double(now.tv_nsec) / 1_000_000_000
+    }
+
     /// The rowid of the last row this connection inserted.
     public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
 
@@ -105,6 +133,8 @@ public final class SQLiteDatabase {
         case SQLITE_BUSY, SQLITE_LOCKED: return .locked(path: path)
         case SQLITE_NOTADB: return .notVshareDatabase(path: path, detail: detail)
         case SQLITE_CORRUPT: return .corrupt(path: path, detail: detail)
+        // Only `withTimeLimit`'s handler interrupts, and it says how long the limit was.
+        case SQLITE_INTERRUPT: return .tooSlow(seconds: 0)
         default: return .sqlite(operation: operation, path: path, code: code, message: detail)
         }
     }

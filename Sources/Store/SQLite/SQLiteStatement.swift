@@ -51,6 +51,15 @@ public final class SQLiteStatement {
         try check(code, "bind parameter \(index)")
     }
 
+    /// Text that stays where it is until the statement has run and its bindings are cleared
+    /// (SQLITE_STATIC: SQLite reads it in place, no copy). The log writer binds packed rows this way.
+    func bind(text: UnsafeRawBufferPointer, at index: Int) throws {
+        // A nil pointer would bind NULL: empty text without storage is bound as a copied "".
+        guard let base = text.baseAddress else { return try bind("", at: index) }
+        try check(sqlite3_bind_text(handle, Int32(index), base.assumingMemoryBound(to: CChar.self), Int32(text.count), nil),
+                  "bind parameter \(index)")
+    }
+
     public func bindNull(at index: Int) throws {
         try check(sqlite3_bind_null(handle, Int32(index)), "bind parameter \(index)")
     }
@@ -90,6 +99,15 @@ public final class SQLiteStatement {
         sqlite3_reset(handle)
         sqlite3_clear_bindings(handle)
     }
+
+    /// `run` for a caller that binds every parameter before each run: rewinds without clearing.
+    func runKeepingBindings() throws {
+        defer { sqlite3_reset(handle) }
+        _ = try step()
+    }
+
+    /// Drops every binding (text bound in place must not outlive its buffer).
+    func clearBindings() { sqlite3_clear_bindings(handle) }
 
     // MARK: reading the current row
 

@@ -5,7 +5,7 @@ public enum Schema {
     /// "vshr" in ASCII, stored in the SQLite header by the first migration.
     public static let applicationID: Int64 = 0x7673_6872
 
-    static let migrations: [Migration] = [SchemaV1.migration]
+    static let migrations: [Migration] = [SchemaV1.migration, SchemaV2.migration]
 
     /// The version this binary writes and understands.
     public static var version: Int { migrations.last?.version ?? 0 }
@@ -28,6 +28,7 @@ public enum Schema {
                 if current > known { throw StoreError.newerSchema(path: database.path, found: current, known: known) }
                 guard current < step.version else { return }
                 try database.execute(step.sql)
+                try step.rewrite?(database)
                 // PRAGMA takes no parameters; the version is our own integer, never input.
                 try database.execute("PRAGMA user_version = \(step.version)")
                 if current == 0 { try database.execute("PRAGMA application_id = \(applicationID)") }

@@ -1,7 +1,7 @@
 /// Schema version 1. Times are INTEGER Unix milliseconds (UTC): sortable, compact, exact.
 /// The log tables (access_log, connect_sessions, ssh_events, audit) have no foreign keys on purpose:
 /// a log row must never be refused (its share may be gone, or never stored), and retention deletes
-/// them on its own schedule. Each has an index on its time column for retention and paging.
+/// them on its own schedule. (Version 2 changes the log tables' indexes: SchemaV2.)
 enum SchemaV1 {
     static let migration = Migration(version: 1, sql: """
         -- Written by `vshare relay user add/remove/token` and by the relay's first start, which imports
@@ -22,7 +22,7 @@ enum SchemaV1 {
             owner_id INTEGER REFERENCES users(id) ON DELETE SET NULL,  -- the user whose token registered it
             target TEXT NOT NULL,                  -- what it shares, as shown in the interface
             options_json TEXT NOT NULL,            -- the share's options, to restore it exactly after a restart
-            resume_secret TEXT NOT NULL,           -- lets the agent reclaim the name after a relay restart
+            resume_secret TEXT NOT NULL,           -- lets the agent reclaim the name after a relay restart (v2: its digest)
             created_at INTEGER NOT NULL,
             expires_at INTEGER,                    -- NULL: no expiry; still enforced after a restart
             ended_at INTEGER,                      -- NULL while live

@@ -5,6 +5,8 @@ import Foundation
 public final class ShareStore {
     private let database: SQLiteDatabase
     private static let columns = "name, owner_id, target, options_json, resume_secret, created_at, expires_at, ended_at, end_reason"
+    /// What reads return: the columns a record is saved with, and its totals.
+    private static let readColumns = columns + ", requests, bytes"
 
     public init(database: SQLiteDatabase) {
         self.database = database
@@ -36,7 +38,7 @@ public final class ShareStore {
 
     /// The share of this name, live or ended; nil if the store never had it (or forgot it).
     public func share(named name: String) throws -> ShareRecord? {
-        let statement = try database.prepare("SELECT \(Self.columns) FROM shares WHERE name = ?1")
+        let statement = try database.prepare("SELECT \(Self.readColumns) FROM shares WHERE name = ?1")
         try statement.bind(name, at: 1)
         return try records(statement).first
     }
@@ -54,7 +56,7 @@ public final class ShareStore {
 
     /// Every live share, oldest first: what a restarted relay restores.
     public func liveShares() throws -> [ShareRecord] {
-        try records(try database.prepare("SELECT \(Self.columns) FROM shares WHERE ended_at IS NULL ORDER BY created_at"))
+        try records(try database.prepare("SELECT \(Self.readColumns) FROM shares WHERE ended_at IS NULL ORDER BY created_at"))
     }
 
     /// Ended shares, most recently ended first; `owner` nil means everyone's (what an admin sees).
@@ -62,11 +64,11 @@ public final class ShareStore {
         let statement: SQLiteStatement
         if let owner {
             statement = try database.prepare(
-                "SELECT \(Self.columns) FROM shares WHERE ended_at IS NOT NULL AND owner_id = ?1 ORDER BY ended_at DESC LIMIT ?2")
+                "SELECT \(Self.readColumns) FROM shares WHERE ended_at IS NOT NULL AND owner_id = ?1 ORDER BY ended_at DESC LIMIT ?2")
             try statement.bind(owner, at: 1)
             try statement.bind(limit, at: 2)
         } else {
-            statement = try database.prepare("SELECT \(Self.columns) FROM shares WHERE ended_at IS NOT NULL ORDER BY ended_at DESC LIMIT ?1")
+            statement = try database.prepare("SELECT \(Self.readColumns) FROM shares WHERE ended_at IS NOT NULL ORDER BY ended_at DESC LIMIT ?1")
             try statement.bind(limit, at: 1)
         }
         return try records(statement)
@@ -87,7 +89,8 @@ public final class ShareStore {
                 optionsJSON: statement.string(at: 3) ?? "", resumeSecret: statement.string(at: 4) ?? "",
                 createdAt: Date(unixMilliseconds: statement.int64(at: 5)),
                 expiresAt: statement.optionalInt64(at: 6).map(Date.init(unixMilliseconds:)),
-                endedAt: statement.optionalInt64(at: 7).map(Date.init(unixMilliseconds:)), endReason: reason))
+                endedAt: statement.optionalInt64(at: 7).map(Date.init(unixMilliseconds:)), endReason: reason,
+                requests: statement.int64(at: 9), bytes: statement.int64(at: 10)))
         }
         return shares
     }

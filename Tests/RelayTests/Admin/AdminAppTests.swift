@@ -106,6 +106,17 @@ final class AdminAppTests: XCTestCase {
         XCTAssertEqual(request("POST", "/api/shares/happy-cat-0001/expire", headers: bearer).status, 200)
         XCTAssertEqual(request("POST", "/api/shares/happy-cat-0001/expire", headers: bearer).status, 404)
         XCTAssertEqual(directory.expired, ["happy-cat-0001"])
+        XCTAssertEqual(directory.origins.first, AdminExpireOrigin(.api, client: "10.0.0.9"))
+    }
+
+    func testEachWayOfExpiringSaysWhichItIs() {
+        directory.shares = ["a-0001", "b-0002", "c-0003"].map { Self.share($0) }
+        let (cookie, csrf) = signIn()
+        XCTAssertEqual(request("POST", "/shares/a-0001/expire", body: "csrf=\(csrf)", headers: [("Cookie", cookie)]).status, 303)
+        XCTAssertEqual(request("POST", "/api/shares/b-0002/expire?via=cli", headers: [("Authorization", "Bearer \(token)")]).status, 200)
+        XCTAssertEqual(request("POST", "/api/shares/c-0003/expire?via=cli", headers: [("Cookie", cookie), ("X-CSRF-Token", csrf)]).status, 200)
+        XCTAssertEqual(directory.origins.map(\.channel), [.web, .cli, .web], "only a bearer token's call can be the CLI")
+        XCTAssertEqual(AdminExpireOrigin(.cli, client: "10.0.0.9").auditNote, "(cli from 10.0.0.9)")
     }
 
     func testAPIRefusesWrongOrMissingCredentials() {

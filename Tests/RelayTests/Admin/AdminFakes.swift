@@ -5,9 +5,11 @@ import Store
 final class FakeDirectory: AdminShareDirectory, @unchecked Sendable {
     var shares: [AdminShare]
     var expired: [String] = []
+    var origins: [AdminExpireOrigin] = []
     init(_ shares: [AdminShare]) { self.shares = shares }
     func liveShares(for user: AdminUser) -> [AdminShare] { shares }
-    func expire(_ name: String, by user: AdminUser) -> AdminExpireOutcome {
+    func expire(_ name: String, by user: AdminUser, from origin: AdminExpireOrigin) -> AdminExpireOutcome {
+        origins.append(origin)
         guard let share = shares.first(where: { $0.name == name }) else { return .notFound }
         guard user.isAdmin || share.owner == user.name else { return .forbidden }
         shares.removeAll { $0.name == name }
@@ -32,7 +34,11 @@ final class FakeLogBook: AdminLogBook, @unchecked Sendable {
         ended.filter { user.isAdmin || $0.owner == user.name }
     }
 
+    /// Searches of this share run past their time limit.
+    var slowShare: String?
+
     func shareLog(_ name: String, filter: AccessLogFilter, for user: AdminUser) -> AdminLookup<AdminShareLog> {
+        if name == slowShare { return .tooSlow("the search took longer than 100 ms and was stopped: narrow it") }
         guard let owner = owners[name] else { return .notFound }
         guard user.isAdmin || owner == user.name else { return .forbidden }
         lastFilter = filter

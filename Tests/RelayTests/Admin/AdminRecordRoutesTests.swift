@@ -83,6 +83,16 @@ final class AdminRecordRoutesTests: XCTestCase {
         XCTAssertEqual(request("/shares/alice-share-0001?status=nope", cookie: signIn("t-alice")).status, 400)
     }
 
+    func testASearchPastItsTimeLimitSaysToNarrowIt() throws {
+        logBook.slowShare = "alice-share-0001"
+        let api = request("/api/shares/alice-share-0001/log?path=x", token: "t-alice")
+        XCTAssertEqual(api.status, 400)
+        XCTAssertEqual(try json(api)["error"] as? String, "the search took longer than 100 ms and was stopped: narrow it")
+        let page = request("/shares/alice-share-0001?path=x", cookie: signIn("t-alice"))
+        XCTAssertEqual(page.status, 400)
+        XCTAssertTrue(text(page).contains("The search took longer than 100 ms and was stopped: narrow it."), text(page))
+    }
+
     func testAFullPageLinksToTheOlderOne() throws {
         let api = try json(request("/api/shares/alice-share-0001/log?limit=2&status=2xx", token: "t-alice"))
         XCTAssertEqual(api["next"] as? Int, 2)

@@ -79,16 +79,6 @@ final class LogReaderTests: XCTestCase {
         XCTAssertEqual(paths(try reader.accessLog(share: "a", filter: AccessLogFilter(before: first.last?.id))), ["/1"])
     }
 
-    func testTotals() throws {
-        try request("/1", second: 1, bytes: 100)
-        try request("/2", second: 2, bytes: 23)
-        try request("/3", share: "b", second: 3, bytes: 1000)
-        let totals = try reader.totals(share: "a")
-        XCTAssertEqual(totals.requests, 2)
-        XCTAssertEqual(totals.bytes, 123)
-        XCTAssertEqual(try reader.totals(share: "none").requests, 0)
-    }
-
     func testAuditNewestFirstPaged() throws {
         for action in ["login", "share.created", "share.ended"] {
             try inserter.insert(.audit(AuditEntry(time: Date(timeIntervalSince1970: 1_700_000_000), actor: "admin", action: action)))

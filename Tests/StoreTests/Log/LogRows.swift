@@ -13,3 +13,22 @@ enum LogRows {
         .audit(AuditEntry(time: time, actor: "admin", action: action, subject: "frosty-weasel-0857"))
     }
 }
+
+extension LogInserter {
+    /// One row, packed as the queue packs it (the tests' way to put rows in directly).
+    func insert(_ row: LogRow) throws {
+        let packed = PackedRows(capacity: 1 << 16)
+        precondition(packed.append(row))
+        try insert(packed)
+    }
+}
+
+extension PackedRows {
+    /// The rows back as values (what the writer would bind), for the tests' comparisons.
+    func decoded() -> [[PackedRows.Field]] {
+        var cursor = start
+        var rows: [[PackedRows.Field]] = []
+        while let kind = nextKind(&cursor) { rows.append((0..<kind.fieldCount).map { _ in nextField(&cursor) }) }
+        return rows
+    }
+}

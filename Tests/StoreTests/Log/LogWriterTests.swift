@@ -51,6 +51,30 @@ final class LogWriterTests: XCTestCase {
         XCTAssertEqual(try scalar(database, "SELECT count(*) FROM connect_sessions WHERE ended_at IS NULL"), 1)
     }
 
+    func testEachBatchAddsItsRequestsAndBytesToTheirSharesTotals() throws {
+        let shares = ShareStore(database: try temporary.open())
+        for name in ["a", "b"] {
+            try shares.save(ShareRecord(name: name, ownerID: nil, target: "t", optionsJSON: "{}", resumeSecret: "r",
+                                        createdAt: Date(), expiresAt: nil))
+        }
+        let log = try writer { $0.batchSize = 7 }
+        // 100 rows: whole multi-row INSERTs and single rows after them, other kinds in between.
+        for index in 0..<100 {
+            log.append(LogRows.access(index, share: index % 3 == 0 ? "b" : "a"))
+            if index % 10 == 0 { log.append(LogRows.audit("login")) }
+        }
+        log.append(LogRows.access(5, share: "-"))
+        log.close()
+        XCTAssertEqual(log.dropped, 0)
+        XCTAssertEqual(try count("access_log"), 101)
+        XCTAssertEqual(try count("audit"), 10)
+        let a = try XCTUnwrap(shares.share(named: "a")), b = try XCTUnwrap(shares.share(named: "b"))
+        XCTAssertEqual(a.requests, 66)
+        XCTAssertEqual(b.requests, 34)
+        XCTAssertEqual(a.bytes + b.bytes, Int64((0..<100).reduce(0, +)))
+        XCTAssertEqual(b.bytes, Int64(stride(from: 0, to: 100, by: 3).reduce(0, +)))
+    }
+
     func testARowIsCommittedWithinTheFlushIntervalWithoutClosing() throws {
         let log = try writer { $0.flushInterval = 0.05 }
         log.append(LogRows.audit("login"))

@@ -4,6 +4,20 @@ import Glibc
 import XCTest
 
 final class SQLiteDatabaseTests: XCTestCase {
+    func testAStatementPastItsTimeLimitIsStoppedAndTheLimitThenLifted() throws {
+        let database = try SQLiteDatabase(path: ":memory:")
+        let endless = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT count(*) FROM n"
+        let started = Date()
+        XCTAssertThrowsError(try database.withTimeLimit(0.05) { _ = try database.prepare(endless).step() }) { error in
+            XCTAssertEqual(error as? StoreError, .tooSlow(seconds: 0.05))
+            XCTAssertTrue("\(error)".contains("longer than 50 ms"), "\(error)")
+        }
+        XCTAssertLessThan(Date().timeIntervalSince(started), 5)
+        XCTAssertEqual(try database.withTimeLimit(0.05) { try scalar(database, "SELECT 7") }, 7)
+        XCTAssertEqual(try scalar(database, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300000) SELECT count(*) FROM n"),
+                       300_000, "no limit outside withTimeLimit")
+    }
+
     func testOpensInWALModeWithForeignKeysAndAPrivateFile() throws {
         let temporary = TemporaryDatabase()
         let database = try SQLiteDatabase(path: temporary.path)

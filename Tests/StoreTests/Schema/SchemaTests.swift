@@ -7,7 +7,7 @@ final class SchemaTests: XCTestCase {
     func testMigratesAnEmptyDatabaseToTheCurrentSchema() throws {
         let temporary = TemporaryDatabase()
         let database = try temporary.open()
-        XCTAssertEqual(Schema.version, 1)
+        XCTAssertEqual(Schema.version, 2)
         XCTAssertEqual(try Schema.userVersion(database), Schema.version)
         XCTAssertEqual(try scalar(database, "PRAGMA application_id"), Schema.applicationID)
         for table in tables {
@@ -16,7 +16,9 @@ final class SchemaTests: XCTestCase {
             _ = try statement.step()
             XCTAssertEqual(statement.int64(at: 0), 1, table)
         }
-        XCTAssertEqual(try scalar(database, "SELECT count(*) FROM sqlite_schema WHERE name = 'access_log_by_share_time'"), 1)
+        XCTAssertEqual(try scalar(database, "SELECT count(*) FROM sqlite_schema WHERE name = 'access_log_by_share'"), 1)
+        XCTAssertEqual(try scalar(database, "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'access_log'"), 1,
+                       "each access-log row feeds one index")
     }
 
     func testReopeningIsIdempotentAndKeepsData() throws {
@@ -40,7 +42,7 @@ final class SchemaTests: XCTestCase {
         let database = try SQLiteDatabase(path: temporary.path)
         XCTAssertThrowsError(try Schema.migrate(database)) { error in
             XCTAssertEqual(error as? StoreError, .newerSchema(path: temporary.path, found: 7, known: Schema.version))
-            XCTAssertTrue("\(error)".contains("was written by a newer vshare (schema 7, this vshare knows 1)"), "\(error)")
+            XCTAssertTrue("\(error)".contains("was written by a newer vshare (schema 7, this vshare knows 2)"), "\(error)")
         }
         XCTAssertEqual(try Schema.userVersion(database), 7)
     }
@@ -64,6 +66,29 @@ final class SchemaTests: XCTestCase {
             guard case .notVshareDatabase(_, let detail) = error as? StoreError else { return XCTFail("\(error)") }
             XCTAssertTrue(detail.contains("42"), detail)
         }
+    }
+
+    func testVersionTwoCountsTotalsAndDigestsResumeSecretsOfAVersionOneDatabase() throws {
+        let temporary = TemporaryDatabase()
+        do {
+            let database = try SQLiteDatabase(path: temporary.path)
+            try Schema.migrate(database, with: [SchemaV1.migration])
+            try database.execute("""
+                INSERT INTO shares (name, target, options_json, resume_secret, created_at) VALUES ('a', '', '{}', 'abc', 1), ('b', '', '{}', 'r', 1);
+                INSERT INTO shares (name, target, options_json, resume_secret, created_at, ended_at, end_reason)
+                VALUES ('c', '', '{}', 'old', 1, 2, 'expired');
+                INSERT INTO access_log (share, time, client, method, path, status, bytes, duration_ms, user_agent)
+                VALUES ('a', 1, 'c', 'GET', '/', 200, 10, 1, ''), ('a', 2, 'c', 'GET', '/', 200, 5, 1, ''), ('-', 3, 'c', 'GET', '/', 404, 0, 0, '');
+                """)
+        }
+        let database = try temporary.open()
+        XCTAssertEqual(try Schema.userVersion(database), 2)
+        XCTAssertEqual(try scalar(database, "SELECT requests * 1000 + bytes FROM shares WHERE name = 'a'"), 2_015)
+        XCTAssertEqual(try scalar(database, "SELECT requests * 1000 + bytes FROM shares WHERE name = 'b'"), 0)
+        XCTAssertEqual(try scalar(database, "SELECT count(*) FROM access_log"), 3, "rows are kept")
+        let shares = ShareStore(database: database)
+        XCTAssertEqual(try shares.share(named: "a")?.resumeSecret, ResumeSecretDigest.of("abc"), "a live share's secret becomes its digest")
+        XCTAssertEqual(try shares.share(named: "c")?.resumeSecret, "", "an ended share's is never needed again")
     }
 
     func testStepsApplyInOrderAndUpgradeAnOlderDatabase() throws {
