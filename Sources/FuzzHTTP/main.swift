@@ -26,7 +26,13 @@ private func fuzzRequests(_ input: [UInt8], seed: UInt8) {
         while true {
             let event: HTTPRequestEvent?
             do { event = try parser.next() } catch { break loop }
-            guard let event else { break }
+            guard let event else {
+                // The machine's answer to an upgrade, as the seed has it: the held bytes become
+                // raw (101) or the next request (anything else).
+                guard parser.isAwaitingUpgrade else { break }
+                if seed & 0x80 != 0 { parser.acceptUpgrade() } else { parser.declineUpgrade() }
+                continue
+            }
             switch event {
             case .head(let head):
                 precondition(!upgraded, "head after upgrade")

@@ -21,6 +21,7 @@ private extension FakeTunnel {
 /// One share, "demo", on the test's loop.
 private final class FakeRouter: HTTPProxyRouter {
     let limiter = GuessLimiter(limits: .init())
+    let httpTimeouts = HTTPProxyTimeouts()
     let loop: EventLoop
     let tunnel: FakeTunnel
     var access: ShareAccess?
@@ -53,7 +54,7 @@ final class HTTPProxyConnectionTests: XCTestCase {
 
     /// A browser connection (a socket pair: the test holds the browser's end, blocking, with a
     /// receive timeout) accepted by the proxy.
-    private func connectBrowser(timeouts: HTTPProxyConnection.Timeouts = .init(), from peer: String? = nil) throws {
+    private func connectBrowser(timeouts: HTTPProxyTimeouts = .init(), from peer: String? = nil) throws {
         if browser >= 0 { close(browser) }
         let (socket, browser) = try testSocketPair()
         self.browser = browser
