@@ -18,6 +18,9 @@ enum RelayCommand {
       --admin ADDR:PORT|off web interface and API (default 127.0.0.1:7444; HTTPS unless on loopback)
       --log-retention DURATION  access-log and audit rows are kept this long (default 30d)
       --store on|off        keep users, shares and logs in DATA_DIR/relay.db (default on)
+      --http-timeouts STAGE=DURATION,...  public HTTP limits (defaults head=10s,idle=75s,body=30s,
+                            response=60s,upgraded=10m: a head's arrival, between requests, between
+                            body reads, until a response starts, an upgraded connection's silence)
 
     usage: vshare relay user add|list|remove|token [NAME] [--data-dir DIR]
       Users of the relay, in DIR/relay.db: `add` makes a user and prints their token (shown once),
@@ -27,7 +30,7 @@ enum RelayCommand {
 
     static func config(_ arguments: [String]) throws(ArgumentScanner.UsageError) -> RelayConfig {
         var scanner = ArgumentScanner(arguments)
-        let parsed = try scanner.parse(flags: [], options: ["control", "http", "https", "domain", "data-dir", "hostname", "cert", "key", "share-ttl", "stream-window", "log-retention", "admin", "store"])
+        let parsed = try scanner.parse(flags: [], options: ["control", "http", "https", "domain", "data-dir", "hostname", "cert", "key", "share-ttl", "stream-window", "log-retention", "admin", "store", "http-timeouts"])
         guard parsed.positionals.isEmpty else { throw .init("unexpected argument '\(parsed.positionals[0])'") }
         let ttlText = parsed.last("share-ttl") ?? "8h"
         guard let ttl = DurationSyntax.parse(ttlText) else {
@@ -54,6 +57,12 @@ enum RelayCommand {
         case "on": config.storeEnabled = true
         case "off": config.storeEnabled = false
         case let other: throw .init("--store takes on or off, not '\(other)'")
+        }
+        if let text = parsed.last("http-timeouts") {
+            switch HTTPProxyTimeouts.parse(text) {
+            case .success(let timeouts): config.httpTimeouts = timeouts
+            case .failure(let error): throw .init("--http-timeouts: \(error)")
+            }
         }
         let admin = parsed.last("admin") ?? "127.0.0.1:7444"
         config.admin = admin == "off" ? nil : try address(admin, "admin")
