@@ -438,22 +438,21 @@ final class HTTPProxyConnection: ByteEndpointEvents {
         let answer = { [weak self] in
             guard let self, !self.closed else { return }
             // Logged when answered (after any delay), with the rule that refused it.
-            let bytes: Int
+            AccessLog.record(share: target.name, client: self.clientIP, method: head.method, path: head.target, status: status,
+                             bytes: 0, seconds: MonotonicClock.now() - start, refusal: reason, loop: self.loop)
             switch status {
             case 401:
                 var challenge = HTTPHeaders()
                 challenge.add(name: "WWW-Authenticate", value: access.challenge)
-                bytes = self.respondAndClose(status: 401, title: "Unauthorized", message: "This share asks for a user name and password.",
-                                             extraHeaders: challenge, logged: true)
+                self.respondAndClose(status: 401, title: "Unauthorized", message: "This share asks for a user name and password.",
+                                     extraHeaders: challenge, logged: true)
             case 403:
-                bytes = self.respondAndClose(status: 403, title: "Forbidden", message: "This share does not accept requests from your address.",
-                                             logged: true)
+                self.respondAndClose(status: 403, title: "Forbidden", message: "This share does not accept requests from your address.",
+                                     logged: true)
             default:
-                bytes = self.respondAndClose(status: 429, title: "Too Many Requests", message: "Too many wrong passwords. Try again later.",
-                                             logged: true)
+                self.respondAndClose(status: 429, title: "Too Many Requests", message: "Too many wrong passwords. Try again later.",
+                                     logged: true)
             }
-            AccessLog.record(share: target.name, client: self.clientIP, method: head.method, path: head.target, status: status,
-                             bytes: bytes, seconds: MonotonicClock.now() - start, refusal: reason, loop: self.loop)
         }
         if delay > 0 {
             readingHeld = true
@@ -477,12 +476,11 @@ final class HTTPProxyConnection: ByteEndpointEvents {
     }
 
     /// Answers with the relay's own page and closes. Unless the caller logs it (`logged`), the
-    /// answer is logged: as the answer to the oldest forwarded request if one waits, else to
-    /// `head`, else with no request (`- -`: none was read). Returns the page's size.
-    @discardableResult
+    /// answer is logged, with the page's size: as the answer to the oldest forwarded request if one
+    /// waits, else to `head`, else with no request (`- -`: none was read).
     private func respondAndClose(status: Int, title: String, message: String, extraHeaders: HTTPHeaders = HTTPHeaders(),
-                                 for head: HTTPRequestHead? = nil, since start: Double? = nil, logged: Bool = false) -> Int {
-        guard !closed else { return 0 }
+                                 for head: HTTPRequestHead? = nil, since start: Double? = nil, logged: Bool = false) {
+        guard !closed else { return }
         cancelTimer()
         // The relay answers itself: whatever the machine still sends on this connection is moot.
         stream?.reset(code: .cancelled, reason: "relay answered")
@@ -502,7 +500,6 @@ final class HTTPProxyConnection: ByteEndpointEvents {
         ownAnswer.append(page)
         closeAfterFlush = true
         writeOwnAnswer()
-        return page.count
     }
 
     // MARK: Timers
