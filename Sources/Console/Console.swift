@@ -23,6 +23,12 @@ public enum Console {
         for line in lines { out(line) }
     }
 
+    /// `detail(_:_:)`, rate-limited like `throttledHeadline`.
+    public static func throttledDetail(_ machine: String, _ text: String) {
+        let lines = outThrottle.withLock { $0.admit("    \(machine): \(text)", now: monotonicSeconds()) }
+        for line in lines { out(line) }
+    }
+
     /// `error(_:)` for lines that can repeat in a flood (a listener that cannot accept).
     public static func throttledError(_ line: String) {
         let lines = errorThrottle.withLock { $0.admit(line, now: monotonicSeconds()) }
