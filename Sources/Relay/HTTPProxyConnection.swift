@@ -59,10 +59,7 @@ final class HTTPProxyConnection: ByteEndpointEvents {
     private var closeAfterFlush = false  // no more requests: close once what is on its way is out
     private var readingHeld = false      // a guessing client waits for its (delayed) 404
     private var closed = false
-    private var timer: UInt64?
-    private var stage: HTTPProxyTimeouts.Stage? // what the deadline is for (nil: none runs)
-    private var deadline = Double.infinity
-    private var timerFiresAt = Double.infinity
+    private let deadline: StageDeadline
 
     private init(relay: HTTPProxyRouter, timeouts: HTTPProxyTimeouts, loop: EventLoop, socket: Socket, clientIP: String,
                  parser: HTTPRequestParser) {
@@ -71,8 +68,13 @@ final class HTTPProxyConnection: ByteEndpointEvents {
         self.loop = loop
         self.clientIP = clientIP
         self.requests = parser
+        deadline = StageDeadline(loop: loop, timeouts: timeouts)
         browser = SocketEndpoint(socket: socket, loop: loop, connecting: false, description: "the browser \(clientIP)")
         browser.events = self
+        deadline.onExpiry = { [weak self] stage in
+            guard let self, !self.closed else { return }
+            self.deadlinePassed(stage)
+        }
     }
 
     static func accept(socket: Socket, peer: SocketAddress?, relay: HTTPProxyRouter, loop: EventLoop,
@@ -98,7 +100,7 @@ final class HTTPProxyConnection: ByteEndpointEvents {
             closed = true
             return false
         }
-        setDeadline(.idle, restart: true)
+        deadline.set(.idle, restart: true)
         return true
     }
 
@@ -126,7 +128,7 @@ final class HTTPProxyConnection: ByteEndpointEvents {
         guard reader === browser else { return deliverResponse(bytes) }
         if requestRaw {
             sendToStream(bytes)
-            setDeadline(.upgraded, restart: true)
+            deadline.set(.upgraded, restart: true)
         } else {
             // A body goes from the browser's read buffer straight into the tunnel; only heads (and
             // what follows them in the same read) pass through the parser's buffer.
@@ -264,8 +266,9 @@ final class HTTPProxyConnection: ByteEndpointEvents {
     private func clientFinished() {
         clientEOF = true
         guard let stream else { return close() }
-        // Half-close towards the machine once the request bytes are out; responses still come.
-        if toStream.isEmpty { stream.finishWriting() }
+        // Half-close towards the machine once the request bytes are out (held ones included: they
+        // wait for an upgrade's answer); responses still come.
+        if toStream.isEmpty && !requests.isAwaitingUpgrade { stream.finishWriting() }
     }
 
     // MARK: Stream → browser
@@ -281,7 +284,7 @@ final class HTTPProxyConnection: ByteEndpointEvents {
         guard taken > 0 else { return 0 }
         responseStarted = true
         if responseRaw {
-            setDeadline(.upgraded, restart: true)
+            deadline.set(.upgraded, restart: true)
             return taken
         }
         responses.feed(UnsafeRawBufferPointer(rebasing: bytes[..<taken]))
@@ -309,7 +312,9 @@ final class HTTPProxyConnection: ByteEndpointEvents {
             return
         }
         processRequests()
-        if !closed { browser.resumeReading() }
+        guard !closed else { return }
+        if clientEOF && toStream.isEmpty { stream?.finishWriting() }
+        browser.resumeReading()
     }
 
     private func observe(_ event: HTTPResponseEvent) {
@@ -325,7 +330,7 @@ final class HTTPProxyConnection: ByteEndpointEvents {
         case .upgraded:
             if !exchanges.isEmpty { logFirstExchange() }
             responseRaw = true
-            setDeadline(.upgraded, restart: true)
+            deadline.set(.upgraded, restart: true)
         }
     }
 
@@ -341,7 +346,7 @@ final class HTTPProxyConnection: ByteEndpointEvents {
         AccessLog.record(share: share?.name ?? "-", client: clientIP, method: done.method, path: done.path,
                          status: done.status, bytes: done.bytes, seconds: MonotonicClock.now() - done.start,
                          aborted: aborted, userAgent: done.userAgent, loop: loop)
-        if exchanges.isEmpty && !requestRaw && !responseRaw { setDeadline(.idle, restart: true) }
+        if exchanges.isEmpty && !requestRaw && !responseRaw { deadline.set(.idle, restart: true) }
     }
 
     /// The machine closed its side and every byte of it reached the browser.
@@ -406,7 +411,7 @@ final class HTTPProxyConnection: ByteEndpointEvents {
         case .delay(let seconds):
             // Logged when answered, with the time the client really waited.
             readingHeld = true
-            cancelTimer()
+            deadline.clear()
             let start = MonotonicClock.now()
             loop.schedule(after: seconds) { [weak self] in
                 self?.respondAndClose(status: 404, title: "Not Found", message: "There is no share at this address.",
@@ -456,7 +461,7 @@ final class HTTPProxyConnection: ByteEndpointEvents {
         }
         if delay > 0 {
             readingHeld = true
-            cancelTimer()
+            deadline.clear()
             loop.schedule(after: delay) { answer() }
         } else {
             answer()
@@ -481,7 +486,7 @@ final class HTTPProxyConnection: ByteEndpointEvents {
     private func respondAndClose(status: Int, title: String, message: String, extraHeaders: HTTPHeaders = HTTPHeaders(),
                                  for head: HTTPRequestHead? = nil, since start: Double? = nil, logged: Bool = false) {
         guard !closed else { return }
-        cancelTimer()
+        deadline.clear()
         // The relay answers itself: whatever the machine still sends on this connection is moot.
         stream?.reset(code: .cancelled, reason: "relay answered")
         stream = nil
@@ -511,37 +516,14 @@ final class HTTPProxyConnection: ByteEndpointEvents {
     /// response byte, the response-start limit; none while a response flows (the browser's pace is
     /// its own); between requests, the idle limit (set when the last exchange ended).
     private func updateDeadline(clientSent: Bool) {
-        if requestRaw || responseRaw { return setDeadline(.upgraded, restart: true) }
-        if requests.isInBody { return setDeadline(.requestBody, restart: clientSent) }
+        if requestRaw || responseRaw { return deadline.set(.upgraded, restart: true) }
+        if requests.isInBody { return deadline.set(.requestBody, restart: clientSent) }
         if exchanges.isEmpty {
-            if requests.hasPartialHead { setDeadline(.head) }
+            if requests.hasPartialHead { deadline.set(.head) }
         } else if !responseStarted {
-            setDeadline(.responseStart)
+            deadline.set(.responseStart)
         } else {
-            cancelTimer()
-        }
-    }
-
-    /// Sets the connection's one deadline for `next` (kept as it is if that stage's already runs,
-    /// unless `restart`). Re-arming on every request or read would cost a timer-heap insertion each
-    /// time, so one timer runs, and when it fires early for a deadline that moved later, it
-    /// schedules itself again for the rest.
-    private func setDeadline(_ next: HTTPProxyTimeouts.Stage, restart: Bool = false) {
-        if next == stage && !restart { return }
-        stage = next
-        deadline = MonotonicClock.now() + timeouts.seconds(for: next)
-        if timer == nil || timerFiresAt > deadline { scheduleTimer(at: deadline) }
-    }
-
-    private func scheduleTimer(at time: Double) {
-        if let timer { loop.cancelTimer(timer) }
-        timerFiresAt = time
-        timer = loop.schedule(after: max(0, time - MonotonicClock.now())) { [weak self] in
-            guard let self, !self.closed else { return }
-            self.timer = nil
-            guard let stage = self.stage else { return }
-            if MonotonicClock.now() < self.deadline { return self.scheduleTimer(at: self.deadline) }
-            self.deadlinePassed(stage)
+            deadline.clear()
         }
     }
 
@@ -554,7 +536,7 @@ final class HTTPProxyConnection: ByteEndpointEvents {
         case .requestBody:
             // Not the browser's fault while the machine has not taken what was sent: the machine
             // then gets the response-start limit to make progress.
-            if !toStream.isEmpty || stream?.writeCapacity == 0 { return setDeadline(.responseStart, restart: true) }
+            if !toStream.isEmpty || stream?.writeCapacity == 0 { return deadline.set(.responseStart, restart: true) }
             if responseStarted { return abort(by: "client") }
             respondAndClose(status: 408, title: "Request Timeout", message: "The request body stopped arriving.")
         case .responseStart:
@@ -564,16 +546,11 @@ final class HTTPProxyConnection: ByteEndpointEvents {
         }
     }
 
-    private func cancelTimer() {
-        deadline = .infinity
-        stage = nil
-    }
-
     // MARK: Moving and ending
 
     /// Hands the browser socket to the share's loop, with the parser state and the head in hand.
     private func moveTo(_ target: EventLoop, head: HTTPRequestHead) {
-        cancelTimer()
+        deadline.stop()
         closed = true
         browser.events = nil
         guard let fd = browser.release() else { return }
@@ -614,7 +591,7 @@ final class HTTPProxyConnection: ByteEndpointEvents {
 
     private func teardown(cutShortBy side: String) {
         closed = true
-        cancelTimer()
+        deadline.stop()
         stream?.events = nil
         stream = nil
         browser.events = nil
