@@ -3,8 +3,8 @@
 // state (what is queued for the stream, what the browser is owed, the one deadline); extensions in
 // other files could not reach it without opening it to the whole module. The parts that stand
 // alone live beside it: the parsers (Wire/HTTP, which also hold an upgrade's bytes until the
-// machine answers), ShareAccess (the rules' decisions), HTTPProxyTimeouts (the stages and their
-// limits), AccessLog, HTTPErrorPage.
+// machine answers), ShareAccess (the rules' decisions), HTTPProxyTimeouts and StageDeadline (the
+// stages, their limits and the one timer), AccessLog, HTTPErrorPage.
 import Console
 import Transport
 import Wire
