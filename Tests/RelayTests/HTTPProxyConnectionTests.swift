@@ -176,6 +176,15 @@ final class HTTPProxyConnectionTests: XCTestCase {
         XCTAssertTrue(answer.contains("did not accept the connection"), answer)
     }
 
+    func testShareThatCannotOpenAStreamAnswers503() throws {
+        onLoop { self.tunnel.canOpen = false }
+        try connectBrowser()
+        browserSends("GET / HTTP/1.1\r\nHost: demo.example.net\r\n\r\n")
+        let answer = browserReceivesUntilClose()
+        XCTAssertTrue(answer.hasPrefix("HTTP/1.1 503 "), answer)
+        XCTAssertTrue(answer.contains("busy"), answer)
+    }
+
     func testSlowHeadGets408() throws {
         try connectBrowser(timeouts: .init(head: 0.2, idle: 30))
         let start = MonotonicClock.now()
