@@ -1,4 +1,9 @@
 import Glibc
+import Synchronization
+
+/// One limiter per stream, so a summary goes where its lines went.
+private let outThrottle = Mutex(LogRateLimiter())
+private let errorThrottle = Mutex(LogRateLimiter())
 
 /// User-facing output in the seed's style (`==> default: ...` headlines, indented details),
 /// written with one `write` per line so lines from several threads never interleave.
@@ -10,6 +15,38 @@ public enum Console {
 
     public static func out(_ line: String) { write(fd: 1, line) }
     public static func error(_ line: String) { write(fd: 2, line) }
+
+    /// A headline printed once per event that strangers can repeat at will (a refused client):
+    /// identical lines are rate-limited and summarized (`LogRateLimiter`).
+    public static func throttledHeadline(_ machine: String, _ text: String) {
+        let lines = outThrottle.withLock { $0.admit("==> \(machine): \(text)", now: monotonicSeconds()) }
+        for line in lines { out(line) }
+    }
+
+    /// `detail(_:_:)`, rate-limited like `throttledHeadline`.
+    public static func throttledDetail(_ machine: String, _ text: String) {
+        let lines = outThrottle.withLock { $0.admit("    \(machine): \(text)", now: monotonicSeconds()) }
+        for line in lines { out(line) }
+    }
+
+    /// `error(_:)` for lines that can repeat in a flood (a listener that cannot accept).
+    public static func throttledError(_ line: String) {
+        let lines = errorThrottle.withLock { $0.admit(line, now: monotonicSeconds()) }
+        for line in lines { error(line) }
+    }
+
+    /// Prints the summaries of floods that stopped (call it now and then, from a periodic timer).
+    public static func flushThrottled() {
+        let now = monotonicSeconds()
+        for line in outThrottle.withLock({ $0.due(now: now) }) { out(line) }
+        for line in errorThrottle.withLock({ $0.due(now: now) }) { error(line) }
+    }
+
+    private static func monotonicSeconds() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
 
     /// Writes ready-made output (lines with their newlines) to standard output.
     public static func write(_ bytes: [UInt8]) {

@@ -3,7 +3,8 @@
 // expects); the rest is fed to the request parser, the response parser and the SNI parser,
 // and, as text, to the parsers of the share's access rules (an `Authorization: Basic` value,
 // an `--allow-ip` network).
-// Parsers may throw on bad input but must never crash, and must uphold their invariants.
+// Parsers may throw on bad input but must never crash, and must uphold their invariants; a head the
+// relay accepts is also forwarded (`serializeForwarded`) and must keep its framing.
 //
 // Build note (Swift 6.3.1): `swift build --sanitize=fuzzer --sanitize=address` passes two
 // separate -sanitize flags and the frontend keeps only the last, so nothing gets coverage
@@ -25,7 +26,13 @@ private func fuzzRequests(_ input: [UInt8], seed: UInt8) {
         while true {
             let event: HTTPRequestEvent?
             do { event = try parser.next() } catch { break loop }
-            guard let event else { break }
+            guard let event else {
+                // The machine's answer to an upgrade, as the seed has it: the held bytes become
+                // raw (101) or the next request (anything else).
+                guard parser.isAwaitingUpgrade else { break }
+                if seed & 0x80 != 0 { parser.acceptUpgrade() } else { parser.declineUpgrade() }
+                continue
+            }
             switch event {
             case .head(let head):
                 precondition(!upgraded, "head after upgrade")
@@ -35,6 +42,7 @@ private func fuzzRequests(_ input: [UInt8], seed: UInt8) {
                 again.feed(head.serialized())
                 let reparsed = try? again.next()
                 precondition(reparsed == .head(head), "serialized() does not round-trip: \(head)")
+                checkForwarded(head, framing: parser.framing)
             case .body(let b):
                 precondition(!b.isEmpty, "empty body event")
                 bodyBytes += b.count
@@ -45,6 +53,21 @@ private func fuzzRequests(_ input: [UInt8], seed: UInt8) {
         _ = parser.isIdle; _ = parser.hasPartialHead
     }
     precondition(bodyBytes <= input.count)
+}
+
+/// What the relay sends the machine: parses back with the same framing (whatever `Connection`
+/// names, the machine must find the body where the relay did), one `X-Forwarded-For` — the peer —
+/// and none of the client's other address claims.
+private func checkForwarded(_ head: HTTPRequestHead, framing: HTTPBodyFraming) {
+    var out: [UInt8] = []
+    head.serializeForwarded(clientIP: "192.0.2.9", into: &out)
+    var machine = HTTPRequestParser(maxHeadBytes: 1 << 20, maxHeaders: 1000)
+    machine.feed(out)
+    guard case .head(let seen)? = try? machine.next() else { preconditionFailure("forwarded head does not parse: \(head)") }
+    precondition(machine.framing == framing, "forwarding changed the framing of \(head)")
+    precondition(seen.method == head.method && seen.target == head.target && seen.host == head.host)
+    precondition(seen.headers.values(named: "X-Forwarded-For") == ["192.0.2.9"], "client's X-Forwarded-For kept: \(seen)")
+    precondition(!seen.headers.contains(name: "Forwarded") && !seen.headers.contains(name: "X-Real-IP"))
 }
 
 private func fuzzResponses(_ input: [UInt8], seed: UInt8) {

@@ -7,7 +7,12 @@ import Transport
 
 /// One line per proxied HTTP request:
 /// `<ISO 8601 UTC time> <share> <client ip> "<METHOD> <path>" <status> <bytes> <ms>ms`, and for a
-/// request the share's access rules refused, ` acl=<reason>` (`allow-ip`, `basic-auth:missing`...).
+/// request the share's access rules refused, ` acl=<reason>` (`allow-ip`, `basic-auth:missing`...);
+/// for a response that did not reach its end, ` aborted=<side>` (`client`: the browser went away;
+/// `machine`: the machine's side was cut; `relay`: the relay ended the connection) — its status
+/// is what the machine had begun to answer (499 when nothing had begun). Answers of the relay's
+/// own (404, 429, 502, 503, 504, 400, 408...) are logged like any other, with `- -` for the method
+/// and path when no request head was read. (The database row has no column for the marker yet.)
 ///
 /// Lines are collected and written once per loop turn: a busy relay logs thousands of requests per
 /// second, and a `write` each cost more than the rest of the request's handling in the relay.
@@ -24,7 +29,7 @@ enum AccessLog {
     nonisolated(unsafe) static var metrics: RelayMetrics?
 
     static func record(share: String, client: String, method: String, path: String, status: Int, bytes: Int,
-                       seconds: Double, refusal: String? = nil, userAgent: String = "", loop: EventLoop) {
+                       seconds: Double, refusal: String? = nil, aborted: String? = nil, userAgent: String = "", loop: EventLoop) {
         let ms = Int((seconds * 1000).rounded())
         metrics?.answered(status: status, bytesOut: bytes)
         store?.access(AccessLogEntry(share: share, time: Date(), client: client, method: method, path: path, status: status,
@@ -42,6 +47,7 @@ enum AccessLog {
             appendDecimal(ms)
             pending.append(contentsOf: "ms".utf8)
             if let refusal { pending.append(contentsOf: " acl=".utf8); pending.append(contentsOf: refusal.utf8) }
+            if let aborted { pending.append(contentsOf: " aborted=".utf8); pending.append(contentsOf: aborted.utf8) }
             pending.append(0x0A)
             defer { flushScheduled = true }
             return !flushScheduled

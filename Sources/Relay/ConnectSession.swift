@@ -115,7 +115,7 @@ final class ConnectSession: TunnelConnectionDelegate {
             case .allow: return notFound(name)
             case .delay(let seconds): tunnel.loop.schedule(after: seconds) { [weak self] in self?.notFound(name) }; return
             case .refuse:
-                Console.headline("relay", "Refused \(clientIP): too many requests for unknown shares.")
+                Console.throttledHeadline("relay", "Refused \(clientIP): too many requests for unknown shares.")
                 return refuse(.tooManyRequests, "too many requests for unknown shares from \(clientIP); try again later")
             }
         }

@@ -50,7 +50,7 @@ final class DataConnection: IOHandler {
         case .join(let partner, let shareName):
             join(partner, shareName: shareName)
         case .refuse:
-            Console.detail("relay", "Refused a data connection from \(clientIP): unknown or expired ticket.")
+            Console.throttledDetail("relay", "Refused a data connection from \(clientIP): unknown or expired ticket.")
             socket.close()
         }
     }

@@ -2,8 +2,9 @@
 // timers, the share's access rules and the relay's own answers — reads and writes the same private
 // state (what is queued for the stream, what the browser is owed, the one deadline); extensions in
 // other files could not reach it without opening it to the whole module. The parts that stand
-// alone live beside it: the parsers (Wire/HTTP), ShareAccess (the rules' decisions), AccessLog,
-// HTTPErrorPage.
+// alone live beside it: the parsers (Wire/HTTP, which also hold an upgrade's bytes until the
+// machine answers), ShareAccess (the rules' decisions), HTTPProxyTimeouts and StageDeadline (the
+// stages, their limits and the one timer), AccessLog, HTTPErrorPage.
 import Console
 import Transport
 import Wire
@@ -11,21 +12,18 @@ import Wire
 /// One browser connection on the public HTTP port, proxied onto one stream of a share's tunnel.
 ///
 /// Its job is HTTP: route by Host, re-serialize request heads with X-Forwarded-*, watch responses
-/// (access log, upgrades, where each ends), answer with error pages, run the 408 and idle timers.
+/// (access log, upgrades, where each ends), answer with error pages, run the stage timers
+/// (`HTTPProxyTimeouts`). An upgrade (Upgrade, CONNECT) turns the connection into raw bytes only
+/// once the machine agreed (101, or 2xx to CONNECT); until then the parser holds what the browser
+/// sent after it, and on any other answer parses it as the next request.
 /// Moving bytes is the endpoints' job: the browser is a `SocketEndpoint`, the stream a
 /// `TunnelStreamEndpoint`, and this object sits between them as their `ByteEndpointEvents` — a pump
 /// that parses — on the pump's rules: the browser is read only within stream credit, response
 /// bytes go from the TLS read buffer straight to the browser, and credit returns only for what the
 /// browser took. Confined to its loop; it moves to the share's loop once the first request names it.
 final class HTTPProxyConnection: ByteEndpointEvents {
-    /// The slow-head limit (408) and the idle limit between requests.
-    struct Timeouts {
-        var head = 10.0
-        var idle = 75.0
-    }
-
     private unowned let relay: HTTPProxyRouter
-    private let timeouts: Timeouts
+    private let timeouts: HTTPProxyTimeouts
     private let loop: EventLoop
     private let browser: SocketEndpoint
     private let clientIP: String
@@ -54,36 +52,39 @@ final class HTTPProxyConnection: ByteEndpointEvents {
     private var exchanges: [Exchange] = []
     private var responseStarted = false  // some bytes of the current response reached the browser
 
-    private var requestRaw = false       // after an Upgrade request: client bytes pass through unparsed
+    private var requestRaw = false       // after an accepted upgrade: client bytes pass through unparsed
     private var responseRaw = false
+    private var machineCutShort = false  // the machine's side ended in the middle of a response
     private var clientEOF = false
     private var closeAfterFlush = false  // no more requests: close once what is on its way is out
     private var readingHeld = false      // a guessing client waits for its (delayed) 404
     private var closed = false
-    private var timer: UInt64?
-    private var timingHead = false       // the deadline is the slow-head limit (else the idle limit)
-    private var deadline = Double.infinity
-    private var timerFiresAt = Double.infinity
+    private let deadline: StageDeadline
 
-    private init(relay: HTTPProxyRouter, timeouts: Timeouts, loop: EventLoop, socket: Socket, clientIP: String,
+    private init(relay: HTTPProxyRouter, timeouts: HTTPProxyTimeouts, loop: EventLoop, socket: Socket, clientIP: String,
                  parser: HTTPRequestParser) {
         self.relay = relay
         self.timeouts = timeouts
         self.loop = loop
         self.clientIP = clientIP
         self.requests = parser
+        deadline = StageDeadline(loop: loop, timeouts: timeouts)
         browser = SocketEndpoint(socket: socket, loop: loop, connecting: false, description: "the browser \(clientIP)")
         browser.events = self
+        deadline.onExpiry = { [weak self] stage in
+            guard let self, !self.closed else { return }
+            self.deadlinePassed(stage)
+        }
     }
 
     static func accept(socket: Socket, peer: SocketAddress?, relay: HTTPProxyRouter, loop: EventLoop,
-                       timeouts: Timeouts = Timeouts()) {
+                       timeouts: HTTPProxyTimeouts? = nil) {
         let clientIP = peer?.host ?? "unknown"
-        let connection = HTTPProxyConnection(relay: relay, timeouts: timeouts, loop: loop, socket: socket,
+        let connection = HTTPProxyConnection(relay: relay, timeouts: timeouts ?? relay.httpTimeouts, loop: loop, socket: socket,
                                              clientIP: clientIP, parser: HTTPRequestParser())
         guard connection.start() else { return }
         if relay.limiter.isRefused(clientIP) {
-            Console.headline("relay", "Refused \(clientIP): too many requests for unknown shares.")
+            Console.throttledHeadline("relay", "Refused \(clientIP): too many requests for unknown shares.")
             connection.respondAndClose(status: 429, title: "Too Many Requests",
                                        message: "Too many requests for unknown addresses. Try again later.")
         }
@@ -99,7 +100,7 @@ final class HTTPProxyConnection: ByteEndpointEvents {
             closed = true
             return false
         }
-        armTimer(seconds: timeouts.idle)
+        deadline.set(.idle, restart: true)
         return true
     }
 
@@ -107,16 +108,19 @@ final class HTTPProxyConnection: ByteEndpointEvents {
 
     /// The browser is read only while its bytes can go on: before routing (at most one head's worth;
     /// the parser refuses a longer head), or within the stream's credit once nothing waits for it.
+    /// While an upgrade's answer is awaited, at most a head's worth is held in the parser.
     func room(for reader: ByteEndpoint) -> Int {
         guard reader === browser else { return browser.writeCapacity }
         if closed || closeAfterFlush || readingHeld { return 0 }
+        if requests.isAwaitingUpgrade { return max(0, requests.maxHeadBytes - requests.bufferedByteCount) }
         guard let stream else { return requests.maxHeadBytes }
         return toStream.isEmpty ? stream.writeCapacity : 0
     }
 
     func waitForRoom(for reader: ByteEndpoint) {
         guard reader === browser else { return browser.notifyWhenWritable() }
-        if !closeAfterFlush && !readingHeld { stream?.notifyWhenWritable() }
+        // Held for an upgrade's answer: the response resumes reading, not the stream's credit.
+        if !closeAfterFlush && !readingHeld && !requests.isAwaitingUpgrade { stream?.notifyWhenWritable() }
     }
 
     func endpoint(_ reader: ByteEndpoint, didRead bytes: UnsafeRawBufferPointer) -> Int {
@@ -124,6 +128,7 @@ final class HTTPProxyConnection: ByteEndpointEvents {
         guard reader === browser else { return deliverResponse(bytes) }
         if requestRaw {
             sendToStream(bytes)
+            deadline.set(.upgraded, restart: true)
         } else {
             // A body goes from the browser's read buffer straight into the tunnel; only heads (and
             // what follows them in the same read) pass through the parser's buffer.
@@ -154,7 +159,7 @@ final class HTTPProxyConnection: ByteEndpointEvents {
 
     func endpoint(_ endpoint: ByteEndpoint, didReset code: ResetCode, reason: String) {
         guard !closed else { return }
-        if endpoint === browser { return abort() }
+        if endpoint === browser { return abort(by: "client") }
         streamWasReset(code)
     }
 
@@ -185,10 +190,7 @@ final class HTTPProxyConnection: ByteEndpointEvents {
                 rest.withUnsafeBytes { sendToStream($0) }
             }
         }
-        // The deadline runs from the head's first byte: trickling bytes does not extend it.
-        if requests.hasPartialHead && exchanges.isEmpty && !timingHead {
-            armTimer(seconds: timeouts.head, slowHead: true)
-        }
+        if !closed { updateDeadline(clientSent: true) }
     }
 
     /// Routes (first request) and forwards one request head. False when the connection moved or closed.
@@ -203,20 +205,21 @@ final class HTTPProxyConnection: ByteEndpointEvents {
                 return false
             }
             if !admits(head, to: target) { return false }
+            share = target
             guard let agentTunnel = target.tunnel() else {
                 respondAndClose(status: 502, title: "Bad Gateway",
-                                message: "The shared machine is reconnecting to the relay. Try again in a moment.")
+                                message: "The shared machine is reconnecting to the relay. Try again in a moment.", for: head)
                 return false
             }
             let request = OpenRequest(service: .http, client: clientIP)
             guard let opened = agentTunnel.open(metadata: request.encoded(), handler: nil) else {
-                respondAndClose(status: 503, title: "Service Unavailable", message: "The share is busy. Try again in a moment.")
+                respondAndClose(status: 503, title: "Service Unavailable", message: "The share is busy. Try again in a moment.",
+                                for: head)
                 return false
             }
             let endpoint = TunnelStreamEndpoint(tunnel: agentTunnel, stream: opened)
             endpoint.events = self
             try? endpoint.start()   // attaching to the tunnel cannot fail
-            share = target
             stream = endpoint
             routedHost = head.host
         } else if head.host != routedHost && relay.shareName(fromHost: head.host) != share?.name {
@@ -232,7 +235,6 @@ final class HTTPProxyConnection: ByteEndpointEvents {
         exchanges.append(Exchange(method: head.method, path: head.target, userAgent: userAgent, start: MonotonicClock.now()))
         AccessLog.metrics?.requestStarted()
         responses.expectResponse(toMethod: head.method)
-        cancelTimer()
         headBuffer.removeAll(keepingCapacity: true)
         head.serializeForwarded(clientIP: clientIP, removingAuthorization: share?.access?.basicAuth != nil, into: &headBuffer)
         headBuffer.withUnsafeBytes { sendToStream($0) }
@@ -265,8 +267,9 @@ final class HTTPProxyConnection: ByteEndpointEvents {
     private func clientFinished() {
         clientEOF = true
         guard let stream else { return close() }
-        // Half-close towards the machine once the request bytes are out; responses still come.
-        if toStream.isEmpty { stream.finishWriting() }
+        // Half-close towards the machine once the request bytes are out (held ones included: they
+        // wait for an upgrade's answer); responses still come.
+        if toStream.isEmpty && !requests.isAwaitingUpgrade { stream.finishWriting() }
     }
 
     // MARK: Stream → browser
@@ -281,17 +284,38 @@ final class HTTPProxyConnection: ByteEndpointEvents {
         if taken < bytes.count { browser.notifyWhenWritable() }
         guard taken > 0 else { return 0 }
         responseStarted = true
-        if !responseRaw {
-            responses.feed(UnsafeRawBufferPointer(rebasing: bytes[..<taken]))
-            do {
-                while let event = try responses.next() { observe(event) }
-            } catch {
-                Console.headline("relay", "Share \(share?.name ?? "?"): malformed response from the machine (\(error)); closing the connection.")
-                abort()
-                return taken
-            }
+        if responseRaw {
+            deadline.set(.upgraded, restart: true)
+            return taken
         }
+        responses.feed(UnsafeRawBufferPointer(rebasing: bytes[..<taken]))
+        do {
+            while !closed, let event = try responses.next() { observe(event) }
+        } catch {
+            Console.throttledHeadline("relay", "Share \(share?.name ?? "?"): malformed response from the machine (\(error)); closing the connection.")
+            abort(by: "machine")
+            return taken
+        }
+        if !closed { answerToUpgrade() }
+        if !closed { updateDeadline(clientSent: false) }
         return taken
+    }
+
+    /// The machine answered an upgrade request: the bytes the parser held become raw (it switched
+    /// protocols) or the next request (it did not; that answer has ended).
+    private func answerToUpgrade() {
+        guard requests.isAwaitingUpgrade else { return }
+        if responseRaw {
+            requests.acceptUpgrade()
+        } else if exchanges.isEmpty {
+            requests.declineUpgrade()
+        } else {
+            return
+        }
+        processRequests()
+        guard !closed else { return }
+        if clientEOF && toStream.isEmpty { stream?.finishWriting() }
+        browser.resumeReading()
     }
 
     private func observe(_ event: HTTPResponseEvent) {
@@ -307,12 +331,13 @@ final class HTTPProxyConnection: ByteEndpointEvents {
         case .upgraded:
             if !exchanges.isEmpty { logFirstExchange() }
             responseRaw = true
+            deadline.set(.upgraded, restart: true)
         }
     }
 
     /// Logs the oldest exchange; its size is what the machine sent since the previous one ended,
-    /// unless the relay answered itself (`bytes`).
-    private func logFirstExchange(bytes: Int? = nil) {
+    /// unless the relay answered itself (`bytes`). `aborted` names the side that cut it short.
+    private func logFirstExchange(bytes: Int? = nil, aborted: String? = nil) {
         guard !exchanges.isEmpty else { return }
         var done = exchanges.removeFirst()
         AccessLog.metrics?.requestsFinished()
@@ -322,8 +347,8 @@ final class HTTPProxyConnection: ByteEndpointEvents {
         share?.traffic?.request(bytes: done.bytes)
         AccessLog.record(share: share?.name ?? "-", client: clientIP, method: done.method, path: done.path,
                          status: done.status, bytes: done.bytes, seconds: MonotonicClock.now() - done.start,
-                         userAgent: done.userAgent, loop: loop)
-        if exchanges.isEmpty && !requestRaw { armTimer(seconds: timeouts.idle) }
+                         aborted: aborted, userAgent: done.userAgent, loop: loop)
+        if exchanges.isEmpty && !requestRaw && !responseRaw { deadline.set(.idle, restart: true) }
     }
 
     /// The machine closed its side and every byte of it reached the browser.
@@ -334,7 +359,12 @@ final class HTTPProxyConnection: ByteEndpointEvents {
                 while let event = try responses.next() { observe(event) }
             } catch {
                 // Cut off mid-response: the browser sees the connection close, as it would directly.
+                machineCutShort = true
             }
+        }
+        if !responseStarted && !exchanges.isEmpty && !closed {
+            respondAndClose(status: 502, title: "Bad Gateway", message: "The shared machine closed the connection without answering.")
+            return
         }
         // Nothing more can be asked on this connection.
         closeAfterFlush = true
@@ -357,7 +387,7 @@ final class HTTPProxyConnection: ByteEndpointEvents {
             closeAfterFlush = true
             writeOwnAnswer()
         } else {
-            abort()
+            abort(by: "machine")
         }
     }
 
@@ -378,21 +408,22 @@ final class HTTPProxyConnection: ByteEndpointEvents {
     private func answerUnknown(_ head: HTTPRequestHead) {
         // Same page for unknown, ended and expired names; a guessing client is slowed, then refused.
         let verdict = relay.limiter.recordMiss(clientIP)
-        let status = verdict == .refuse ? 429 : 404
-        AccessLog.record(share: "-", client: clientIP, method: head.method, path: head.target, status: status, bytes: 0, seconds: 0, loop: loop)
         switch verdict {
         case .allow:
-            respondAndClose(status: 404, title: "Not Found", message: "There is no share at this address.")
+            respondAndClose(status: 404, title: "Not Found", message: "There is no share at this address.", for: head)
         case .delay(let seconds):
+            // Logged when answered, with the time the client really waited.
             readingHeld = true
-            cancelTimer()
+            deadline.clear()
+            let start = MonotonicClock.now()
             loop.schedule(after: seconds) { [weak self] in
-                self?.respondAndClose(status: 404, title: "Not Found", message: "There is no share at this address.")
+                self?.respondAndClose(status: 404, title: "Not Found", message: "There is no share at this address.",
+                                      for: head, since: start)
             }
         case .refuse:
-            Console.headline("relay", "Refused \(clientIP): too many requests for unknown shares.")
+            Console.throttledHeadline("relay", "Refused \(clientIP): too many requests for unknown shares.")
             respondAndClose(status: 429, title: "Too Many Requests",
-                            message: "Too many requests for unknown addresses. Try again later.")
+                            message: "Too many requests for unknown addresses. Try again later.", for: head)
         }
     }
 
@@ -411,24 +442,29 @@ final class HTTPProxyConnection: ByteEndpointEvents {
             admittedAuthorization = authorization
             return true
         }
-        AccessLog.record(share: target.name, client: clientIP, method: head.method, path: head.target, status: status,
-                         bytes: 0, seconds: 0, refusal: reason, loop: loop)
+        let start = MonotonicClock.now()
         let answer = { [weak self] in
+            guard let self, !self.closed else { return }
+            // Logged when answered (after any delay), with the rule that refused it.
+            AccessLog.record(share: target.name, client: self.clientIP, method: head.method, path: head.target, status: status,
+                             bytes: 0, seconds: MonotonicClock.now() - start, refusal: reason, loop: self.loop)
             switch status {
             case 401:
                 var challenge = HTTPHeaders()
                 challenge.add(name: "WWW-Authenticate", value: access.challenge)
-                self?.respondAndClose(status: 401, title: "Unauthorized", message: "This share asks for a user name and password.",
-                                      extraHeaders: challenge)
+                self.respondAndClose(status: 401, title: "Unauthorized", message: "This share asks for a user name and password.",
+                                     extraHeaders: challenge, logged: true)
             case 403:
-                self?.respondAndClose(status: 403, title: "Forbidden", message: "This share does not accept requests from your address.")
+                self.respondAndClose(status: 403, title: "Forbidden", message: "This share does not accept requests from your address.",
+                                     logged: true)
             default:
-                self?.respondAndClose(status: 429, title: "Too Many Requests", message: "Too many wrong passwords. Try again later.")
+                self.respondAndClose(status: 429, title: "Too Many Requests", message: "Too many wrong passwords. Try again later.",
+                                     logged: true)
             }
         }
         if delay > 0 {
             readingHeld = true
-            cancelTimer()
+            deadline.clear()
             loop.schedule(after: delay) { answer() }
         } else {
             answer()
@@ -443,59 +479,82 @@ final class HTTPProxyConnection: ByteEndpointEvents {
             respondAndClose(status: status, title: title, message: "The relay could not read this request: \(error).")
         } else {
             // Mid-conversation with the machine: a clean answer is no longer possible.
-            abort()
+            abort(by: "client")
         }
     }
 
-    private func respondAndClose(status: Int, title: String, message: String, extraHeaders: HTTPHeaders = HTTPHeaders()) {
+    /// Answers with the relay's own page and closes. Unless the caller logs it (`logged`), the
+    /// answer is logged, with the page's size: as the answer to the oldest forwarded request if one
+    /// waits, else to `head`, else with no request (`- -`: none was read).
+    private func respondAndClose(status: Int, title: String, message: String, extraHeaders: HTTPHeaders = HTTPHeaders(),
+                                 for head: HTTPRequestHead? = nil, since start: Double? = nil, logged: Bool = false) {
         guard !closed else { return }
-        cancelTimer()
+        deadline.clear()
         // The relay answers itself: whatever the machine still sends on this connection is moot.
         stream?.reset(code: .cancelled, reason: "relay answered")
         stream = nil
-        ownAnswer.append(HTTPErrorPage.response(status: status, title: title, message: message, close: true,
-                                                extraHeaders: extraHeaders))
+        let page = HTTPErrorPage.response(status: status, title: title, message: message, close: true, extraHeaders: extraHeaders)
+        if !logged {
+            if !exchanges.isEmpty {
+                exchanges[0].status = status
+                logFirstExchange(bytes: page.count)
+                AccessLog.metrics?.requestsFinished(exchanges.count)
+                exchanges.removeAll()
+            } else {
+                AccessLog.record(share: share?.name ?? "-", client: clientIP, method: head?.method ?? "-", path: head?.target ?? "-",
+                                 status: status, bytes: page.count, seconds: start.map { MonotonicClock.now() - $0 } ?? 0,
+                                 loop: loop)
+            }
+        }
+        ownAnswer.append(page)
         closeAfterFlush = true
         writeOwnAnswer()
     }
 
     // MARK: Timers
 
-    /// Sets the connection's one deadline: the idle limit, or the slow-head limit. Re-arming on every
-    /// request would cost a timer-heap insertion each time, so one timer runs, and when it fires
-    /// early for a deadline that moved later, it schedules itself again for the rest.
-    private func armTimer(seconds: Double, slowHead: Bool = false) {
-        deadline = MonotonicClock.now() + seconds
-        timingHead = slowHead
-        if timer == nil || timerFiresAt > deadline { scheduleTimer(at: deadline) }
-    }
-
-    private func scheduleTimer(at time: Double) {
-        if let timer { loop.cancelTimer(timer) }
-        timerFiresAt = time
-        timer = loop.schedule(after: max(0, time - MonotonicClock.now())) { [weak self] in
-            guard let self, !self.closed else { return }
-            self.timer = nil
-            if self.deadline == .infinity { return }
-            if MonotonicClock.now() < self.deadline { return self.scheduleTimer(at: self.deadline) }
-            if self.timingHead {
-                self.respondAndClose(status: 408, title: "Request Timeout", message: "The request head did not arrive in time.")
-            } else if self.exchanges.isEmpty && !self.requestRaw {
-                self.close()
-            }
+    /// Chooses the deadline for where the connection is now, after bytes moved (`clientSent`: the
+    /// browser's): upgraded, the idle limit for raw bytes (each restarts it); while a request body
+    /// is coming, the body limit (each read restarts it); with part of a head, the head limit from
+    /// its first byte (trickling does not extend it); while a forwarded request waits for its first
+    /// response byte, the response-start limit; none while a response flows (the browser's pace is
+    /// its own); between requests, the idle limit (set when the last exchange ended).
+    private func updateDeadline(clientSent: Bool) {
+        if requestRaw || responseRaw { return deadline.set(.upgraded, restart: true) }
+        if requests.isInBody { return deadline.set(.requestBody, restart: clientSent) }
+        if exchanges.isEmpty {
+            if requests.hasPartialHead { deadline.set(.head) }
+        } else if !responseStarted {
+            deadline.set(.responseStart)
+        } else {
+            deadline.clear()
         }
     }
 
-    private func cancelTimer() {
-        deadline = .infinity
-        timingHead = false
+    private func deadlinePassed(_ stage: HTTPProxyTimeouts.Stage) {
+        switch stage {
+        case .idle:
+            if exchanges.isEmpty && !requestRaw { close() }
+        case .head:
+            respondAndClose(status: 408, title: "Request Timeout", message: "The request head did not arrive in time.")
+        case .requestBody:
+            // Not the browser's fault while the machine has not taken what was sent: the machine
+            // then gets the response-start limit to make progress.
+            if !toStream.isEmpty || stream?.writeCapacity == 0 { return deadline.set(.responseStart, restart: true) }
+            if responseStarted { return abort(by: "client") }
+            respondAndClose(status: 408, title: "Request Timeout", message: "The request body stopped arriving.")
+        case .responseStart:
+            respondAndClose(status: 504, title: "Gateway Timeout", message: "The shared machine did not answer in time.")
+        case .upgraded:
+            close()
+        }
     }
 
     // MARK: Moving and ending
 
     /// Hands the browser socket to the share's loop, with the parser state and the head in hand.
     private func moveTo(_ target: EventLoop, head: HTTPRequestHead) {
-        cancelTimer()
+        deadline.stop()
         closed = true
         browser.events = nil
         guard let fd = browser.release() else { return }
@@ -518,10 +577,11 @@ final class HTTPProxyConnection: ByteEndpointEvents {
         close()
     }
 
-    private func abort() {
+    /// Resets both sides; `side` is who cut the conversation short (for the access log).
+    private func abort(by side: String) {
         guard !closed else { return }
         stream?.reset(code: .cancelled, reason: "browser connection closed")
-        teardown()
+        teardown(cutShortBy: side)
         browser.reset(code: .cancelled, reason: "aborted")
     }
 
@@ -529,18 +589,22 @@ final class HTTPProxyConnection: ByteEndpointEvents {
         guard !closed else { return }
         // A reset of a stream both sides already finished is ignored by the peer; otherwise it frees it.
         stream?.reset(code: .cancelled, reason: "connection closed")
-        teardown()
+        teardown(cutShortBy: machineCutShort ? "machine" : "relay")
         browser.close()
     }
 
-    private func teardown() {
+    private func teardown(cutShortBy side: String) {
         closed = true
-        cancelTimer()
+        deadline.stop()
         stream?.events = nil
         stream = nil
         browser.events = nil
-        // A response cut short still gets its line, with what got through.
-        if let first = exchanges.first, first.status != 0, share != nil { logFirstExchange() }
+        // A request still unanswered gets its line, marked: with what got through of its response,
+        // or 499 (nginx's "client closed request") when none had begun.
+        if !exchanges.isEmpty, share != nil {
+            if exchanges[0].status == 0 { exchanges[0].status = 499 }
+            logFirstExchange(aborted: side)
+        }
         AccessLog.metrics?.requestsFinished(exchanges.count)
         exchanges.removeAll()
     }

@@ -1,9 +1,10 @@
 import Transport
 
-/// What a browser connection asks of the relay: where a Host leads, and the guessing limiter.
-/// `RelayServer` answers (below); tests answer with a fake share and a fake tunnel.
+/// What a browser connection asks of the relay: where a Host leads, the guessing limiter, and
+/// its timeouts. `RelayServer` answers (below); tests answer with a fake share and a fake tunnel.
 protocol HTTPProxyRouter: AnyObject {
     var limiter: GuessLimiter { get }
+    var httpTimeouts: HTTPProxyTimeouts { get }
     /// The share offering HTTP at `host`, or nil (unknown, ended, expired or HTTP off: one answer).
     func httpShare(host: String?) -> HTTPProxyShare?
     func shareName(fromHost host: String?) -> String?
@@ -23,6 +24,8 @@ struct HTTPProxyShare {
 }
 
 extension RelayServer: HTTPProxyRouter {
+    var httpTimeouts: HTTPProxyTimeouts { config.httpTimeouts }
+
     func httpShare(host: String?) -> HTTPProxyShare? {
         guard case .share(let entry, let loop) = route(host: host), entry.httpEnabled else { return nil }
         var share = HTTPProxyShare(name: entry.name, loop: loop, access: entry.access) { [registry] in

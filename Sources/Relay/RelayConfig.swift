@@ -28,6 +28,9 @@ public struct RelayConfig: Sendable {
     /// Busy-poll window after active turns, in µs (`EventLoop.spinMicroseconds`; 0 = off).
     public var busyPollMicroseconds: Double = EventLoop.defaultSpinMicroseconds
     public var limits = GuessLimiter.Limits()
+    /// `--http-timeouts`: the public HTTP port's head, idle, request-body, response-start and
+    /// upgraded-idle limits.
+    public var httpTimeouts = HTTPProxyTimeouts()
     /// The web interface (`--admin`, which defaults to 127.0.0.1:7444; nil = off). Plain HTTP on
     /// loopback, HTTPS elsewhere. Off unless set, so a relay built in code opens no extra port.
     public var admin: SocketAddress?

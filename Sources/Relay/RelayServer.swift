@@ -200,9 +200,11 @@ public final class RelayServer: @unchecked Sendable {
         }
     }
 
-    /// Twice a second: end shares whose time is up, and shares whose agent did not come back.
+    /// Twice a second: end shares whose time is up, and shares whose agent did not come back; say
+    /// how many lines a flood that stopped held back.
     private func scheduleSweep(on loop: EventLoop) {
         loop.schedule(after: 0.5) { [unowned self] in
+            Console.flushThrottled()
             let now = MonotonicClock.now()
             self.rendezvous.sweep(now: now)
             for ended in self.registry.sweep(now: now, grace: self.config.reconnectGrace) {

@@ -126,7 +126,7 @@ extension ConnectSession {
         case .allow: notFound(name)
         case .delay(let seconds): tunnel.loop.schedule(after: seconds) { [weak self] in self?.notFound(name) }
         case .refuse:
-            Console.headline("relay", "Refused \(clientIP): too many requests for unknown shares.")
+            Console.throttledHeadline("relay", "Refused \(clientIP): too many requests for unknown shares.")
             refuse(.tooManyRequests, "too many requests for unknown shares from \(clientIP); try again later")
         }
     }

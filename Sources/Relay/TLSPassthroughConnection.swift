@@ -26,7 +26,7 @@ final class TLSPassthroughConnection: IOHandler {
     static func accept(socket: Socket, peer: SocketAddress?, relay: RelayServer, loop: EventLoop) {
         let clientIP = peer?.host ?? "unknown"
         guard !relay.limiter.isRefused(clientIP) else {
-            Console.headline("relay", "Refused \(clientIP): too many requests for unknown shares.")
+            Console.throttledHeadline("relay", "Refused \(clientIP): too many requests for unknown shares.")
             return socket.close()
         }
         let connection = TLSPassthroughConnection(relay: relay, loop: loop, socket: socket, clientIP: clientIP, hello: [])

@@ -18,6 +18,9 @@ enum RelayCommand {
       --admin ADDR:PORT|off web interface and API (default 127.0.0.1:7444; HTTPS unless on loopback)
       --log-retention DURATION  access-log and audit rows are kept this long (default 30d)
       --store on|off        keep users, shares and logs in DATA_DIR/relay.db (default on)
+      --http-timeouts STAGE=DURATION,...  public HTTP limits (defaults head=10s,idle=75s,body=30s,
+                            response=60s,upgraded=10m: a head's arrival, between requests, between
+                            body reads, until a response starts, an upgraded connection's silence)
       --drain DURATION      on SIGTERM, requests in flight get this long to finish (default 10s)
       --config FILE         settings from FILE, named like these options (`share-ttl = "8h"`);
                             options given here win over the file (docs/CONFIG.md)
@@ -30,7 +33,7 @@ enum RelayCommand {
 
     /// The relay's options, which are also the settings a `--config` file may hold.
     static let settings: Set<String> = ["control", "http", "https", "domain", "data-dir", "hostname", "cert", "key", "share-ttl",
-                                        "stream-window", "log-retention", "admin", "store", "drain"]
+                                        "stream-window", "log-retention", "admin", "store", "drain", "http-timeouts"]
 
     static func config(_ arguments: [String]) throws(ArgumentScanner.UsageError) -> RelayConfig {
         var scanner = ArgumentScanner(arguments)
@@ -68,6 +71,12 @@ enum RelayCommand {
                 throw .init("--drain '\(text)' is not a duration: use a number with s or m, like 10s")
             }
             config.drain = Double(seconds)
+        }
+        if let text = parsed.last("http-timeouts") {
+            switch HTTPProxyTimeouts.parse(text) {
+            case .success(let timeouts): config.httpTimeouts = timeouts
+            case .failure(let error): throw .init("--http-timeouts: \(error)")
+            }
         }
         let admin = parsed.last("admin") ?? "127.0.0.1:7444"
         config.admin = admin == "off" ? nil : try address(admin, "admin")

@@ -21,6 +21,7 @@ private extension FakeTunnel {
 /// One share, "demo", on the test's loop.
 private final class FakeRouter: HTTPProxyRouter {
     let limiter = GuessLimiter(limits: .init())
+    let httpTimeouts = HTTPProxyTimeouts()
     let loop: EventLoop
     let tunnel: FakeTunnel
     var access: ShareAccess?
@@ -53,7 +54,7 @@ final class HTTPProxyConnectionTests: XCTestCase {
 
     /// A browser connection (a socket pair: the test holds the browser's end, blocking, with a
     /// receive timeout) accepted by the proxy.
-    private func connectBrowser(timeouts: HTTPProxyConnection.Timeouts = .init(), from peer: String? = nil) throws {
+    private func connectBrowser(timeouts: HTTPProxyTimeouts = .init(), from peer: String? = nil) throws {
         if browser >= 0 { close(browser) }
         let (socket, browser) = try testSocketPair()
         self.browser = browser
@@ -175,6 +176,15 @@ final class HTTPProxyConnectionTests: XCTestCase {
         XCTAssertTrue(answer.contains("did not accept the connection"), answer)
     }
 
+    func testShareThatCannotOpenAStreamAnswers503() throws {
+        onLoop { self.tunnel.canOpen = false }
+        try connectBrowser()
+        browserSends("GET / HTTP/1.1\r\nHost: demo.example.net\r\n\r\n")
+        let answer = browserReceivesUntilClose()
+        XCTAssertTrue(answer.hasPrefix("HTTP/1.1 503 "), answer)
+        XCTAssertTrue(answer.contains("busy"), answer)
+    }
+
     func testSlowHeadGets408() throws {
         try connectBrowser(timeouts: .init(head: 0.2, idle: 30))
         let start = MonotonicClock.now()
@@ -191,6 +201,97 @@ final class HTTPProxyConnectionTests: XCTestCase {
         let answer = browserReceivesUntilClose()
         XCTAssertTrue(answer.hasPrefix("HTTP/1.1 404 "), answer)
         onLoop { XCTAssertTrue(self.tunnel.opened.isEmpty) }
+    }
+
+    // MARK: Upgrades
+
+    private let upgradeHead = "GET /ws HTTP/1.1\r\nHost: demo.example.net\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n"
+
+    /// Nothing rides behind `Connection: Upgrade` before the machine agreed: what follows the
+    /// request is held, then goes through raw once the machine answered 101.
+    func testUpgradeHoldsWhatFollowsUntilTheMachineSwitches() throws {
+        try connectBrowser()
+        browserSends(upgradeHead + "GET /smuggled HTTP/1.1\r\n\r\n")
+        eventually("the upgrade head") { self.tunnel.sentText.contains("GET /ws HTTP/1.1") }
+        Thread.sleep(forTimeInterval: 0.05)
+        onLoop { XCTAssertFalse(self.tunnel.sentText.contains("smuggled"), "held until the machine answers: \(self.tunnel.sentText)") }
+        let switching = "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n"
+        onLoop { self.tunnel.respond(switching) }
+        XCTAssertEqual(browserReceives(atLeast: switching.utf8.count), switching)
+        eventually("the held bytes, raw") { self.tunnel.sentText.hasSuffix("\r\n\r\nGET /smuggled HTTP/1.1\r\n\r\n") }
+        browserSends("\u{1}raw")
+        eventually("raw bytes pass") { self.tunnel.sentText.hasSuffix("\u{1}raw") }
+    }
+
+    /// The machine said no: the held bytes are a request like any other — parsed, checked and
+    /// re-serialized (the client's X-Forwarded-For replaced), not passed on as they came.
+    func testRefusedUpgradeParsesTheHeldBytesAsTheNextRequest() throws {
+        try connectBrowser(from: "10.9.8.7")
+        browserSends(upgradeHead + "GET /next HTTP/1.1\r\nHost: demo.example.net\r\nX-Forwarded-For: 6.6.6.6\r\n\r\n")
+        eventually("the upgrade head") { self.tunnel.sentText.contains("GET /ws HTTP/1.1") }
+        let refusal = "HTTP/1.1 426 Upgrade Required\r\nContent-Length: 2\r\n\r\nno"
+        onLoop { self.tunnel.respond(refusal) }
+        XCTAssertEqual(browserReceives(atLeast: refusal.utf8.count), refusal)
+        eventually("the next request") { self.tunnel.sentText.contains("GET /next HTTP/1.1\r\n") }
+        onLoop {
+            let text = self.tunnel.sentText
+            XCTAssertFalse(text.contains("6.6.6.6"), text)
+            XCTAssertEqual(self.occurrences(of: "X-Forwarded-For: 10.9.8.7\r\n", in: text), 2, text)
+        }
+    }
+
+    // MARK: Deadlines
+
+    func testResponseThatNeverStartsGets504() throws {
+        try connectBrowser(timeouts: .init(responseStart: 0.2))
+        browserSends("GET /slow HTTP/1.1\r\nHost: demo.example.net\r\n\r\n")
+        let answer = browserReceivesUntilClose()
+        XCTAssertTrue(answer.hasPrefix("HTTP/1.1 504 "), answer)
+        onLoop { XCTAssertEqual(self.tunnel.resets, [.cancelled], "the stream is freed") }
+    }
+
+    /// A head promising a gigabyte, then silence: answered and freed after the body limit, not held.
+    func testSilentRequestBodyGets408AndFreesTheStream() throws {
+        try connectBrowser(timeouts: .init(requestBody: 0.3, responseStart: 30))
+        let start = MonotonicClock.now()
+        browserSends("POST /up HTTP/1.1\r\nHost: demo.example.net\r\nContent-Length: 1000000000\r\n\r\nfirst bytes")
+        let answer = browserReceivesUntilClose()
+        XCTAssertTrue(answer.hasPrefix("HTTP/1.1 408 "), answer)
+        XCTAssertTrue(answer.contains("body stopped arriving"), answer)
+        XCTAssertLessThan(MonotonicClock.now() - start, 3)
+        onLoop { XCTAssertEqual(self.tunnel.resets, [.cancelled]) }
+    }
+
+    func testBodyBytesThatKeepComingKeepTheRequest() throws {
+        try connectBrowser(timeouts: .init(requestBody: 0.3, responseStart: 30))
+        browserSends("POST /up HTTP/1.1\r\nHost: demo.example.net\r\nContent-Length: 10\r\n\r\n")
+        for _ in 0..<5 {
+            Thread.sleep(forTimeInterval: 0.15)
+            browserSends("12")
+        }
+        eventually("the whole body") { self.tunnel.sentText.hasSuffix("1212121212") }
+        onLoop { XCTAssertEqual(self.tunnel.resets, [], "a slow body that keeps coming is not cut") }
+    }
+
+    func testIdleUpgradedConnectionIsClosed() throws {
+        try connectBrowser(timeouts: .init(upgradedIdle: 0.3))
+        browserSends(upgradeHead)
+        eventually("the upgrade head") { self.tunnel.sentText.contains("GET /ws HTTP/1.1") }
+        onLoop { self.tunnel.respond("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n") }
+        let start = MonotonicClock.now()
+        XCTAssertTrue(browserReceivesUntilClose().hasPrefix("HTTP/1.1 101 "))
+        XCTAssertLessThan(MonotonicClock.now() - start, 3)
+        onLoop { XCTAssertEqual(self.tunnel.resets, [.cancelled]) }
+    }
+
+    func testMachineClosingWithoutAnAnswerGets502() throws {
+        try connectBrowser()
+        browserSends("GET / HTTP/1.1\r\nHost: demo.example.net\r\n\r\n")
+        eventually("the head") { self.tunnel.sentText.contains("GET / HTTP/1.1") }
+        onLoop { self.tunnel.opened.last?.deliverFin() }
+        let answer = browserReceivesUntilClose()
+        XCTAssertTrue(answer.hasPrefix("HTTP/1.1 502 "), answer)
+        XCTAssertTrue(answer.contains("without answering"), answer)
     }
 
     // MARK: Access rules

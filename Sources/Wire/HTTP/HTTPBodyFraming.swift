@@ -197,8 +197,8 @@ func parseContentLength(_ headers: HTTPHeaders) throws(HTTPParseError) -> Int? {
     return result
 }
 
-/// Transfer codings across all Transfer-Encoding fields, lowercased, parameters kept.
-/// Returns nil when there is no Transfer-Encoding field; true when `chunked` is final.
+/// A response's Transfer-Encoding (responses are read leniently, as browsers do): nil when there
+/// is no field; true when `chunked` is the final coding across all fields.
 func transferEncodingIsChunked(_ headers: HTTPHeaders) throws(HTTPParseError) -> Bool? {
     guard headers.contains(name: "Transfer-Encoding") else { return nil }
     let codings = headers.tokens(named: "Transfer-Encoding")
@@ -212,13 +212,31 @@ func transferEncodingIsChunked(_ headers: HTTPHeaders) throws(HTTPParseError) ->
     return false
 }
 
+/// A request's Transfer-Encoding, judged strictly: the relay re-frames nothing, so any coding the
+/// machine's server might read differently from the relay is refused rather than forwarded
+/// (request smuggling). Exactly one field whose whole value is `chunked` is accepted; two fields
+/// are a 400, another coding (`gzip, chunked` included: the relay would have to trust the machine
+/// to decode it the same way) a 501. Nil when there is no Transfer-Encoding field.
+func requestIsChunked(_ headers: HTTPHeaders) throws(HTTPParseError) -> Bool? {
+    var value: String?
+    for field in headers where asciiCaseInsensitiveEqual(field.name, "Transfer-Encoding") {
+        if value != nil { throw .malformed("more than one Transfer-Encoding header") }
+        value = field.value
+    }
+    guard let value else { return nil }
+    guard asciiCaseInsensitiveEqual(value, "chunked") else {
+        if value.isEmpty { throw .malformed("empty Transfer-Encoding") }
+        throw .unsupportedTransferEncoding
+    }
+    return true
+}
+
 func requestFraming(_ head: HTTPRequestHead) throws(HTTPParseError) -> HTTPBodyFraming {
-    let te = try transferEncodingIsChunked(head.headers)
+    let te = try requestIsChunked(head.headers)
     let cl = try parseContentLength(head.headers)
-    if let te {
+    if te != nil {
         if cl != nil { throw .malformed("both Transfer-Encoding and Content-Length (request smuggling)") }
         if head.version == .http1_0 { throw .malformed("Transfer-Encoding in an HTTP/1.0 request") }
-        guard te else { throw .unsupportedTransferEncoding }
         return head.method == "CONNECT" ? .none : .chunked
     }
     if head.method == "CONNECT" { return .none }

@@ -155,7 +155,7 @@ public enum HTTPParseError: Error, Equatable, Sendable, CustomStringConvertible 
     case headTooLarge
     /// Syntax error in the request/status line or a header field.
     case malformed(String)
-    /// A transfer coding other than a final `chunked` in a request.
+    /// A request's Transfer-Encoding other than exactly `chunked`.
     case unsupportedTransferEncoding
     /// A version other than HTTP/1.x.
     case unsupportedVersion
@@ -182,7 +182,7 @@ public enum HTTPParseError: Error, Equatable, Sendable, CustomStringConvertible 
         switch self {
         case .headTooLarge: return "HTTP head too large (too many bytes or header fields)"
         case .malformed(let why): return "malformed HTTP message: \(why)"
-        case .unsupportedTransferEncoding: return "unsupported Transfer-Encoding (only a final 'chunked' is accepted)"
+        case .unsupportedTransferEncoding: return "unsupported Transfer-Encoding (a request may only be sent with 'Transfer-Encoding: chunked')"
         case .unsupportedVersion: return "unsupported HTTP version (only HTTP/1.0 and HTTP/1.1)"
         case .invalidContentLength: return "invalid or conflicting Content-Length"
         case .invalidChunk(let why): return "invalid chunked encoding: \(why)"

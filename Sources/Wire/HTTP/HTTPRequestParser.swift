@@ -9,13 +9,19 @@ public enum HTTPRequestEvent: Equatable, Sendable {
     case body([UInt8])
     /// The message is complete.
     case end
-    /// After an upgrade request (Upgrade/CONNECT) has ended: every further byte is opaque.
-    /// Emitted once right after `.end` (possibly empty), then whenever bytes are buffered.
+    /// Once the upgrade a request asked for (Upgrade/CONNECT) was accepted (`acceptUpgrade()`):
+    /// every further byte is opaque. Emitted once at once (possibly empty), then whenever bytes
+    /// are buffered.
     case upgraded([UInt8])
 }
 
-/// Event order per message: `.head`, zero or more `.body`, `.end`; after an upgrade
-/// request's `.end`, `.upgraded(...)` events only. Leading empty lines before a request
+/// Event order per message: `.head`, zero or more `.body`, `.end`. After an upgrade request's
+/// `.end` the parser holds what follows — neither parsed nor handed out, since until the server
+/// answers nobody knows whether it is a new request or the upgraded protocol (passing it on
+/// unparsed would let a request be smuggled behind a refused upgrade) — until the caller says:
+/// `acceptUpgrade()` (the server answered 101, or 2xx to CONNECT): `.upgraded(...)` events only
+/// from then on; `declineUpgrade()` (any other final answer): HTTP again, the held bytes being
+/// the next request. Leading empty lines before a request
 /// line are skipped (RFC 9112 §2.2). After an error the parser stays failed and `next()`
 /// rethrows the same error; answer with `error.suggestedStatus` and close.
 public struct HTTPRequestParser: Sendable {
@@ -23,6 +29,7 @@ public struct HTTPRequestParser: Sendable {
         case head
         case body
         case endPending
+        case awaitingUpgrade
         case upgradedFirst
         case upgraded
         case failed(HTTPParseError)
@@ -74,6 +81,31 @@ public struct HTTPRequestParser: Sendable {
         return false
     }
 
+    /// Inside a request body (its bytes are still to come: the body deadline runs).
+    public var isInBody: Bool {
+        if case .body = state { return true }
+        return false
+    }
+
+    /// An upgrade request ended and the server's answer is not known yet: bytes are held.
+    public var isAwaitingUpgrade: Bool {
+        if case .awaitingUpgrade = state { return true }
+        return false
+    }
+
+    /// The server switched protocols: from now on every byte (those held first) is `.upgraded`.
+    public mutating func acceptUpgrade() {
+        guard case .awaitingUpgrade = state else { return }
+        state = .upgradedFirst
+    }
+
+    /// The server refused the upgrade: the held bytes are parsed as the next request.
+    public mutating func declineUpgrade() {
+        guard case .awaitingUpgrade = state else { return }
+        state = .head
+        scanned = 0
+    }
+
     /// True once the connection has switched to raw bytes.
     public var isUpgraded: Bool {
         switch state {
@@ -109,9 +141,11 @@ public struct HTTPRequestParser: Sendable {
             if n > 0 { return .body(buffer.take(n)) }
             return try step()
         case .endPending:
-            state = upgradeAfterMessage ? .upgradedFirst : .head
+            state = upgradeAfterMessage ? .awaitingUpgrade : .head
             scanned = 0
             return .end
+        case .awaitingUpgrade:
+            return nil
         case .upgradedFirst:
             state = .upgraded
             return .upgraded(buffer.takeAll())

@@ -126,7 +126,7 @@ final class HTTPRequestParserTests: XCTestCase {
             + "5 ; ext\r\npedia\r\n"
             + "E\r\n in\r\n\r\nchunks.\r\n"
             + "0;last\r\nExpires: never\r\nX-Checksum: abc\r\n\r\n"
-        let s = "POST /c HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip, chunked\r\n\r\n" + body + "GET /after HTTP/1.1\r\nHost: h\r\n\r\n"
+        let s = "POST /c HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n" + body + "GET /after HTTP/1.1\r\nHost: h\r\n\r\n"
         let events = try parseRequests(s, chunk: 1)
         XCTAssertEqual(events.count, 5)
         XCTAssertEqual(events[1], .body(bytes(body)), "body events carry the raw chunked bytes")
@@ -148,8 +148,23 @@ final class HTTPRequestParserTests: XCTestCase {
         guard case .malformed? = requestError(s) else { return XCTFail() }
         XCTAssertEqual(requestError(s)?.suggestedStatus, 400)
         XCTAssertEqual(requestError("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip\r\n\r\n"), .unsupportedTransferEncoding)
-        guard case .malformed? = requestError("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked, gzip\r\n\r\n") else { return XCTFail() }
         guard case .malformed? = requestError("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n") else { return XCTFail() }
+    }
+
+    /// Only one `Transfer-Encoding: chunked` goes through: any other spelling is something the
+    /// machine's server might frame differently from the relay.
+    func testOnlyASingleChunkedTransferEncodingIsAccepted() {
+        for coding in ["gzip, chunked", "chunked, gzip", "identity", "chunked;q=1", "chunked,", "x-chunked"] {
+            XCTAssertEqual(requestError("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: \(coding)\r\n\r\n"),
+                           .unsupportedTransferEncoding, coding)
+        }
+        XCTAssertEqual(HTTPParseError.unsupportedTransferEncoding.suggestedStatus, 501)
+        for pair in [("chunked", "chunked"), ("gzip", "chunked"), ("chunked", "identity")] {
+            let s = "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: \(pair.0)\r\ntransfer-encoding: \(pair.1)\r\n\r\n0\r\n\r\n"
+            XCTAssertEqual(requestError(s), .malformed("more than one Transfer-Encoding header"), "\(pair)")
+        }
+        XCTAssertNil(requestError("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: Chunked\r\n\r\n0\r\n\r\n"),
+                     "the coding's name is case-insensitive")
     }
 
     func testBadContentLength() {
@@ -220,6 +235,11 @@ final class HTTPRequestParserTests: XCTestCase {
         try c.feed(bytes(head) + frame)
         guard case .head(let h) = c.events[0] else { return XCTFail() }
         XCTAssertTrue(h.isUpgrade)
+        XCTAssertEqual(Array(c.events.dropFirst()), [.end], "what follows is held until the server answers")
+        XCTAssertTrue(c.parser.isAwaitingUpgrade)
+        XCTAssertEqual(c.parser.bufferedByteCount, frame.count)
+        c.parser.acceptUpgrade()
+        try c.feed([])
         XCTAssertEqual(Array(c.events.dropFirst()), [.end, .upgraded(frame)])
         XCTAssertTrue(c.parser.isUpgraded)
         // Raw from now on, even bytes that look like HTTP.
@@ -227,11 +247,36 @@ final class HTTPRequestParserTests: XCTestCase {
         XCTAssertEqual(c.events.last, .upgraded(bytes("GET / HTTP/1.1\r\n\r\n")))
     }
 
-    func testUpgradeWithoutTrailingBytesSignalsImmediately() throws {
+    func testUpgradeAcceptedWithNothingHeldSignalsAtOnce() throws {
         var c = RequestCollector()
         try c.feed(bytes("CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n"))
+        XCTAssertEqual(Array(c.events.dropFirst()), [.end])
+        c.parser.acceptUpgrade()
+        try c.feed([])
         XCTAssertEqual(Array(c.events.dropFirst()), [.end, .upgraded([])])
         XCTAssertFalse(c.parser.isIdle)
+    }
+
+    /// Smuggling behind a refused upgrade: the bytes after an Upgrade request are a request of
+    /// their own when the server says no, and must go through the parser (and its rules) as one.
+    func testDeclinedUpgradeParsesTheHeldBytesAsTheNextRequest() throws {
+        var c = RequestCollector()
+        let smuggled = "GET /admin HTTP/1.1\r\nHost: other\r\nTransfer-Encoding: gzip\r\n\r\n"
+        try c.feed(bytes("GET /ws HTTP/1.1\r\nHost: h\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n" + smuggled))
+        XCTAssertEqual(c.events.count, 2)
+        XCTAssertFalse(c.parser.isIdle)
+        c.parser.declineUpgrade()
+        XCTAssertThrowsError(try c.feed([]), "the held request is parsed, and refused by the rules") { error in
+            XCTAssertEqual(error as? HTTPParseError, .unsupportedTransferEncoding)
+        }
+
+        var d = RequestCollector()
+        try d.feed(bytes("GET /ws HTTP/1.1\r\nHost: h\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\nGET /next HTTP/1.1\r\n"))
+        d.parser.declineUpgrade()
+        try d.feed(bytes("Host: h\r\n\r\n"))
+        guard case .head(let next) = d.events[2] else { return XCTFail("\(d.events)") }
+        XCTAssertEqual(next.target, "/next")
+        XCTAssertEqual(d.events.last, .end)
     }
 
     func testHTTP10KeepAliveSemantics() throws {
