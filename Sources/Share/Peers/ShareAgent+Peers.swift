@@ -117,6 +117,6 @@ extension ShareAgent {
         guard scope.allows(port: port) else {
             return tunnel.reset(stream: stream, code: .forbidden, reason: "port \(port) is not shared with connect peers")
         }
-        dial(port: port, for: request, stream: stream, on: tunnel)
+        dial(port: port, for: request, stream: stream, on: tunnel, session: ObjectIdentifier(tunnel))
     }
 }

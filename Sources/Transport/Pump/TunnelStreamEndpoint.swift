@@ -4,13 +4,13 @@ import Wire
 ///
 /// The peer's bytes arrive as views into the tunnel's receive buffer and go straight to the other
 /// side; only what it did not take is copied, into `held`, which the stream's window bounds (the
-/// peer cannot send more than we granted). Credit goes back (`consumed`) only for bytes the other
-/// side took, so a slow reader stalls only this stream.
+/// peer cannot send more than we granted) and the tunnel's `MemoryBudget` counts. Credit goes back
+/// (`consumed`) only for bytes the other side took, so a slow reader stalls only this stream.
 public final class TunnelStreamEndpoint: ByteEndpoint, TunnelStreamHandler {
     public var events: ByteEndpointEvents?
     public let tunnel: TunnelStreams
     public let stream: UInt32
-    private var held = ByteQueue()
+    private var held: BudgetedByteQueue
     private var finished = false      // FIN received
     private var finishReported = false
     private var closed = false
@@ -21,7 +21,10 @@ public final class TunnelStreamEndpoint: ByteEndpoint, TunnelStreamHandler {
     public init(tunnel: TunnelStreams, stream: UInt32) {
         self.tunnel = tunnel
         self.stream = stream
+        held = BudgetedByteQueue(budget: tunnel.memoryBudget)
     }
+
+    deinit { held.release() }
 
     public func start() throws(SystemError) { tunnel.attach(stream: stream, handler: self) }
 
@@ -90,18 +93,21 @@ public final class TunnelStreamEndpoint: ByteEndpoint, TunnelStreamHandler {
     public func tunnelStream(_ stream: UInt32, didReset code: ResetCode, reason: String) {
         guard !closed else { return }
         closed = true
+        held.release()
         events?.endpoint(self, didReset: code, reason: reason)
     }
 
     public func reset(code: ResetCode, reason: String) {
         guard !closed else { return }
         closed = true
+        held.release()
         tunnel.reset(stream: stream, code: code, reason: reason)
     }
 
     public func close() {
         guard !closed else { return }
         closed = true
+        held.release()
         tunnel.detach(stream: stream)
     }
 }

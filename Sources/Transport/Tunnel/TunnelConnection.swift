@@ -42,6 +42,12 @@ public protocol TunnelStreams: AnyObject {
     func reset(stream: UInt32, code: ResetCode, reason: String)
     /// Tells the peer our end of `stream` is connected (see `MuxEvent.connected`).
     func sendConnected(stream: UInt32)
+    /// Where stream endpoints charge the bytes they hold for slow readers (nil: not counted).
+    var memoryBudget: MemoryBudget? { get }
+}
+
+public extension TunnelStreams {
+    var memoryBudget: MemoryBudget? { nil }
 }
 
 public protocol TunnelConnectionDelegate: AnyObject {
@@ -64,10 +70,14 @@ public extension TunnelConnectionDelegate {
 /// The I/O shell around `StreamMux`: TLS bytes in, events to stream handlers; frames out through TLS.
 /// Sends keepalive pings and closes a connection whose peer has gone silent. Confined to its loop.
 public final class TunnelConnection: TLSConnectionDelegate, TunnelStreams, TunnelDatagrams {
+    /// A PING every `interval` seconds; a connection that received nothing (no frame of any kind,
+    /// pongs included) for `timeout` seconds is closed. A frozen or cut-off peer is so noticed
+    /// within timeout + interval: the relay then treats the share as reconnecting (browsers get
+    /// a 502 at once instead of hanging) and the agent or client dials again.
     public struct Keepalive: Sendable {
-        public var interval: Double = 15
-        public var timeout: Double = 45
-        public init(interval: Double = 15, timeout: Double = 45) { self.interval = interval; self.timeout = timeout }
+        public var interval: Double
+        public var timeout: Double
+        public init(interval: Double = 5, timeout: Double = 15) { self.interval = interval; self.timeout = timeout }
     }
 
     public let tls: TLSConnection
@@ -77,6 +87,11 @@ public final class TunnelConnection: TLSConnectionDelegate, TunnelStreams, Tunne
     public weak var delegate: TunnelConnectionDelegate?
     /// Free for the owner (the role) to hang its per-connection state on.
     public var context: AnyObject?
+    /// Bytes held for slow readers of this connection's streams count here; while it is
+    /// exhausted `open` refuses new streams (see `MemoryBudget`).
+    public var memoryBudget: MemoryBudget?
+    /// CONTROL frames received so far (the relay closes a connection that sends none in time).
+    public private(set) var controlMessagesReceived = 0
 
     private var mux: StreamMux
     private let config: MuxConfig
@@ -124,7 +139,9 @@ public final class TunnelConnection: TLSConnectionDelegate, TunnelStreams, Tunne
     public func sendControl(_ payload: [UInt8]) { mux.sendControl(payload); flush() }
 
     /// Opens a stream; a nil handler means one attaches itself (`attach`) before the loop turns.
+    /// Nil when the mux refuses (stream limit, GOAWAY) or the memory budget is exhausted.
     public func open(metadata: [UInt8], handler: TunnelStreamHandler?) -> UInt32? {
+        if memoryBudget?.isExhausted == true { return nil }
         guard let stream = mux.open(metadata: metadata) else { return nil }
         if let handler { handlers[stream] = handler }
         flush()
@@ -334,6 +351,7 @@ public final class TunnelConnection: TLSConnectionDelegate, TunnelStreams, Tunne
             }
             delegate?.tunnel(self, didReceiveHello: version, body: hello)
         case .control(let payload):
+            controlMessagesReceived += 1
             delegate?.tunnel(self, didReceiveControl: payload)
         case .opened(let stream, let metadata):
             delegate?.tunnel(self, didOpen: stream, metadata: metadata)
@@ -375,16 +393,18 @@ public final class TunnelConnection: TLSConnectionDelegate, TunnelStreams, Tunne
 
     // MARK: Keepalive
 
-    private func scheduleKeepalive() {
-        keepaliveTimer = loop.schedule(after: keepalive.interval) { [weak self] in
+    private func scheduleKeepalive(after delay: Double? = nil) {
+        keepaliveTimer = loop.schedule(after: delay ?? keepalive.interval) { [weak self] in
             guard let self, !self.closed else { return }
-            if MonotonicClock.now() - self.lastReceive > self.keepalive.timeout {
+            let silentFor = MonotonicClock.now() - self.lastReceive
+            if silentFor >= self.keepalive.timeout {
                 self.tls.close()
                 return
             }
             self.mux.ping(UInt64(MonotonicClock.now() * 1e6))
             self.flush()
-            self.scheduleKeepalive()
+            // The next ping, or the moment the silence reaches the timeout, whichever comes first.
+            self.scheduleKeepalive(after: min(self.keepalive.interval, self.keepalive.timeout - silentFor))
         }
     }
 }
