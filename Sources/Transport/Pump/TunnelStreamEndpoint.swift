@@ -14,6 +14,8 @@ public final class TunnelStreamEndpoint: ByteEndpoint, TunnelStreamHandler {
     private var finished = false      // FIN received
     private var finishReported = false
     private var closed = false
+    /// `held` is lent to the other side (inside `consume`): an end meanwhile releases it after.
+    private var lendingHeld = false
 
     /// Bytes received and not yet taken by the other side.
     public var isHolding: Bool { !held.isEmpty }
@@ -42,11 +44,13 @@ public final class TunnelStreamEndpoint: ByteEndpoint, TunnelStreamHandler {
     public func resumeReading() {
         var moved = 0
         while !closed && !held.isEmpty {
+            lendingHeld = true
             let taken = held.consume { events?.endpoint(self, didRead: $0) ?? 0 }
+            lendingHeld = false
             if taken == 0 { break }
             moved += taken
         }
-        guard !closed else { return }
+        guard !closed else { return releaseHeld() }
         if moved > 0 { tunnel.consumed(stream: stream, count: moved) }
         reportFinishIfDrained()
     }
@@ -90,24 +94,29 @@ public final class TunnelStreamEndpoint: ByteEndpoint, TunnelStreamHandler {
 
     // MARK: Ending
 
+    /// Gives back what is held (and its charge), unless it is lent out right now.
+    private func releaseHeld() {
+        if !lendingHeld { held.release() }
+    }
+
     public func tunnelStream(_ stream: UInt32, didReset code: ResetCode, reason: String) {
         guard !closed else { return }
         closed = true
-        held.release()
+        releaseHeld()
         events?.endpoint(self, didReset: code, reason: reason)
     }
 
     public func reset(code: ResetCode, reason: String) {
         guard !closed else { return }
         closed = true
-        held.release()
+        releaseHeld()
         tunnel.reset(stream: stream, code: code, reason: reason)
     }
 
     public func close() {
         guard !closed else { return }
         closed = true
-        held.release()
+        releaseHeld()
         tunnel.detach(stream: stream)
     }
 }

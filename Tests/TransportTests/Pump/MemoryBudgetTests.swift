@@ -47,6 +47,36 @@ final class MemoryBudgetTests: XCTestCase {
         XCTAssertEqual(budget.inUse, 0)
     }
 
+    /// The other side ends the stream while it is being handed held bytes: what is held is given
+    /// back once the hand-over returns (not during it, when the bytes are still lent out).
+    func testAStreamEndedWhileItsHeldBytesAreLentOutGivesThemBackAfter() throws {
+        let lone = FakeTunnel(loop: loop)
+        lone.memoryBudget = budget
+        let endpoint = TunnelStreamEndpoint(tunnel: lone, stream: 5)
+        final class Sink: ByteEndpointEvents {
+            var room = 0
+            func room(for reader: ByteEndpoint) -> Int { room }
+            func waitForRoom(for reader: ByteEndpoint) {}
+            func endpoint(_ reader: ByteEndpoint, didRead bytes: UnsafeRawBufferPointer) -> Int {
+                guard room > 0 else { return 0 }
+                reader.reset(code: .cancelled, reason: "the browser left")
+                return 1
+            }
+            func endpointDidFinishReading(_ reader: ByteEndpoint) {}
+            func endpointIsWritable(_ writer: ByteEndpoint) {}
+            func endpoint(_ endpoint: ByteEndpoint, didReset code: ResetCode, reason: String) {}
+            func endpointDidConnect(_ endpoint: ByteEndpoint) {}
+        }
+        let sink = Sink()
+        endpoint.events = sink
+        try endpoint.start()
+        lone[5].deliver(bytes(40))
+        XCTAssertEqual(budget.inUse, 40)
+        sink.room = 10
+        endpoint.resumeReading()
+        XCTAssertEqual(budget.inUse, 0)
+    }
+
     func testAnEndpointDroppedWhileHoldingGivesItBack() throws {
         let lone = FakeTunnel(loop: loop)
         lone.memoryBudget = budget
