@@ -187,7 +187,8 @@ public final class ShareAgent: RelayLinkDelegate {
     func dial(port: UInt16, for request: OpenRequest, stream: UInt32, on tunnel: TunnelConnection,
               session: ObjectIdentifier? = nil) {
         guard flowCaps.admit(session: session) else {
-            return tunnel.reset(stream: stream, code: .refused,
+            // Not `.refused`: the machine did not refuse anything, the agent is out of room.
+            return tunnel.reset(stream: stream, code: .internalError,
                                 reason: "the share has too many connections to the machine open; try again in a moment")
         }
         // Once, whether the flow ends or never starts (a failed start also ends the bridge).
