@@ -4,18 +4,22 @@ a frozen agent, and the relay's memory after a burst."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import select
 import signal
 import socket
 import ssl
 import struct
+import subprocess
 import time
 
 import pytest
 
+import test_ssh as SSH
 import topology as T
 import vshare as V
+from test_ssh import machine  # noqa: F401 (the fixture: a user, its authorized_keys, an sshd)
 
 MiB = 1 << 20
 JOIN_TIMEOUT = 2          # --join-timeout of this module's relay (the default is 10 s)
@@ -264,3 +268,37 @@ def test_a_frozen_agent_is_noticed_and_comes_back(topo, relay, vm_server):
         V.wait_status(topo, frozen.host, frozen.port, 200, within=20)
     finally:
         frozen.proc.stop()
+
+
+# 5. The agent's descriptors ---------------------------------------------------------------
+
+@pytest.mark.timeout(120)
+def test_an_agent_short_of_descriptors_caps_its_flows_and_still_removes_its_key(topo, relay, machine):
+    """An agent allowed 100 descriptors, asked for 100 slow downloads at once: it keeps its flows
+    to the machine under its cap (16 here; the rest are answered 502 by the relay, the share keeps
+    working) instead of running out, and, stopped with them open, still removes its SSH key."""
+    argv = ["prlimit", "--nofile=100:100", "--",
+            *V.share_argv(relay, token=relay.token, extra=[
+                "--no-connect", "--ssh", "--ssh-port", str(SSH.SSH_PORT), "--ssh-user", machine.user,
+                "--ssh-identity", machine.identity])]
+    proc = topo.share_host.popen(argv, name="share-few-fds", env=V.clean_env(), stdin=subprocess.PIPE)
+    proc.popen.stdin.write((SSH.PASSWORD + "\n").encode())
+    proc.popen.stdin.close()
+    url = proc.wait_line(V.URL_RE, 60).group(1)
+    limited = V.Share(proc, proc.wait_line(r"Your vshare is running! Name: (\S+)", 5, start=0).group(1), url)
+    assert len(machine.vshare_lines()) == 1, machine.authorized_keys
+    request = ("GET /big?size=%d HTTP/1.1\r\nHost: %s\r\n\r\n" % (64 * MiB, limited.host_header)).encode()
+    socks = _open_sockets(topo, limited.port, 100, request, rcvbuf=4096)
+    try:
+        time.sleep(2)   # let every request reach the agent (bounded; the checks below do not race it)
+        open_fds = len(os.listdir("/proc/%d/fd" % proc.pid))
+        print("the agent holds %d descriptors with 100 downloads asked for" % open_fds)
+        assert open_fds < 60, "the agent holds %d of its 100 descriptors: its flows are not capped" % open_fds
+        status, body = _get(topo, limited, "/", source=None)
+        assert status in (200, 502), body[:200]
+        assert V.stop(proc, signal.SIGINT, timeout=20) == 0, proc.describe()
+    finally:
+        _close_all(socks)
+        if proc.poll() is None:
+            proc.stop()
+    assert machine.vshare_lines() == [], "the share's key is still on the machine:\n" + machine.authorized_keys
