@@ -302,3 +302,39 @@ def test_an_agent_short_of_descriptors_caps_its_flows_and_still_removes_its_key(
         if proc.poll() is None:
             proc.stop()
     assert machine.vshare_lines() == [], "the share's key is still on the machine:\n" + machine.authorized_keys
+
+
+# 6. The relay-wide memory budget ------------------------------------------------------------
+
+@pytest.fixture
+def small_budget_relay(topo, tmp_path, vm_server):
+    """A relay of its own whose budget for slow clients' bytes is 8 MiB (32 streams' windows)."""
+    r = V.start_relay(topo, str(tmp_path / "budget-relay"), control_port=7446, http_port=8083,
+                      https_port=8446, name="relay-budget", extra=["--memory-budget", "8M"])
+    yield r
+    r.proc.stop()
+
+
+@pytest.mark.timeout(120)
+def test_over_the_memory_budget_new_requests_wait_for_readers(topo, small_budget_relay, vm_server):
+    """64 clients that do not read fill the relay's 8 MiB budget: a new request is answered 503
+    at once (the relay does not grow); once those clients are gone, requests are served again."""
+    relay = small_budget_relay
+    live = V.start_share(topo, relay, name="share-budget", extra=["--no-connect"])
+    try:
+        pid = relay.proc.pid
+        before = _settled_rss_kib(pid)
+        request = ("GET /big?size=%d HTTP/1.1\r\nHost: %s\r\n\r\n" % (64 * MiB, live.host_header)).encode()
+        socks = _open_sockets(topo, live.port, 64, request, rcvbuf=4096)
+        try:
+            during = _settled_rss_kib(pid, within=15)
+            status, body = _get(topo, live)
+            print("relay RSS %.1f MiB before, %.1f MiB with 64 clients that do not read; a new request: %d"
+                  % (before / 1024, during / 1024, status))
+            assert status == 503, body[:300]
+            assert during - before < 40 * 1024, "the relay grew by %.1f MiB" % ((during - before) / 1024)
+        finally:
+            _close_all(socks)
+        V.wait_status(topo, live.host, live.port, 200, within=10)
+    finally:
+        live.proc.stop()
