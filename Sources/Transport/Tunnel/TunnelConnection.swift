@@ -21,9 +21,10 @@ public extension TunnelConnectionDelegate {
 /// Sends keepalive pings and closes a connection whose peer has gone silent. Confined to its loop.
 public final class TunnelConnection: TLSConnectionDelegate, TunnelStreams, TunnelDatagrams {
     /// A PING every `interval` seconds; a connection that received nothing (no frame of any kind,
-    /// pongs included) for `timeout` seconds is closed. A frozen or cut-off peer is so noticed
-    /// within timeout + interval: the relay then treats the share as reconnecting (browsers get
-    /// a 502 at once instead of hanging) and the agent or client dials again.
+    /// pongs included) for `timeout` seconds is closed: the check runs when the silence reaches
+    /// the timeout, not only at the next ping. A frozen or cut-off peer is so noticed within about
+    /// `timeout`: the relay then treats the share as reconnecting (browsers get a 502 at once
+    /// instead of hanging) and the agent or client dials again.
     public struct Keepalive: Sendable {
         public var interval: Double
         public var timeout: Double
