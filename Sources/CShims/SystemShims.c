@@ -86,6 +86,15 @@ long vshare_raise_open_file_limit(void) {
     return (long)limit.rlim_cur;
 }
 
+#include <malloc.h>
+
+size_t vshare_malloc_free_bytes(void) {
+    struct mallinfo2 info = mallinfo2();
+    return info.fordblks + info.fsmblks;
+}
+
+void vshare_malloc_trim(void) { malloc_trim(0); }
+
 // ---- TUN devices and IPv4 interface configuration ----
 #include <net/if.h>
 #include <linux/if_tun.h>

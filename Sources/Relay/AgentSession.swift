@@ -30,6 +30,7 @@ final class AgentSession: TunnelConnectionDelegate {
         do {
             let tls = try TLSConnection(socket: socket, context: relay.tlsContext, loop: loop, peerAddress: peer)
             let tunnel = TunnelConnection(tls: tls, role: .listener, config: relay.config.mux)
+            tunnel.memoryBudget = relay.memoryBudget
             let session = AgentSession(tunnel: tunnel, peer: peer, relay: relay)
             tunnel.delegate = session
             tunnel.context = session   // the connection keeps its session alive
@@ -55,6 +56,12 @@ final class AgentSession: TunnelConnectionDelegate {
     func tunnel(_ tunnel: TunnelConnection, didReceiveHello version: UInt16, body: HelloBody?) {
         greeted = true
         if let helloTimer { loop.cancelTimer(helloTimer) }
+        // Then its request (createShare, openSession, an SSH key request) must follow: a connection
+        // that says hello and nothing more would hold a descriptor and a TLS session for free.
+        loop.schedule(after: relay.config.joinTimeout) { [weak tunnel] in
+            guard let tunnel, tunnel.isOpen, tunnel.controlMessagesReceived == 0 else { return }
+            tunnel.close()
+        }
         guard version == TunnelProtocol.version else {
             refuse(.unsupportedVersion, "this relay speaks tunnel protocol \(TunnelProtocol.version), the agent \(version): use matching vshare versions")
             return

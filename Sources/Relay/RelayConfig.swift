@@ -23,7 +23,10 @@ public struct RelayConfig: Sendable {
     public var storeEnabled = true
     /// `--drain`: on SIGTERM, how long requests in flight get to finish before the relay exits.
     public var drain: Double = 10
-    public var mux = MuxConfig()
+    /// The agents' tunnels. Their streams carry public clients, so each gets a small receive
+    /// window (`--stream-window`): what a client that asks for much and reads nothing makes the
+    /// relay hold is this window, not the 4 MiB an agent's own streams get.
+    public var mux = MuxConfig(initialWindow: 256 << 10)
     public var loops = EventLoopGroup.coreCount
     /// Busy-poll window after active turns, in µs (`EventLoop.spinMicroseconds`; 0 = off).
     public var busyPollMicroseconds: Double = EventLoop.defaultSpinMicroseconds
@@ -34,6 +37,15 @@ public struct RelayConfig: Sendable {
     /// The web interface (`--admin`, which defaults to 127.0.0.1:7444; nil = off). Plain HTTP on
     /// loopback, HTTPS elsewhere. Off unless set, so a relay built in code opens no extra port.
     public var admin: SocketAddress?
+
+    // Resources and liveness (issue 11): what one client, or all of them, may hold.
+    /// Bytes held for slow readers across the relay (`--memory-budget`); over it, no new streams.
+    public var memoryBudget = 256 << 20
+    /// Open connections from one client address to each public port and to the control port
+    /// (`--max-conns-per-ip`); more are closed at accept.
+    public var maxConnectionsPerAddress = 256
+    /// Seconds a control connection has, after its HELLO, to send its request (`--join-timeout`).
+    public var joinTimeout = 10.0
 
     public init(control: SocketAddress, http: SocketAddress, https: SocketAddress, domain: String,
                 dataDir: String, hostnames: [String], certificatePath: String?, keyPath: String?, shareTTL: Int) {

@@ -57,6 +57,10 @@ public final class RelayServer: @unchecked Sendable {
     /// Counters for `GET /metrics` on the admin address.
     let metrics = RelayMetrics()
     private(set) var listeners: [Listener] = []
+    /// Bytes held for slow public readers, across all loops (`RelayConfig.memoryBudget`).
+    let memoryBudget: MemoryBudget
+    /// Per-address connection caps of the ports, with the name each is reported under.
+    private var quotas: [(what: String, quota: ConnectionQuota)] = []
 
     public init(config: RelayConfig) throws(RelayError) {
         // Before the store's writer thread starts: a thread that does not block them would take
@@ -64,6 +68,7 @@ public final class RelayServer: @unchecked Sendable {
         TerminationSignals.block()
         self.config = config
         limiter = GuessLimiter(limits: config.limits)
+        memoryBudget = MemoryBudget(limit: config.memoryBudget)
         do {
             group = try EventLoopGroup(count: config.loops, name: "relay")
             for loop in group.loops { loop.spinMicroseconds = config.busyPollMicroseconds }
@@ -167,6 +172,8 @@ public final class RelayServer: @unchecked Sendable {
         }
         Console.detail("relay", "Shares expire after \(DurationSyntax.format(seconds: config.shareTTL)).")
         scheduleSweep(on: acceptLoop)
+        scheduleRefusalSummary(on: acceptLoop)
+        MemoryTrimmer.start(on: acceptLoop)
         withExtendedLifetime(signals) {
             for loop in group.loops.dropFirst() { loop.startThread() }
             acceptLoop.run()
@@ -183,15 +190,26 @@ public final class RelayServer: @unchecked Sendable {
         let logBook: AdminLogBook = store.map { RelayLogBook(store: $0) } ?? NoRecordsLogBook()
         let app = AdminApp(authenticator: authenticator, directory: RelayShareDirectory(relay: self), logBook: logBook,
                            secure: AdminServer.usesTLS(address), metrics: { [unowned self] in self.metricsText() })
-        return try listen("admin port", address, on: loop) { [unowned self] socket, peer in
+        return try listen("admin port", address, on: loop, capped: false) { [unowned self] socket, peer in
             AdminServer.accept(socket: socket, peer: peer, relay: self, app: app)
         }
     }
 
-    private func listen(_ what: String, _ address: SocketAddress, on loop: EventLoop,
+    /// A listener; `capped`: at most `maxConnectionsPerAddress` open connections per client
+    /// address, the excess closed at accept (counted, and summed up by `scheduleRefusalSummary`).
+    private func listen(_ what: String, _ address: SocketAddress, on loop: EventLoop, capped: Bool = true,
                         accept: @escaping (Socket, SocketAddress?) -> Void) throws(RelayError) -> Listener {
+        var onAccept = accept
+        if capped {
+            let quota = ConnectionQuota(limit: config.maxConnectionsPerAddress)
+            quotas.append((what, quota))
+            onAccept = { socket, peer in
+                guard quota.admit(socket, address: peer?.host ?? "unknown") else { return socket.abort() }
+                accept(socket, peer)
+            }
+        }
         do {
-            let listener = try Listener(address: address, loop: loop, onAccept: accept)
+            let listener = try Listener(address: address, loop: loop, onAccept: onAccept)
             try listener.start()
             listeners.append(listener)
             return listener
@@ -218,6 +236,20 @@ public final class RelayServer: @unchecked Sendable {
                 }
             }
             self.scheduleSweep(on: loop)
+        }
+    }
+
+    /// Every 10 s, one line per port that refused connections over the per-address cap, instead
+    /// of one line per refusal (a flood would otherwise flood the log).
+    private func scheduleRefusalSummary(on loop: EventLoop) {
+        loop.schedule(after: 10) { [unowned self] in
+            for (what, quota) in self.quotas {
+                let refused = quota.takeRefused()
+                if refused > 0 {
+                    Console.headline("relay", "Refused \(refused) connection\(refused == 1 ? "" : "s") to the \(what) in the last 10 s: over \(quota.limit) open per client address.")
+                }
+            }
+            self.scheduleRefusalSummary(on: loop)
         }
     }
 

@@ -40,6 +40,10 @@ public final class ShareAgent: RelayLinkDelegate {
     var sshSetup: SSHShareSetup?
     /// `--basic-auth`: the password's salted scrypt hash, made once (a resume sends the same one).
     private let basicAuth: BasicAuthVerifier?
+    /// Connections to the machine open, against caps derived from the descriptor limit.
+    var flowCaps = FlowCaps(descriptorLimit: 1024)
+    /// Closed just before the SSH key is removed, so that step always has descriptors.
+    private var reserve: DescriptorReserve?
 
     public init(config: ShareConfig) throws(ShareError) {
         self.config = config
@@ -82,6 +86,10 @@ public final class ShareAgent: RelayLinkDelegate {
     /// Runs until the share ends; returns the process exit status.
     public func run() -> Int32 {
         TerminationSignals.block()
+        // Every flow is a descriptor: the default soft limit (often 1024) is too low for a busy share.
+        flowCaps = FlowCaps(descriptorLimit: ProcessLimits.raiseOpenFileLimit() ?? 1024)
+        reserve = DescriptorReserve(count: 16)
+        MemoryTrimmer.start(on: loop)
         let machine = config.machineName
         Console.headline(machine, "Detecting network information for machine...")
         Console.detail(machine, "Local machine address: \(config.target)")
@@ -116,6 +124,7 @@ public final class ShareAgent: RelayLinkDelegate {
         link.start()
         loop.run()
         closePeers()
+        reserve?.release()
         sshSetup?.cleanUp()
         return link.exitStatus ?? 0
     }
@@ -192,13 +201,26 @@ public final class ShareAgent: RelayLinkDelegate {
     }
 
     /// Joins `stream` to a new connection to `port` of the machine (the policy's port, our own target).
-    func dial(port: UInt16, for request: OpenRequest, stream: UInt32, on tunnel: TunnelConnection) {
+    /// `session`: the connect session the stream belongs to (nil for the relay's public clients).
+    func dial(port: UInt16, for request: OpenRequest, stream: UInt32, on tunnel: TunnelConnection,
+              session: ObjectIdentifier? = nil) {
+        guard flowCaps.admit(session: session) else {
+            // Not `.refused`: the machine did not refuse anything, the agent is out of room.
+            return tunnel.reset(stream: stream, code: .internalError,
+                                reason: "the share has too many connections to the machine open; try again in a moment")
+        }
+        // Once, whether the flow ends or never starts (a failed start also ends the bridge).
+        var released = false
+        let releaseFlow = { [weak self] in
+            if !released { released = true; self?.flowCaps.release(session: session) }
+        }
         metrics.streamOpened(request.service)
         do {
             let target = try SocketAddress(host: targetAddress, port: port)
             let socket = try Socket.connect(to: target)
             let bridge = StreamSocketBridge(tunnel: tunnel, stream: stream, socket: socket, connecting: true)
             bridge.targetDescription = "the machine at \(target)"
+            bridge.onClose = releaseFlow
             if request.service == .ssh || request.service == .tcp, let setup = sshSetup, port == setup.options.port, setup.armOnce() {
                 sshOnceStarted(setup, bridge: bridge)
             }
@@ -210,6 +232,7 @@ public final class ShareAgent: RelayLinkDelegate {
             try bridge.start()
         } catch {
             metrics.dialFailures += 1
+            releaseFlow()
             tunnel.reset(stream: stream, code: .unreachable, reason: "cannot reach the machine: \(error)")
         }
     }

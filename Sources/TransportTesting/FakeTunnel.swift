@@ -49,6 +49,7 @@ public final class FakeTunnel: TunnelStreams, TunnelDatagrams {
 
     public let loop: EventLoop
     public var isOpen = true
+    public var memoryBudget: MemoryBudget?
     /// Every stream, by id.
     public private(set) var streams: [UInt32: Stream] = [:]
     /// The streams the user opened, in order.

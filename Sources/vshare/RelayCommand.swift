@@ -14,7 +14,13 @@ enum RelayCommand {
       --hostname NAME|IP    add a name to the relay certificate (repeatable)
       --cert FILE --key FILE  use this certificate instead of the relay's own CA
       --share-ttl DURATION  shares end after this long (default 8h; e.g. 30s, 10m, 8h)
-      --stream-window SIZE  per-stream receive window (default 4M): at least bandwidth × round trip
+      --stream-window SIZE  receive window of each public client's stream (default 256K): what
+                            one client that stops reading can make the relay hold
+      --memory-budget SIZE  bytes held for slow clients across the relay (default 256M); over it,
+                            new requests are answered 503 until clients catch up
+      --max-conns-per-ip N  open connections per client address to each public port and to the
+                            control port (default 256); more are closed at once
+      --join-timeout DURATION  time an agent or client has after HELLO to send its request (default 10s)
       --admin ADDR:PORT|off web interface and API (default 127.0.0.1:7444; HTTPS unless on loopback)
       --log-retention DURATION  access-log and audit rows are kept this long (default 30d)
       --store on|off        keep users, shares and logs in DATA_DIR/relay.db (default on)
@@ -33,7 +39,8 @@ enum RelayCommand {
 
     /// The relay's options, which are also the settings a `--config` file may hold.
     static let settings: Set<String> = ["control", "http", "https", "domain", "data-dir", "hostname", "cert", "key", "share-ttl",
-                                        "stream-window", "log-retention", "admin", "store", "drain", "http-timeouts"]
+                                        "stream-window", "memory-budget", "max-conns-per-ip", "join-timeout", "log-retention", "admin", "store",
+                                        "drain", "http-timeouts"]
 
     static func config(_ arguments: [String]) throws(ArgumentScanner.UsageError) -> RelayConfig {
         var scanner = ArgumentScanner(arguments)
@@ -55,6 +62,7 @@ enum RelayCommand {
             hostnames: parsed.all("hostname"),
             certificatePath: cert, keyPath: key, shareTTL: ttl)
         if let window = try parsed.streamWindow() { config.mux.initialWindow = window }
+        try resourceLimits(parsed, into: &config)
         if let text = parsed.last("log-retention") {
             guard let seconds = DurationSyntax.parse(text), seconds > 0 else {
                 throw .init("--log-retention '\(text)' is not a duration: use a number with s, m, h or d, like 30d")
@@ -82,6 +90,28 @@ enum RelayCommand {
         config.admin = admin == "off" ? nil : try address(admin, "admin")
         if let us = try Environment.busyPollMicroseconds() { config.busyPollMicroseconds = us }
         return config
+    }
+
+    /// `--memory-budget`, `--max-conns-per-ip`, `--join-timeout`.
+    private static func resourceLimits(_ parsed: ArgumentScanner.Parsed, into config: inout RelayConfig) throws(ArgumentScanner.UsageError) {
+        if let text = parsed.last("memory-budget") {
+            guard let size = ByteSizeSyntax.parse(text), size >= 1 << 20 else {
+                throw .init("--memory-budget must be a size of at least 1M, like 256M, not '\(text)'")
+            }
+            config.memoryBudget = size
+        }
+        if let text = parsed.last("max-conns-per-ip") {
+            guard let count = Int(text), count > 0 else {
+                throw .init("--max-conns-per-ip must be a number of connections above 0, not '\(text)'")
+            }
+            config.maxConnectionsPerAddress = count
+        }
+        if let text = parsed.last("join-timeout") {
+            guard let seconds = DurationSyntax.parse(text), seconds > 0 else {
+                throw .init("--join-timeout '\(text)' is not a duration: use a number with s or m, like 10s")
+            }
+            config.joinTimeout = Double(seconds)
+        }
     }
 
     static func address(_ text: String, _ option: String) throws(ArgumentScanner.UsageError) -> SocketAddress {

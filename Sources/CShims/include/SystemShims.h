@@ -1,6 +1,7 @@
 // Linux calls that Swift's Glibc module does not export, or that are variadic.
 #ifndef VSHARE_SYSTEM_SHIMS_H
 #define VSHARE_SYSTEM_SHIMS_H
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -49,6 +50,11 @@ int vshare_lower_thread_priority(int increment);
 
 /// Raises the soft limit on open files to the hard limit; returns the new soft limit.
 long vshare_raise_open_file_limit(void);
+
+/// Bytes malloc holds free in its arenas (mallinfo2's fordblks + fsmblks).
+size_t vshare_malloc_free_bytes(void);
+/// Returns free memory at the top of the heaps and in whole free pages to the system (malloc_trim(0)).
+void vshare_malloc_trim(void);
 
 // ---- TUN devices and IPv4 interface configuration (TunDevice module) ----
 // Addresses cross this boundary as uint32_t in host byte order; names as C strings of at

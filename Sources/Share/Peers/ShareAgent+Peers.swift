@@ -120,6 +120,6 @@ extension ShareAgent {
             metrics.streamsRefused += 1
             return tunnel.reset(stream: stream, code: .forbidden, reason: "port \(port) is not shared with connect peers")
         }
-        dial(port: port, for: request, stream: stream, on: tunnel)
+        dial(port: port, for: request, stream: stream, on: tunnel, session: ObjectIdentifier(tunnel))
     }
 }

@@ -56,7 +56,13 @@ public final class EventLoop: @unchecked Sendable {
     deinit {
         Glibc.close(epoll)
         Glibc.close(wakeFD)
+        sharedReadBuffer.deallocate()
     }
+
+    /// One read buffer for the socket endpoints of this loop (used on the loop thread only). A
+    /// read is handed on within the call and what the other side does not take is copied out, so
+    /// one buffer serves every socket: a connection costs no read buffer of its own, idle or busy.
+    public let sharedReadBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
 
     // MARK: Registration (loop thread only)
 

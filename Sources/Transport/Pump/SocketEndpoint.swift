@@ -18,7 +18,7 @@ public final class SocketEndpoint: ByteEndpoint, IOHandler {
     private let connectTimeout: Double
     private var connectTimer: UInt64?
     /// Read but not taken by the other side (bytes handed over before start, or a short take).
-    private var held = ByteQueue()
+    private var held = ByteQueue(retainedCapacity: BudgetedByteQueue.retainedCapacity)
     private var readEOF = false
     private var eofReported = false
     private var readPaused = false
@@ -26,12 +26,10 @@ public final class SocketEndpoint: ByteEndpoint, IOHandler {
     private var finishRequested = false
     private var wroteShutdown = false
     private var closed = false
+    /// Given, or the loop's `sharedReadBuffer`: a read is handed on within the call and what is
+    /// not taken is copied to `held`, so the buffer is free again when `readSocket` returns.
     private let readBuffer: UnsafeMutableRawBufferPointer
-    private let ownsReadBuffer: Bool
 
-    /// `readBuffer`, when given, is shared with other endpoints of the same loop (and outlives
-    /// them): a read is handed on within the call and what is not taken is copied to `held`, so
-    /// one buffer per loop serves every socket on it.
     /// How long a dial to the machine may take before it counts as unreachable (`.timeout`).
     public static let defaultConnectTimeout = 10.0
 
@@ -42,11 +40,8 @@ public final class SocketEndpoint: ByteEndpoint, IOHandler {
         self.connecting = connecting
         self.connectTimeout = connectTimeout
         self.description = description
-        ownsReadBuffer = readBuffer == nil
-        self.readBuffer = readBuffer ?? .allocate(byteCount: 64 * 1024, alignment: 16)
+        self.readBuffer = readBuffer ?? loop.sharedReadBuffer
     }
-
-    deinit { if ownsReadBuffer { readBuffer.deallocate() } }
 
     /// Bytes read from the socket before this endpoint took it over (a peeked ClientHello, pipelined
     /// bytes after a SOCKS request); they go out first.

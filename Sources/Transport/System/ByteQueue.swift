@@ -2,11 +2,17 @@
 public struct ByteQueue {
     private var storage: [UInt8] = []
     private var head = 0
+    /// Capacity kept when the queue drains. A queue that once held a burst (a slow reader's
+    /// window) gives the memory back instead of keeping it for the connection's whole life;
+    /// one that stays small reuses its storage.
+    private let retainedCapacity: Int
 
-    public init() {}
+    public init(retainedCapacity: Int = 256 << 10) { self.retainedCapacity = retainedCapacity }
 
     public var count: Int { storage.count - head }
     public var isEmpty: Bool { head == storage.count }
+    /// Bytes of storage allocated now (what a drained queue keeps or gives back).
+    var capacity: Int { storage.capacity }
 
     public mutating func append(_ bytes: UnsafeRawBufferPointer) {
         compactIfWorthIt()
@@ -24,7 +30,10 @@ public struct ByteQueue {
             try body(UnsafeRawBufferPointer(rebasing: raw[head...]))
         }
         head += used
-        if head == storage.count { storage.removeAll(keepingCapacity: true); head = 0 }
+        if head == storage.count {
+            storage.removeAll(keepingCapacity: storage.capacity <= retainedCapacity)
+            head = 0
+        }
         return used
     }
 

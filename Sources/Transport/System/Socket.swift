@@ -19,7 +19,10 @@ public final class Socket {
     public var isOpen: Bool { fd >= 0 }
 
     public func close() {
-        if fd >= 0 { Glibc.close(fd); fd = -1 }
+        guard fd >= 0 else { return }
+        ConnectionQuota.descriptorClosing(fd)
+        Glibc.close(fd)
+        fd = -1
     }
 
     /// Closes with an RST instead of a FIN, for aborted streams.

@@ -1,49 +1,5 @@
 import Wire
 
-/// One end of a stream carried by a tunnel connection.
-public protocol TunnelStreamHandler: AnyObject {
-    /// Bytes from the peer, as a view into the tunnel's receive buffer that is valid only during
-    /// the call: take what the next hop accepts and copy only the rest. The handler calls
-    /// `consumed(stream:count:)` once it has delivered them (that returns the peer's credit).
-    func tunnelStream(_ stream: UInt32, didReceive bytes: UnsafeRawBufferPointer)
-    func tunnelStreamDidFinish(_ stream: UInt32)
-    func tunnelStream(_ stream: UInt32, didReset code: ResetCode, reason: String)
-    /// The stream can take bytes again, once after each `notifyWhenWritable(stream:)`.
-    func tunnelStreamIsWritable(_ stream: UInt32)
-    /// The peer's end of the stream is connected (`sendConnected`); most handlers ignore it.
-    func tunnelStreamDidConnect(_ stream: UInt32)
-}
-
-public extension TunnelStreamHandler {
-    func tunnelStreamDidConnect(_ stream: UInt32) {}
-}
-
-/// What a stream's user needs from the tunnel that carries it. `TunnelConnection` is the real one;
-/// tests drive stream users (the pump's tunnel endpoint, the relay's HTTP proxy) with a fake.
-public protocol TunnelStreams: AnyObject {
-    var loop: EventLoop { get }
-    var isOpen: Bool { get }
-    /// Opens a stream; a nil handler means one attaches itself (`attach`) before the loop turns.
-    func open(metadata: [UInt8], handler: TunnelStreamHandler?) -> UInt32?
-    func attach(stream: UInt32, handler: TunnelStreamHandler)
-    /// Forgets the handler of a finished stream (both directions done).
-    func detach(stream: UInt32)
-    /// How many bytes `send` would take now. A plain query: it subscribes to nothing.
-    func sendCapacity(stream: UInt32) -> Int
-    /// Asks for one `tunnelStreamIsWritable` once `sendCapacity` is (or may be) non-zero again.
-    func notifyWhenWritable(stream: UInt32)
-    /// Queues what fits (at most `sendCapacity`); returns how many bytes were taken.
-    @discardableResult
-    func send(stream: UInt32, _ bytes: UnsafeRawBufferPointer) -> Int
-    /// The handler delivered `count` received bytes to the next hop: the peer may send that many more.
-    func consumed(stream: UInt32, count: Int)
-    /// Half-closes our direction (FIN).
-    func finish(stream: UInt32)
-    func reset(stream: UInt32, code: ResetCode, reason: String)
-    /// Tells the peer our end of `stream` is connected (see `MuxEvent.connected`).
-    func sendConnected(stream: UInt32)
-}
-
 public protocol TunnelConnectionDelegate: AnyObject {
     func tunnelDidConnect(_ tunnel: TunnelConnection)
     /// The peer's HELLO; `body` is nil when it is not valid JSON. The tunnel has already applied
@@ -64,10 +20,15 @@ public extension TunnelConnectionDelegate {
 /// The I/O shell around `StreamMux`: TLS bytes in, events to stream handlers; frames out through TLS.
 /// Sends keepalive pings and closes a connection whose peer has gone silent. Confined to its loop.
 public final class TunnelConnection: TLSConnectionDelegate, TunnelStreams, TunnelDatagrams {
+    /// A PING every `interval` seconds; a connection that received nothing (no frame of any kind,
+    /// pongs included) for `timeout` seconds is closed: the check runs when the silence reaches
+    /// the timeout, not only at the next ping. A frozen or cut-off peer is so noticed within about
+    /// `timeout`: the relay then treats the share as reconnecting (browsers get a 502 at once
+    /// instead of hanging) and the agent or client dials again.
     public struct Keepalive: Sendable {
-        public var interval: Double = 15
-        public var timeout: Double = 45
-        public init(interval: Double = 15, timeout: Double = 45) { self.interval = interval; self.timeout = timeout }
+        public var interval: Double
+        public var timeout: Double
+        public init(interval: Double = 5, timeout: Double = 15) { self.interval = interval; self.timeout = timeout }
     }
 
     public let tls: TLSConnection
@@ -77,6 +38,11 @@ public final class TunnelConnection: TLSConnectionDelegate, TunnelStreams, Tunne
     public weak var delegate: TunnelConnectionDelegate?
     /// Free for the owner (the role) to hang its per-connection state on.
     public var context: AnyObject?
+    /// Bytes held for slow readers of this connection's streams count here; while it is
+    /// exhausted `open` refuses new streams (see `MemoryBudget`).
+    public var memoryBudget: MemoryBudget?
+    /// CONTROL frames received so far (the relay closes a connection that sends none in time).
+    public private(set) var controlMessagesReceived = 0
 
     private var mux: StreamMux
     private let config: MuxConfig
@@ -124,7 +90,9 @@ public final class TunnelConnection: TLSConnectionDelegate, TunnelStreams, Tunne
     public func sendControl(_ payload: [UInt8]) { mux.sendControl(payload); flush() }
 
     /// Opens a stream; a nil handler means one attaches itself (`attach`) before the loop turns.
+    /// Nil when the mux refuses (stream limit, GOAWAY) or the memory budget is exhausted.
     public func open(metadata: [UInt8], handler: TunnelStreamHandler?) -> UInt32? {
+        if memoryBudget?.isExhausted == true { return nil }
         guard let stream = mux.open(metadata: metadata) else { return nil }
         if let handler { handlers[stream] = handler }
         flush()
@@ -334,6 +302,7 @@ public final class TunnelConnection: TLSConnectionDelegate, TunnelStreams, Tunne
             }
             delegate?.tunnel(self, didReceiveHello: version, body: hello)
         case .control(let payload):
+            controlMessagesReceived += 1
             delegate?.tunnel(self, didReceiveControl: payload)
         case .opened(let stream, let metadata):
             delegate?.tunnel(self, didOpen: stream, metadata: metadata)
@@ -375,16 +344,18 @@ public final class TunnelConnection: TLSConnectionDelegate, TunnelStreams, Tunne
 
     // MARK: Keepalive
 
-    private func scheduleKeepalive() {
-        keepaliveTimer = loop.schedule(after: keepalive.interval) { [weak self] in
+    private func scheduleKeepalive(after delay: Double? = nil) {
+        keepaliveTimer = loop.schedule(after: delay ?? keepalive.interval) { [weak self] in
             guard let self, !self.closed else { return }
-            if MonotonicClock.now() - self.lastReceive > self.keepalive.timeout {
+            let silentFor = MonotonicClock.now() - self.lastReceive
+            if silentFor >= self.keepalive.timeout {
                 self.tls.close()
                 return
             }
             self.mux.ping(UInt64(MonotonicClock.now() * 1e6))
             self.flush()
-            self.scheduleKeepalive()
+            // The next ping, or the moment the silence reaches the timeout, whichever comes first.
+            self.scheduleKeepalive(after: min(self.keepalive.interval, self.keepalive.timeout - silentFor))
         }
     }
 }

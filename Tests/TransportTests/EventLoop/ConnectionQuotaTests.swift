@@ -1,0 +1,39 @@
+import Glibc
+import XCTest
+@testable import Transport
+
+/// A quota follows descriptors: counted at admit, released when the socket closes, whoever closes it.
+final class ConnectionQuotaTests: XCTestCase {
+    private func socketPair() -> (Socket, Socket) {
+        var fds: [Int32] = [0, 0]
+        XCTAssertEqual(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &fds), 0)
+        return (Socket(adopting: fds[0]), Socket(adopting: fds[1]))
+    }
+
+    func testClosingAnAdmittedSocketFreesItsPlace() {
+        let quota = ConnectionQuota(limit: 2)
+        let (a, b) = socketPair()
+        let (c, d) = socketPair()
+        XCTAssertTrue(quota.admit(a, address: "x"))
+        XCTAssertTrue(quota.admit(c, address: "x"))
+        XCTAssertFalse(quota.admit(b, address: "x"))
+        XCTAssertEqual(quota.takeRefused(), 1)
+        XCTAssertEqual(quota.takeRefused(), 0, "a summary counts each refusal once")
+        a.close()
+        XCTAssertEqual(quota.count(of: "x"), 1)
+        XCTAssertTrue(quota.admit(b, address: "x"))
+        b.close(); c.close(); d.close()
+        XCTAssertEqual(quota.count(of: "x"), 0)
+    }
+
+    func testAMovedDescriptorIsReleasedByItsNewOwner() {
+        let quota = ConnectionQuota(limit: 1)
+        let (a, b) = socketPair()
+        XCTAssertTrue(quota.admit(a, address: "y"))
+        let moved = Socket(adopting: a.release())   // as a connection moving to another loop does
+        XCTAssertEqual(quota.count(of: "y"), 1)
+        moved.close()
+        XCTAssertEqual(quota.count(of: "y"), 0)
+        b.close()
+    }
+}
