@@ -159,6 +159,7 @@ public final class ShareAgent: RelayLinkDelegate {
             if let url = created.url { Console.headline(machine, "URL: \(url)") }
             if let https = created.httpsAddress { Console.headline(machine, "HTTPS URL: \(https)") }
             announceConnect(name: created.name)
+            sshSetup?.setExpiryInBackground(expiresIn: created.expiresIn)
             Console.detail(machine, "The share expires in \(DurationSyntax.format(seconds: max(created.expiresIn, 1))). Press Ctrl-C to end it sooner.")
         }
         name = created.name

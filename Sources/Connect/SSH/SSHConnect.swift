@@ -60,9 +60,7 @@ public enum SSHConnect {
                                                mux: config.connect.mux)) { answer in
             if case .sshParams(let params) = answer { return params.kdf } else { return nil }
         }
-        guard kdf.isAcceptable else {
-            throw SSHConnectError.refused("the relay sent unusable key-derivation parameters for share '\(name)'")
-        }
+        if let why = KDFFloor.refusal(kdf) { throw SSHConnectError.refused(why) }
         var password = try config.password()
         guard !password.isEmpty else { throw SSHConnectError.local("an empty password cannot be right; ssh was not run") }
         var keys = try PasswordSealing.derive(password: password, params: kdf)
