@@ -68,6 +68,7 @@ let package = Package(
         .executableTarget(name: "FuzzPackets", dependencies: ["PacketStack", "Connect", "Wire"]),
 
         .testTarget(name: "WireTests", dependencies: ["Wire", "TestSupport"]),
+        .testTarget(name: "ConsoleTests", dependencies: ["Console"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "TransportTesting", "Wire", "Identity"]),
         .testTarget(name: "IdentityTests", dependencies: ["Identity", "Transport", "Wire"]),
         .testTarget(name: "SSHKeysTests", dependencies: ["SSHKeys", "Wire"]),

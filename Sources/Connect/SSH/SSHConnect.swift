@@ -126,7 +126,7 @@ public enum SSHConnect {
         guard case .error(let refusal) = message else {
             throw .refused("the relay answered with an unexpected \(message.kind.rawValue) message")
         }
-        let reason = refusal.reason
+        let reason = TerminalText.sanitized(refusal.reason)
         switch refusal.code {
         case .notFound: throw .refused("\(reason). Ask the sharer for the current name.")
         case .noSSH: throw .refused("\(reason). Ask the sharer to run `vshare share --ssh`.")
