@@ -67,3 +67,58 @@ def test_machine_ip_answers_after_reconnects_under_load(topo, relay, share, iper
                 round_, r.stdout.decode(errors="replace"), c.proc.describe())
     finally:
         assert V.stop(c.proc) == 0, c.proc.describe()
+
+
+# --- output and ending --------------------------------------------------------
+
+@pytest.mark.timeout(60)
+def test_a_share_the_relay_ended_exits_within_a_second(topo, tmp_path, vm_server):
+    """The relay ends the share (its TTL here): the agent says so and exits at once, a connect peer
+    attached or not."""
+    ttl_relay = V.start_relay(topo, str(tmp_path / "end-relay"), control_port=7451, http_port=8091,
+                              https_port=8451, extra=["--share-ttl", "4s"], name="relay-end")
+    try:
+        s = V.start_share(topo, ttl_relay, name="share-end")
+        c = V.start_connect(topo, ttl_relay, s, extra=["--no-tun"], tun=False, label="connect-end")
+        s.proc.wait_line(r"expired", timeout=15, hint="(--share-ttl 4s)")
+        t0 = time.monotonic()
+        rc = s.proc.wait(timeout=5)
+        took = time.monotonic() - t0
+        assert rc == 0, s.proc.describe()
+        assert took < 1.0, "the share took %.2fs to exit after the relay ended it\n%s" % (took, s.proc.describe())
+        assert c.proc.wait(timeout=10) == 0, c.proc.describe()
+    finally:
+        ttl_relay.proc.stop()
+
+
+def test_the_token_stays_off_command_lines_and_out_of_children(topo, relay, tmp_path, vm_server):
+    """--token-file FILE works; --token on the command line warns; VSHARE_TOKEN never reaches a
+    child (ssh here, replaced by a script that records its environment)."""
+    token_file = tmp_path / "token"
+    token_file.write_text(relay.token + "\n")
+    os.chmod(token_file, 0o600)
+    s = V.start_share(topo, relay, name="share-token-file", token=None, extra=["--token-file", str(token_file)])
+    assert "warning" not in s.proc.stderr, s.proc.stderr
+    s.proc.stop()
+
+    s = V.start_share(topo, relay, name="share-token-flag")
+    assert "--token on the command line can be read by every local user" in s.proc.stderr, s.proc.stderr
+    assert "--token-file" in s.proc.stderr
+    s.proc.stop()
+
+    fake_bin = tmp_path / "bin"
+    fake_bin.mkdir()
+    record = tmp_path / "ssh-env"
+    (fake_bin / "ssh").write_text("#!/bin/sh\nenv > %s\nexit 255\n" % record)
+    os.chmod(fake_bin / "ssh", 0o755)
+    identity = tmp_path / "id"
+    identity.write_text("not a key\n")
+    env = {"VSHARE_TOKEN": relay.token, "PATH": "%s:%s" % (fake_bin, os.environ.get("PATH", "/usr/bin:/bin"))}
+    proc = topo.share_host.popen(V.share_argv(relay, token=None, extra=["--ssh", "--ssh-identity", str(identity)]),
+                                 name="share-token-env", env={**V.clean_env(), **env}, stdin=subprocess.PIPE)
+    proc.popen.stdin.write(b"pw-for-the-test\n")
+    proc.popen.stdin.close()
+    assert proc.wait(30) != 0, proc.describe()   # the fake ssh cannot insert the key
+    seen = record.read_text()
+    assert "PATH=" in seen, seen
+    assert "VSHARE_TOKEN" not in seen and relay.token not in seen, "a child inherited the token:\n" + seen

@@ -142,9 +142,12 @@ def test_share_prints_no_url_and_inserted_one_key(ssh_share, machine):
 def test_command_runs_on_the_vm(topo, relay, ssh_share, machine):
     _, name = ssh_share
     r = connect_ssh(topo, relay, name, ["cat ~/vm-id; echo via $SSH_CONNECTION"])
-    out = r.stdout.decode()
-    assert r.returncode == 0, out + r.stderr.decode()
-    assert "Loading share '%s'..." % name in out and "Password for the private key:" in out and "Executing SSH..." in out
+    out, err = r.stdout.decode(), r.stderr.decode()
+    assert r.returncode == 0, out + err
+    # Standard output is not a terminal here: vshare's own lines go to standard error (issue 11),
+    # and standard output holds only the command's output.
+    assert "Loading share '%s'..." % name in err and "Password for the private key:" in err and "Executing SSH..." in err
+    assert "==>" not in out and "Password" not in out, out
     assert machine.marker in out, out
     # sshd in the vm saw the share agent's side of the vm link, on its own address and port.
     assert re.search(r"via %s \d+ %s %d" % (re.escape(T.SHARE_VM_SIDE_IP), re.escape(T.VM_IP), SSH_PORT), out), out
@@ -159,7 +162,7 @@ def test_wrong_password_refused_and_ssh_not_run(topo, relay, ssh_share):
     out, err = r.stdout.decode(), r.stderr.decode()
     assert r.returncode != 0
     assert "wrong password" in err.lower(), err
-    assert "Executing SSH" not in out and "should-not-run" not in out
+    assert "Executing SSH" not in out + err and "should-not-run" not in out + err
 
 
 def test_share_without_ssh_is_a_clear_error(topo, relay, new_share):
@@ -278,7 +281,7 @@ def test_ctrl_c_removes_the_key_and_the_blob(topo, relay, machine, ssh_share):
     assert len(after) == 1 and after[0] in before, machine.authorized_keys
     r = connect_ssh(topo, relay, name, ["true"])
     assert r.returncode != 0 and "no share named" in r.stderr.decode(), r.stderr.decode()
-    assert "Executing SSH" not in r.stdout.decode()
+    assert "Executing SSH" not in r.stdout.decode() + r.stderr.decode()
 
 
 # --- the relay's stored blob, fetched like a client does ---------------------
@@ -409,3 +412,15 @@ def test_ssh_once_counts_a_login_through_the_machine_ip(topo, relay, machine, ss
             V.stop(c.proc)
     finally:
         proc.stop()
+
+
+def test_command_output_redirected_to_a_file_is_only_the_commands(topo, relay, ssh_share, machine, tmp_path):
+    """`vshare connect --ssh NAME -- cmd > file`: the file gets the command's output, nothing of vshare's."""
+    _, name = ssh_share
+    out_file = tmp_path / "out.txt"
+    with open(out_file, "wb") as f:
+        r = topo.client.run(connect_ssh_argv(relay, name, ["cat ~/vm-id"]), input=(PASSWORD + "\n").encode(),
+                            stdout=f, stderr=subprocess.PIPE, capture_output=False, timeout=60, env=V.clean_env())
+    assert r.returncode == 0, r.stderr.decode()
+    assert out_file.read_text() == machine.marker + "\n", out_file.read_text()
+    assert "Executing SSH..." in r.stderr.decode(), r.stderr.decode()
