@@ -11,6 +11,20 @@ public enum TerminalText {
         return String(out)
     }
 
+    /// The same characters written as `%XX` (or `%u{XXXX}` beyond a byte) instead: for text a reader
+    /// may want back exactly, like a request path in an access log.
+    public static func escaped(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: isUnsafe) else { return text }
+        var out = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            guard isUnsafe(scalar) else { out.append(scalar); continue }
+            let hex = String(scalar.value, radix: 16, uppercase: true)
+            let code = scalar.value < 0x100 ? "%" + (hex.count < 2 ? "0" + hex : hex) : "%u{\(hex)}"
+            out.append(contentsOf: code.unicodeScalars)
+        }
+        return String(out)
+    }
+
     /// C0 controls (ESC among them; also tab and newline: one message is one line), DEL, C1
     /// controls (0x9B is a one-byte CSI), and the bidirectional marks, embeddings, overrides and
     /// isolates.

@@ -15,6 +15,12 @@ final class TerminalTextTests: XCTestCase {
         XCTAssertEqual(TerminalText.sanitized("tab\there"), "tab\u{FFFD}here")
     }
 
+    func testEscapedShowsTheCodes() {
+        XCTAssertEqual(TerminalText.escaped("/a\u{1B}[1m\tb"), "/a%1B[1m%09b")
+        XCTAssertEqual(TerminalText.escaped("x\u{9B}\u{202E}y"), "x%9B%u{202E}y")
+        XCTAssertEqual(TerminalText.escaped("/plain/path?q=1"), "/plain/path?q=1")
+    }
+
     func testBidirectionalOverridesAreReplaced() {
         XCTAssertEqual(TerminalText.sanitized("evil\u{202E}gpj.exe"), "evil\u{FFFD}gpj.exe")
         XCTAssertEqual(TerminalText.sanitized("\u{2066}a\u{2069}\u{200F}"), "\u{FFFD}a\u{FFFD}\u{FFFD}")
