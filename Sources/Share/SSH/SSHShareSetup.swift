@@ -58,7 +58,7 @@ final class SSHShareSetup: @unchecked Sendable {
         pendingKey = privateKey
     }
 
-    /// How long the key works until the relay has said when the share ends (`setExpiry`): if the
+    /// How long the key works until the relay has said when the share ends (`setExpiryInBackground`): if the
     /// agent dies before that, the key expires on its own soon.
     static let provisionalLifetime = 15 * 60
 
