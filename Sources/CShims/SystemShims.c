@@ -39,6 +39,8 @@ int vshare_pipe_nonblocking(int fds[2], int size) {
     return fcntl(fds[1], F_GETPIPE_SZ);
 }
 
+int vshare_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
+
 int vshare_ioctl_ptr(int fd, unsigned long request, void *arg) { return ioctl(fd, request, arg); }
 int vshare_ioctl_int(int fd, unsigned long request, int arg) { return ioctl(fd, request, arg); }
 

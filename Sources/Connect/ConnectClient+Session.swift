@@ -1,3 +1,4 @@
+import Console
 import Transport
 import Wire
 
@@ -16,7 +17,7 @@ extension ConnectClient: TunnelConnectionDelegate {
     }
 
     public func tunnel(_ tunnel: TunnelConnection, didReceiveControl payload: [UInt8]) {
-        if case .error(let refusal)? = try? ControlMessage.decode(payload) { lostSession(refusal.reason) }
+        if case .error(let refusal)? = try? ControlMessage.decode(payload) { lostSession(TerminalText.sanitized(refusal.reason)) }
     }
 
     /// The share opens nothing toward this host.

@@ -137,13 +137,13 @@ public final class ConnectClient: RelayLinkDelegate {
             link.finish(0, notice: "The share \(config.name) has ended (\(ended.reason.rawValue)).")
         case .error(let refusal):
             switch refusal.code {
-            case .notFound: link.finish(1, error: "\(refusal.reason). Ask the sharer for the current name.")
-            case .connectOff: link.finish(1, error: refusal.reason)
+            case .notFound: link.finish(1, error: "\(TerminalText.sanitized(refusal.reason)). Ask the sharer for the current name.")
+            case .connectOff: link.finish(1, error: TerminalText.sanitized(refusal.reason))
             case .agentUnavailable:
                 // Not an end: the sharer's agent is reconnecting. Retry with back-off.
-                retryLater = refusal.reason
+                retryLater = TerminalText.sanitized(refusal.reason)
                 tunnel.close()
-            default: link.finish(1, error: refusal.reason)
+            default: link.finish(1, error: TerminalText.sanitized(refusal.reason))
             }
         default:
             break

@@ -27,8 +27,15 @@ final class TunPump: IOHandler {
     private let outbound: PacketBatch
     private var nextToWrite = 0
     private weak var tunnel: (any TunnelDatagrams)?
-    private var waitingForTunnel = false
-    private var interest = IOInterest.read
+    /// Set while the tunnel has no room for the packet at `nextToSend`. The fd's read interest is
+    /// derived from this flag on every change, here and nowhere else: when callers cleared it and
+    /// re-armed reading as separate steps, a reconnect could clear it first and the re-arm never
+    /// ran, leaving the TUN registered without EPOLLIN for good.
+    private var waitingForTunnel = false {
+        didSet { if waitingForTunnel != oldValue { updateInterest() } }
+    }
+    /// What the event loop watches the fd for (internal for tests).
+    private(set) var interest = IOInterest.read
     private(set) var droppedToTun = 0
 
     init(device: any TunDevice, loop: EventLoop, capture: PacketCaptureFile?, gate: PeerPacketGate? = nil,
@@ -44,8 +51,8 @@ final class TunPump: IOHandler {
 
     /// The tunnel packets go into (a new one after a reconnect; nil while reconnecting).
     func attach(_ tunnel: (any TunnelDatagrams)?) {
+        self.tunnel?.onDatagramRoom = nil   // the old tunnel's late wake-up is not for the new one
         self.tunnel = tunnel
-        waitingForTunnel = false
         tunnel?.onDatagramRoom = { [weak self] in self?.resume() }
         resume()
     }
@@ -79,7 +86,6 @@ final class TunPump: IOHandler {
                 guard tunnel.hasDatagramRoom(for: packet.count) else {
                     waitingForTunnel = true
                     tunnel.notifyWhenDatagramRoom()
-                    updateInterest()
                     return
                 }
                 capture?.write(packet: packet)
@@ -90,12 +96,10 @@ final class TunPump: IOHandler {
         }
     }
 
+    /// The tunnel has room again, or another tunnel (or none) took its place.
     private func resume() {
         guard device.isOpen else { return }
-        if waitingForTunnel {
-            waitingForTunnel = false
-            updateInterest()
-        }
+        waitingForTunnel = false
         pump()
     }
 

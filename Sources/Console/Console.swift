@@ -9,9 +9,22 @@ private let errorThrottle = Mutex(LogRateLimiter())
 /// written with one `write` per line so lines from several threads never interleave.
 public enum Console {
     /// `==> <machine>: <text>`
-    public static func headline(_ machine: String, _ text: String) { out("==> \(machine): \(text)") }
+    public static func headline(_ machine: String, _ text: String) { status("==> \(machine): \(text)") }
     /// `    <machine>: <text>`
-    public static func detail(_ machine: String, _ text: String) { out("    \(machine): \(text)") }
+    public static func detail(_ machine: String, _ text: String) { status("    \(machine): \(text)") }
+    /// vshare's own words to the user (headlines, details, prompts): standard output, or standard
+    /// error once `keepStandardOutputForData()` found that standard output is not a terminal.
+    public static func status(_ line: String) { write(fd: statusDescriptor, line) }
+
+    /// Where status lines go. Written once at start (`keepStandardOutputForData`), before any thread.
+    nonisolated(unsafe) private static var statusDescriptor: Int32 = 1
+
+    /// For commands whose standard output carries a program's data (`connect --ssh NAME -- cmd`):
+    /// when it is redirected or piped (not a terminal), status lines go to standard error, so
+    /// `> file` captures only that data. On a terminal both reach the user anyway.
+    public static func keepStandardOutputForData() {
+        if isatty(1) == 0 { statusDescriptor = 2 }
+    }
 
     public static func out(_ line: String) { write(fd: 1, line) }
     public static func error(_ line: String) { write(fd: 2, line) }

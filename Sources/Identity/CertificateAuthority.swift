@@ -106,6 +106,14 @@ public enum CertificateAuthority {
     }
 
     /// Reads a token file, trimming surrounding whitespace.
+    /// Why a directory of secrets with this owner and mode is not safe for `user`, or nil.
+    public static func unsafeDirectoryProblem(owner: uid_t, mode: mode_t,
+                                              user: uid_t) -> CertificateAuthorityError.DirectoryProblem? {
+        if owner != user { return .owner(uid: owner, user: user) }
+        if mode & 0o077 != 0 { return .mode(mode & 0o7777) }
+        return nil
+    }
+
     public static func readToken(path: String) throws -> String {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {

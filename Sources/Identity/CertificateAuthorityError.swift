@@ -19,6 +19,13 @@ public enum CertificateAuthorityError: Error, CustomStringConvertible {
     case invalidHostname(String)
     /// The token file is missing, unreadable or empty.
     case badToken(path: String, reason: String)
+    /// The data directory exists but is another user's or open to group/others.
+    case unsafeDirectory(path: String, problem: DirectoryProblem)
+
+    public enum DirectoryProblem: Equatable, Sendable {
+        case owner(uid: uid_t, user: uid_t)
+        case mode(mode_t)
+    }
 
     public var description: String {
         switch self {
@@ -38,6 +45,12 @@ public enum CertificateAuthorityError: Error, CustomStringConvertible {
         case let .invalidHostname(name):
             return "\"\(name)\" is neither a DNS name nor an IPv4/IPv6 address; pass the names clients use to reach the relay "
                 + "(for example relay.example.com or 203.0.113.7)."
+        case let .unsafeDirectory(path, .owner(uid, user)):
+            return "refusing to use the data directory \(path): it belongs to uid \(uid), not to this user (uid \(user)), "
+                + "and it holds the CA key and the owner token. Fix: chown \(user) \(path) && chmod 700 \(path), or choose another --data-dir."
+        case let .unsafeDirectory(path, .mode(mode)):
+            return "refusing to use the data directory \(path): its mode is \(String(mode, radix: 8)), so other users can "
+                + "\(mode & 0o022 != 0 ? "change" : "list") what holds the CA key and the owner token. Fix: chmod 700 \(path)"
         case let .badToken(path, reason):
             return "cannot read the owner token from \(path): \(reason). Delete it to let the relay create a new one."
         }

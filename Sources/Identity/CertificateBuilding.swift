@@ -26,7 +26,7 @@ extension CertificateAuthority {
                     throw CertificateAuthorityError.openSSL(operation: "set the CA issuer name", detail: OpenSSLError.drain())
                 }
                 try addExtensions(to: cert, issuer: cert, [
-                    (NID_basic_constraints, "critical,CA:TRUE"),
+                    (NID_basic_constraints, "critical,CA:TRUE,pathlen:0"),   // it signs servers, never another CA
                     (NID_key_usage, "critical,keyCertSign,cRLSign"),
                     (NID_subject_key_identifier, "hash"),
                 ])

@@ -64,17 +64,29 @@ enum PEMFiles {
         return lstat(path, &st) == 0
     }
 
-    /// Creates `path` with mode 0700 if missing (parents with 0700 too). An existing directory is left as is.
+    /// Creates `path` with mode 0700 if missing (parents with 0700 too). An existing directory must
+    /// be this user's and closed to group and others (it holds the CA key and the owner token:
+    /// another user who can list it learns names, one who can write it can swap `ca.pem`); it is
+    /// refused otherwise, with the command that fixes it. Parents are left as they are.
     static func makeDirectory(_ path: String) throws {
         var st = stat()
         if stat(path, &st) == 0 {
             guard (st.st_mode & S_IFMT) == S_IFDIR else {
                 throw CertificateAuthorityError.fileSystem(operation: "use as directory", path: path, errno: ENOTDIR)
             }
+            if let problem = CertificateAuthority.unsafeDirectoryProblem(owner: st.st_uid, mode: st.st_mode, user: geteuid()) {
+                throw CertificateAuthorityError.unsafeDirectory(path: path, problem: problem)
+            }
             return
         }
+        try createDirectory(path)
+    }
+
+    private static func createDirectory(_ path: String) throws {
+        var st = stat()
+        if stat(path, &st) == 0 { return }
         let parent = parentDirectory(of: path)
-        if parent != path, parent != "/", parent != "." { try makeDirectory(parent) }
+        if parent != path, parent != "/", parent != "." { try createDirectory(parent) }
         if mkdir(path, 0o700) != 0, errno != EEXIST {
             throw CertificateAuthorityError.fileSystem(operation: "mkdir", path: path, errno: errno)
         }

@@ -8,7 +8,16 @@ public struct PacketCaptureError: Error, CustomStringConvertible, Sendable, Equa
     public let reason: String
 
     public var description: String {
-        "cannot write packet capture \(path): \(reason); choose a writable path"
+        "cannot write packet capture \(path): \(reason)"
+    }
+
+    /// A failed `open` of the capture file, with what to do about it.
+    static func opening(_ path: String, errno: Int32) -> PacketCaptureError {
+        switch errno {
+        case EEXIST: return PacketCaptureError(path: path, reason: "the file already exists; vshare never overwrites one, so name a new file")
+        case ELOOP: return PacketCaptureError(path: path, reason: "it is a symbolic link, which vshare does not follow; name a new file")
+        default: return PacketCaptureError(path: path, reason: String(cString: strerror(errno)) + "; choose a writable path")
+        }
     }
 }
 
@@ -21,8 +30,11 @@ public final class PacketCaptureFile {
     private var pcap: OpaquePointer?
     private var dumper: OpaquePointer?
 
-    /// Creates (or truncates) `path`. Packets longer than `snapshotLength` are cut to it in
-    /// the file (their original length is still recorded).
+    /// Creates `path`, which must not exist yet: a new file (O_EXCL, never a link followed:
+    /// O_NOFOLLOW), readable by its owner only (0600), since it holds everything the tunnel
+    /// carried. `vshare connect` often runs as root, so a path in a shared directory must not let
+    /// another user point it at a file of theirs, or read the capture. Packets longer than
+    /// `snapshotLength` are cut to it in the file (their original length is still recorded).
     public init(path: String, snapshotLength: Int = 65535) throws(PacketCaptureError) {
         self.path = path
         self.snapshotLength = snapshotLength
@@ -30,8 +42,22 @@ public final class PacketCaptureFile {
         guard let pcap = pcap_open_dead(DLT_RAW, Int32(clamping: snapshotLength)) else {
             throw PacketCaptureError(path: path, reason: "pcap_open_dead failed")
         }
-        guard let dumper = pcap_dump_open(pcap, path) else {
+        let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        guard fd >= 0 else {
+            let error = PacketCaptureError.opening(path, errno: errno)
+            pcap_close(pcap)
+            throw error
+        }
+        guard let file = fdopen(fd, "w") else {
+            let error = PacketCaptureError.opening(path, errno: errno)
+            Glibc.close(fd)
+            pcap_close(pcap)
+            throw error
+        }
+        // The dumper owns the FILE from here: pcap_dump_close closes it (and the fd).
+        guard let dumper = pcap_dump_fopen(pcap, file) else {
             let reason = String(cString: pcap_geterr(pcap))
+            fclose(file)
             pcap_close(pcap)
             throw PacketCaptureError(path: path, reason: reason)
         }

@@ -162,8 +162,8 @@ public final class ShareAgent: RelayLinkDelegate {
             }
         case .error(let refusal):
             switch refusal.code {
-            case .unauthorized: link.finish(1, error: "authentication failed: \(refusal.reason)")
-            default: link.finish(1, error: refusal.reason)
+            case .unauthorized: link.finish(1, error: "authentication failed: \(TerminalText.sanitized(refusal.reason))")
+            default: link.finish(1, error: TerminalText.sanitized(refusal.reason))
             }
         case .peerJoined(let peer): pair(with: peer)
         case .sshKeyReleased: sshSetup?.markReleased()
@@ -175,15 +175,17 @@ public final class ShareAgent: RelayLinkDelegate {
     private func shareCreated(_ created: ShareCreated) {
         let machine = config.machineName
         link.requestAccepted()
+        let shownName = TerminalText.sanitized(created.name)   // the relay's words, printed as text only
         if live && created.name == name {
-            Console.headline(machine, "Reconnected to the relay; the share \(created.name) is still live.")
+            Console.headline(machine, "Reconnected to the relay; the share \(shownName) is still live.")
         } else {
             if live { Console.headline(machine, "The relay no longer held the old share; this is a new one.") }
-            Console.detail(machine, "Share will be at: \(created.name)")
-            Console.headline(machine, "Your vshare is running! Name: \(created.name)")
-            if let url = created.url { Console.headline(machine, "URL: \(url)") }
-            if let https = created.httpsAddress { Console.headline(machine, "HTTPS URL: \(https)") }
+            Console.detail(machine, "Share will be at: \(shownName)")
+            Console.headline(machine, "Your vshare is running! Name: \(shownName)")
+            if let url = created.url { Console.headline(machine, "URL: \(TerminalText.sanitized(url))") }
+            if let https = created.httpsAddress { Console.headline(machine, "HTTPS URL: \(TerminalText.sanitized(https))") }
             announceConnect(name: created.name)
+            sshSetup?.setExpiryInBackground(expiresIn: created.expiresIn)
             Console.detail(machine, "The share expires in \(DurationSyntax.format(seconds: max(created.expiresIn, 1))). Press Ctrl-C to end it sooner.")
         }
         name = created.name

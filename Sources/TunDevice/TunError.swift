@@ -12,6 +12,8 @@ public enum TunError: Error, CustomStringConvertible, Sendable, Equatable {
     case noFreeAddress(network: String)
     /// The allocation lock file could not be opened or locked.
     case lockFailed(path: String, errno: Int32)
+    /// Another process held the allocation lock for longer than setting up an interface takes.
+    case lockTimedOut(path: String, seconds: Double)
     /// The kernel refused a packet we wrote (malformed or larger than the MTU).
     case packetRejected(errno: Int32)
     /// Any other failed system call.
@@ -36,6 +38,9 @@ public enum TunError: Error, CustomStringConvertible, Sendable, Equatable {
                 + "choose another machine address"
         case .lockFailed(let path, let errno):
             return "cannot lock \(path) (\(Self.text(errno))): make /run or /tmp writable"
+        case .lockTimedOut(let path, let seconds):
+            return "another vshare connect held \(path) for over \(Int(seconds)) s while choosing a machine address; "
+                + "if it is stuck, stop it (`fuser -v \(path)` shows which process holds it) and try again, or pass --ip ADDRESS"
         case .packetRejected(let errno):
             return "the kernel rejected a packet written to the TUN interface (\(Self.text(errno)))"
         case .system(let call, let errno):

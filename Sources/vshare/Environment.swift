@@ -1,11 +1,43 @@
+import Console
 import Foundation
+import Glibc
+import SSHKeys
 import Wire
 
 /// The only place that reads the process environment and the home directory; roles get plain values.
 enum Environment {
+    /// Secrets taken out of the environment at start (`withholdSecrets`), so that nothing started
+    /// later (ssh, ssh-agent, a library's helper) inherits them. Written once, before any thread.
+    nonisolated(unsafe) private static var withheld: [String: String] = [:]
+
+    /// Moves `Spawned.withheldVariables` (VSHARE_TOKEN) from the environment into this process only.
+    static func withholdSecrets() {
+        for name in Spawned.withheldVariables {
+            guard let value = getenv(name) else { continue }
+            withheld[name] = String(cString: value)
+            unsetenv(name)
+        }
+    }
+
     static func value(_ name: String) -> String? {
-        guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else { return nil }
+        guard let value = withheld[name] ?? ProcessInfo.processInfo.environment[name], !value.isEmpty else { return nil }
         return value
+    }
+
+    /// A relay token: `--token-file FILE`, else `--token TOKEN` (with a warning: any local user
+    /// reads a command line in /proc/PID/cmdline), else VSHARE_TOKEN, else `defaultFile`.
+    static func token(_ parsed: ArgumentScanner.Parsed, defaultFile: String) throws(ArgumentScanner.UsageError) -> String? {
+        if let file = parsed.last("token-file") {
+            guard let token = readTrimmed(file) else {
+                throw .init("cannot read a token from --token-file \(file): it is missing, unreadable or empty")
+            }
+            return token
+        }
+        if let token = parsed.last("token") {
+            Console.error("warning: --token on the command line can be read by every local user (ps, /proc/PID/cmdline); use --token-file FILE or the VSHARE_TOKEN environment variable instead.")
+            return token
+        }
+        return value("VSHARE_TOKEN") ?? readTrimmed(defaultFile)
     }
 
     static var home: String { value("HOME") ?? NSHomeDirectory() }

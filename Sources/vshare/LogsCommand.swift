@@ -67,22 +67,12 @@ enum LogsCommand {
 
     /// One line per request: `TIME CLIENT "METHOD PATH" STATUS BYTES MSms "USER AGENT" [refused: WHY]`.
     private static func print(_ row: AdminAccessRow) {
-        var line = "\(row.time) \(row.client) \"\(row.method) \(printable(row.path))\" \(row.status) \(row.bytes) \(row.durationMs)ms"
+        // Text from the network reaches a terminal: control characters are shown escaped, never sent.
+        let printable = TerminalText.escaped
+        var line = "\(printable(row.time)) \(printable(row.client)) \"\(printable(row.method)) \(printable(row.path))\" "
+            + "\(row.status) \(row.bytes) \(row.durationMs)ms"
         line += " \"\(printable(row.userAgent))\""
         if let refusal = row.refusal { line += " refused: \(printable(refusal))" }
         Console.out(line)
-    }
-
-    /// Text from the network reaches a terminal: control characters are shown escaped, never sent.
-    private static func printable(_ text: String) -> String {
-        var out = ""
-        for scalar in text.unicodeScalars {
-            if scalar.value < 0x20 || scalar.value == 0x7F || (0x80..<0xA0).contains(scalar.value) {
-                out += String(format: "%%%02X", scalar.value)
-            } else {
-                out.unicodeScalars.append(scalar)
-            }
-        }
-        return out
     }
 }

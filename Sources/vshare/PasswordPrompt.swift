@@ -17,7 +17,7 @@ enum PasswordPrompt {
     /// `connect --ssh`: one password.
     static func ask(_ prompt: String) throws(Failure) -> [UInt8] {
         if isInteractive { return try readFromTerminal(prompt) }
-        Console.out(prompt)
+        Console.status(prompt)
         guard let password = firstLineOfStandardInput() else { throw noPassword }
         return password
     }

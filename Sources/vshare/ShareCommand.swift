@@ -9,7 +9,9 @@ enum ShareCommand {
       --relay HOST:PORT   the relay's control port (env VSHARE_RELAY; default 127.0.0.1:7443)
       --relay-ca FILE     CA that signed the relay's certificate (env VSHARE_RELAY_CA;
                           default ~/.vshare/relay/ca.pem when present, else the system trust store)
-      --token TOKEN       the relay's owner token (env VSHARE_TOKEN; default ~/.vshare/relay/token)
+      --token-file FILE   a file holding your token on the relay (env VSHARE_TOKEN; default
+                          ~/.vshare/relay/token). --token TOKEN works too, but other local users
+                          can read a command line
       --target HOST       the shared machine's address (default 127.0.0.1)
       --http PORT         its HTTP port (default 80)
       --https PORT        its HTTPS port (optional; routed by SNI, never decrypted)
@@ -32,7 +34,7 @@ enum ShareCommand {
     static func config(_ arguments: [String]) throws(ArgumentScanner.UsageError) -> ShareConfig {
         var scanner = ArgumentScanner(arguments)
         let parsed = try scanner.parse(flags: ["disable-http", "ssh", "ssh-once", "all-ports", "no-connect"],
-                                     options: ["relay", "relay-ca", "token", "target", "http", "https", "stream-window",
+                                     options: ["relay", "relay-ca", "token", "token-file", "target", "http", "https", "stream-window",
                                                "ssh-port", "ssh-user", "ssh-identity", "ports",
                                                "basic-auth", "allow-ip", "metrics"])
         guard parsed.positionals.isEmpty else { throw .init("unexpected argument '\(parsed.positionals[0])'") }
@@ -43,7 +45,7 @@ enum ShareCommand {
         if let relayCA, !Environment.fileExists(relayCA) {
             throw .init("the relay CA file \(relayCA) does not exist")
         }
-        let token = parsed.last("token") ?? Environment.value("VSHARE_TOKEN") ?? Environment.readTrimmed(defaultDir + "/token")
+        let token = try Environment.token(parsed, defaultFile: defaultDir + "/token")
         var config = ShareConfig(
             relay: parsed.last("relay") ?? Environment.value("VSHARE_RELAY") ?? "127.0.0.1:7443",
             relayCA: relayCA,
@@ -121,7 +123,7 @@ enum ShareCommand {
             return CLI.usageError(error, usage)
         }
         if config.token == nil {
-            Console.error("error: no owner token. Pass the relay's token with --token or VSHARE_TOKEN (it is in the relay's data directory, DIR/token).")
+            Console.error("error: no owner token. Pass the relay's token with --token-file FILE or VSHARE_TOKEN (it is in the relay's data directory, DIR/token).")
             return 1
         }
         do {

@@ -25,6 +25,7 @@ enum CLI {
     }
 
     static func main() -> Int32 {
+        Environment.withholdSecrets()
         var arguments = Array(CommandLine.arguments.dropFirst())
         guard let command = arguments.first else {
             Console.error(usage)

@@ -93,6 +93,35 @@ final class TunPumpTests: XCTestCase {
         XCTAssertEqual(next.sent, later)
     }
 
+    /// The reconnect bug: the tunnel was full (reading paused), then the link dropped and came back.
+    /// Reading must be re-armed on the event loop, or the TUN is never read again.
+    func testAReconnectWhileTheTunnelWasFullReArmsReading() throws {
+        for dropFirst in [false, true] {
+            if dropFirst { tearDown(); try setUpWithError() }
+            packets(12).forEach(device.inject)
+            tunnel.datagramRoom = 2
+            pump.handleIO(events: IOInterest.read)
+            XCTAssertTrue(tunnel.waitsForDatagramRoom)
+            XCTAssertEqual(pump.interest, IOInterest.none, "not read while the tunnel is full")
+
+            if dropFirst { pump.attach(nil) }   // the link dropped: read and dropped, as unplugged
+            let next = FakeTunnel(loop: loop)
+            pump.attach(next)
+            XCTAssertEqual(pump.interest, IOInterest.read, "reading re-armed (drop first: \(dropFirst))")
+            XCTAssertEqual(device.pendingReads, 0)
+
+            // Only the event loop reads now: packets routed in later must reach the new tunnel.
+            let later = packets(5, from: 200)
+            let (loop, stopAt) = (self.loop!, later.count)
+            next.onDatagramSent = { [unowned loop, unowned next] in if next.sent.suffix(stopAt) == later[...] { loop.stop() } }
+            later.forEach(device.inject)
+            loop.schedule(after: 2) { [unowned loop] in loop.stop() }   // a failing test ends too
+            loop.run()
+            XCTAssertEqual(next.sent.suffix(stopAt).map(\.first), later.map(\.first),
+                           "the TUN is read again (drop first: \(dropFirst))")
+        }
+    }
+
     func testPacketsFromTheTunnelAreWrittenThroughWhileTheDeviceHasRoom() {
         let received = packets(5)
         for p in received { p.withUnsafeBytes { pump.deliver($0) } }

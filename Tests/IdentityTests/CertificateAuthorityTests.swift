@@ -88,7 +88,7 @@ final class CertificateAuthorityTests: XCTestCase {
         let id = try CertificateAuthority.loadOrCreate(dataDir: dir, hostnames: ["relay.example.com", "203.0.113.7", "2001:db8::1"])
 
         let ca = try certText(id.caCertificatePath)
-        XCTAssertTrue(ca.contains("CA:TRUE"), ca)
+        XCTAssertTrue(ca.contains("CA:TRUE, pathlen:0"), ca)
         XCTAssertTrue(ca.contains("Basic Constraints: critical"), ca)
         XCTAssertTrue(ca.contains("Certificate Sign, CRL Sign"), ca)
         XCTAssertTrue(ca.contains("Subject Key Identifier"), ca)
@@ -269,6 +269,30 @@ final class CertificateAuthorityTests: XCTestCase {
 
         // Unwritable data directory location.
         XCTAssertThrowsError(try CertificateAuthority.loadOrCreate(dataDir: "/proc/vshare-nope", hostnames: []))
+    }
+
+    /// An existing data directory open to others, or someone else's, is refused with the fix.
+    func testAnUnsafeExistingDataDirectoryIsRefusedWithTheFix() throws {
+        let data = dir + "/loose"
+        XCTAssertEqual(mkdir(data, 0o700), 0)
+        for (mode, word) in [(mode_t(0o755), "list"), (0o770, "change"), (0o707, "change"), (0o740, "list")] {
+            XCTAssertEqual(chmod(data, mode), 0)
+            XCTAssertThrowsError(try CertificateAuthority.loadOrCreate(dataDir: data, hostnames: [])) { error in
+                guard case CertificateAuthorityError.unsafeDirectory(data, .mode(mode)) = error else { return XCTFail("\(error)") }
+                XCTAssertTrue("\(error)".contains("chmod 700 \(data)"), "\(error)")
+                XCTAssertTrue("\(error)".contains("can \(word)"), "\(error)")
+            }
+        }
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: data), [], "nothing written into it")
+        XCTAssertEqual(chmod(data, 0o700), 0)
+        _ = try CertificateAuthority.loadOrCreate(dataDir: data, hostnames: [])
+
+        let user = geteuid()
+        XCTAssertEqual(CertificateAuthority.unsafeDirectoryProblem(owner: user + 1, mode: 0o700, user: user),
+                       .owner(uid: user + 1, user: user))
+        XCTAssertNil(CertificateAuthority.unsafeDirectoryProblem(owner: user, mode: 0o700 | S_IFDIR, user: user))
+        let wrongOwner = CertificateAuthorityError.unsafeDirectory(path: "/d", problem: .owner(uid: 7, user: 0))
+        XCTAssertTrue("\(wrongOwner)".contains("chown 0 /d && chmod 700 /d"), "\(wrongOwner)")
     }
 
     func testReadToken() throws {

@@ -5,6 +5,7 @@ only the relay) fetches it with a proof of the password and runs the system ssh 
 from __future__ import annotations
 
 import base64
+import calendar
 import hashlib
 import hmac
 import json
@@ -31,6 +32,7 @@ import vshare as V
 SSH_PORT = 2222
 PASSWORD = "correct horse battery staple"
 SHARE_AT_RE = re.compile(r"Share will be at: (\S+)")
+KEY_LINE_RE = re.compile(r'^no-agent-forwarding,no-X11-forwarding,expiry-time="(\d{14})Z" ssh-ed25519 \S+ vshare-share-\S+$')
 
 
 class Machine:
@@ -130,7 +132,8 @@ def test_share_prints_no_url_and_inserted_one_key(ssh_share, machine):
     proc, name = ssh_share
     assert not re.search(r"URL: ", proc.stdout), proc.stdout
     lines = machine.vshare_lines()
-    assert len(lines) == 1 and lines[0].startswith("ssh-ed25519 "), machine.authorized_keys
+    # Restricted, and refused by sshd itself after the share's end (issue 11).
+    assert len(lines) == 1 and KEY_LINE_RE.match(lines[0]), machine.authorized_keys
     # The agent's own key is still there, untouched.
     assert "vagrant-insecure" in machine.authorized_keys
     assert PASSWORD not in proc.stdout + proc.stderr
@@ -139,9 +142,12 @@ def test_share_prints_no_url_and_inserted_one_key(ssh_share, machine):
 def test_command_runs_on_the_vm(topo, relay, ssh_share, machine):
     _, name = ssh_share
     r = connect_ssh(topo, relay, name, ["cat ~/vm-id; echo via $SSH_CONNECTION"])
-    out = r.stdout.decode()
-    assert r.returncode == 0, out + r.stderr.decode()
-    assert "Loading share '%s'..." % name in out and "Password for the private key:" in out and "Executing SSH..." in out
+    out, err = r.stdout.decode(), r.stderr.decode()
+    assert r.returncode == 0, out + err
+    # Standard output is not a terminal here: vshare's own lines go to standard error (issue 11),
+    # and standard output holds only the command's output.
+    assert "Loading share '%s'..." % name in err and "Password for the private key:" in err and "Executing SSH..." in err
+    assert "==>" not in out and "Password" not in out, out
     assert machine.marker in out, out
     # sshd in the vm saw the share agent's side of the vm link, on its own address and port.
     assert re.search(r"via %s \d+ %s %d" % (re.escape(T.SHARE_VM_SIDE_IP), re.escape(T.VM_IP), SSH_PORT), out), out
@@ -156,7 +162,7 @@ def test_wrong_password_refused_and_ssh_not_run(topo, relay, ssh_share):
     out, err = r.stdout.decode(), r.stderr.decode()
     assert r.returncode != 0
     assert "wrong password" in err.lower(), err
-    assert "Executing SSH" not in out and "should-not-run" not in out
+    assert "Executing SSH" not in out + err and "should-not-run" not in out + err
 
 
 def test_share_without_ssh_is_a_clear_error(topo, relay, new_share):
@@ -275,7 +281,7 @@ def test_ctrl_c_removes_the_key_and_the_blob(topo, relay, machine, ssh_share):
     assert len(after) == 1 and after[0] in before, machine.authorized_keys
     r = connect_ssh(topo, relay, name, ["true"])
     assert r.returncode != 0 and "no share named" in r.stderr.decode(), r.stderr.decode()
-    assert "Executing SSH" not in r.stdout.decode()
+    assert "Executing SSH" not in r.stdout.decode() + r.stderr.decode()
 
 
 # --- the relay's stored blob, fetched like a client does ---------------------
@@ -342,3 +348,79 @@ def test_relay_blob_is_sealed_and_needs_the_password(topo, relay, ssh_share):
     wrong_key, _ = derive("not the password", kdf)
     with pytest.raises(InvalidTag):
         AESGCM(wrong_key).decrypt(nonce, ciphertext, b"vshare-ssh-key-v1")
+
+
+# --- issue 11: the key's expiry, and --ssh-once over the machine IP -----------
+
+def _expiry(line: str) -> float:
+    return calendar.timegm(time.strptime(KEY_LINE_RE.match(line).group(1), "%Y%m%d%H%M%S"))
+
+
+def test_the_key_expires_with_the_share(ssh_share, machine):
+    """Inserted with a short provisional expiry, then set to the share's end (the relay's 8h) once
+    the relay created the share: sshd refuses the key afterwards even if the agent never removed it."""
+    deadline = time.monotonic() + 20
+    while True:
+        lines = machine.vshare_lines()
+        assert len(lines) == 1, machine.authorized_keys
+        left = _expiry(lines[0]) - time.time()
+        if left > 30 * 60:
+            break
+        assert time.monotonic() < deadline, "expiry not set to the share's end: %s" % lines[0]
+        time.sleep(0.2)
+    assert 8 * 3600 - 120 < left <= 8 * 3600 + 120, lines[0]
+
+
+def _released_private_key(topo, relay, name: str) -> bytes:
+    """What a client with the password gets from the relay (this releases a one-time key)."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+    kdf = relay_ask(topo, relay, {"kind": "sshParams", "name": name})["sshKDF"]
+    key, proof = derive(PASSWORD, kdf)
+    answer = relay_ask(topo, relay, {"kind": "sshKey", "name": name, "sshProof": base64.b64encode(proof).decode()})
+    assert answer["kind"] == "sshKey", answer
+    sealed = answer["sshSealed"]
+    plain = AESGCM(key).decrypt(base64.b64decode(sealed["nonce"]), base64.b64decode(sealed["ciphertext"]),
+                                b"vshare-ssh-key-v1")
+    assert plain.startswith(b"vshare-ssh-1"), plain[:16]
+    (n,) = struct.unpack(">I", plain[12:16])
+    return plain[16:16 + n]
+
+
+@pytest.mark.timeout(90)
+def test_ssh_once_counts_a_login_through_the_machine_ip(topo, relay, machine, ssh_share, tmp_path):
+    """The released one-time key used over the TUN path (ssh to the machine IP) uses it up too."""
+    proc, name = start_ssh_share(topo, relay, machine, extra=["--ssh-once"], label="once-tun-share")
+    try:
+        peer = types.SimpleNamespace(name=name, code=V.wait_code(proc, name))
+        assert len(machine.vshare_lines()) == 2
+        key_file = tmp_path / "released_key"
+        key_file.write_bytes(_released_private_key(topo, relay, name))
+        os.chmod(key_file, 0o600)
+        c = V.start_connect(topo, relay, peer, extra=["--ip", "172.16.0.41"], label="once-tun")
+        try:
+            r = topo.client.run(["ssh", "-i", str(key_file), "-p", str(SSH_PORT), "-l", machine.user,
+                                 "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes", "-o", "IdentityAgent=none",
+                                 "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+                                 "-o", "ConnectTimeout=15", c.machine_ip, "cat ~/vm-id"], timeout=40)
+            assert r.returncode == 0 and machine.marker in r.stdout.decode(), r.stderr.decode()
+            deadline = time.monotonic() + 25
+            while len(machine.vshare_lines()) != 1:
+                assert time.monotonic() < deadline, "a login through the machine IP did not use up the one-time key:\n" \
+                    + machine.authorized_keys + proc.describe()
+                time.sleep(0.2)
+        finally:
+            V.stop(c.proc)
+    finally:
+        proc.stop()
+
+
+def test_command_output_redirected_to_a_file_is_only_the_commands(topo, relay, ssh_share, machine, tmp_path):
+    """`vshare connect --ssh NAME -- cmd > file`: the file gets the command's output, nothing of vshare's."""
+    _, name = ssh_share
+    out_file = tmp_path / "out.txt"
+    with open(out_file, "wb") as f:
+        r = topo.client.run(connect_ssh_argv(relay, name, ["cat ~/vm-id"]), input=(PASSWORD + "\n").encode(),
+                            stdout=f, stderr=subprocess.PIPE, capture_output=False, timeout=60, env=V.clean_env())
+    assert r.returncode == 0, r.stderr.decode()
+    assert out_file.read_text() == machine.marker + "\n", out_file.read_text()
+    assert "Executing SSH..." in r.stderr.decode(), r.stderr.decode()

@@ -69,7 +69,7 @@ def start_relay(topo: T.Topology, data_dir: str, control_port: int = 7443, http_
     """`admin`: the web interface's --admin value; off by default, so two relays in one
     namespace never both claim its default port (127.0.0.1:7444); None uses the relay's default.
     Returns once the relay listens on its ports, the web interface's included."""
-    os.makedirs(data_dir, exist_ok=True)
+    os.makedirs(data_dir, mode=0o700, exist_ok=True)   # the relay refuses a data dir others can read
     argv = [vshare_bin(), "relay", "--data-dir", data_dir,
             "--control", "0.0.0.0:%d" % control_port,
             "--http", "0.0.0.0:%d" % http_port,

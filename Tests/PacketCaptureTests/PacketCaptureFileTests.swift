@@ -78,6 +78,35 @@ final class PacketCaptureFileTests: XCTestCase {
         XCTAssertTrue(lines.allSatisfy { $0.contains("IP 172.16.0.2 > 172.16.0.1: ICMP echo request, id 9") }, output)
     }
 
+    /// The file is new and private: mode 0600; an existing file or a symbolic link (a planted
+    /// `/tmp/x.pcap -> /etc/shadow`) is refused and left alone.
+    func testTheCaptureIsANewPrivateFileNeverAnExistingOneOrALink() throws {
+        try writeCapture()
+        var info = stat()
+        XCTAssertEqual(stat(path, &info), 0)
+        XCTAssertEqual(info.st_mode & 0o777, 0o600)
+
+        let before = try Data(contentsOf: URL(fileURLWithPath: path))
+        XCTAssertThrowsError(try PacketCaptureFile(path: path)) { error in
+            XCTAssertTrue("\(error)".contains("already exists"), "\(error)")
+        }
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path)), before, "an existing file is not truncated")
+
+        let target = path + ".target", link = path + ".link"
+        defer { unlink(target); unlink(link) }
+        try Data("precious".utf8).write(to: URL(fileURLWithPath: target))
+        XCTAssertEqual(symlink(target, link), 0)
+        XCTAssertThrowsError(try PacketCaptureFile(path: link)) { error in
+            XCTAssertTrue("\(error)".contains("already exists") || "\(error)".contains("symbolic link"), "\(error)")
+        }
+        XCTAssertEqual(try String(contentsOfFile: target, encoding: .utf8), "precious")
+        let dangling = path + ".dangling"
+        defer { unlink(dangling) }
+        XCTAssertEqual(symlink(path + ".nowhere", dangling), 0)
+        XCTAssertThrowsError(try PacketCaptureFile(path: dangling), "a dangling link is not followed to create its target")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path + ".nowhere"))
+    }
+
     func testUnwritablePathIsATypedError() {
         XCTAssertThrowsError(try PacketCaptureFile(path: "/nonexistent-dir/x.pcap")) { error in
             let e = error as? PacketCaptureError

@@ -45,6 +45,10 @@ ssize_t vshare_splice(int fd_in, int fd_out, size_t len);
 /// bytes, or -1 with errno.
 int vshare_pipe_nonblocking(int fds[2], int size);
 
+/// A blocking pipe whose ends are close-on-exec from the start (pipe2 O_CLOEXEC): with pipe() and
+/// a later fcntl, a child spawned by another thread in between would inherit them.
+int vshare_pipe_cloexec(int fds[2]);
+
 /// Lowers the calling thread's scheduling priority (nice) by `increment`; 0 on success.
 int vshare_lower_thread_priority(int increment);
 

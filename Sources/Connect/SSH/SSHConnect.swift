@@ -60,9 +60,7 @@ public enum SSHConnect {
                                                mux: config.connect.mux)) { answer in
             if case .sshParams(let params) = answer { return params.kdf } else { return nil }
         }
-        guard kdf.isAcceptable else {
-            throw SSHConnectError.refused("the relay sent unusable key-derivation parameters for share '\(name)'")
-        }
+        if let why = KDFFloor.refusal(kdf) { throw SSHConnectError.refused(why) }
         var password = try config.password()
         guard !password.isEmpty else { throw SSHConnectError.local("an empty password cannot be right; ssh was not run") }
         var keys = try PasswordSealing.derive(password: password, params: kdf)
@@ -128,7 +126,7 @@ public enum SSHConnect {
         guard case .error(let refusal) = message else {
             throw .refused("the relay answered with an unexpected \(message.kind.rawValue) message")
         }
-        let reason = refusal.reason
+        let reason = TerminalText.sanitized(refusal.reason)
         switch refusal.code {
         case .notFound: throw .refused("\(reason). Ask the sharer for the current name.")
         case .noSSH: throw .refused("\(reason). Ask the sharer to run `vshare share --ssh`.")

@@ -19,6 +19,19 @@ public enum OpenSSHKeyFormat {
         "\(keyType) \(Data(publicBlob(publicKey)).base64EncodedString()) \(comment)"
     }
 
+    /// A shared key's authorized_keys options: no agent or X11 forwarding for whoever logs in with
+    /// it, and sshd itself refuses it after `expiry` (seconds since 1970, written in UTC with the
+    /// `Z` suffix so the machine's time zone does not matter; OpenSSH ≥ 8.2 reads `expiry-time`).
+    /// Even a key the agent never got to remove (killed, machine unreachable) stops working then.
+    public static func restrictedKeyOptions(expiry: Int) -> String {
+        var seconds = time_t(expiry)
+        var t = tm()
+        gmtime_r(&seconds, &t)
+        let stamp = String(format: "%04d%02d%02d%02d%02d%02d", Int(t.tm_year) + 1900, Int(t.tm_mon) + 1,
+                           Int(t.tm_mday), Int(t.tm_hour), Int(t.tm_min), Int(t.tm_sec))
+        return "no-agent-forwarding,no-X11-forwarding,expiry-time=\"\(stamp)Z\""
+    }
+
     /// The PEM-armoured `openssh-key-v1` private key, cipher and KDF "none", one key.
     /// `checkInt` is random in OpenSSH (it only detects a wrong passphrase); tests pass a fixed one.
     public static func privateKey(seed: [UInt8], publicKey: [UInt8], comment: String, checkInt: UInt32) -> [UInt8] {

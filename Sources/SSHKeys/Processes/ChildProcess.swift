@@ -1,3 +1,4 @@
+import CShims
 import Foundation
 import Glibc
 import Wire
@@ -43,11 +44,7 @@ public enum ChildProcess {
     public static func run(_ tool: String, _ arguments: [String], input: [UInt8]? = nil,
                            environment: [String: String] = [:]) throws(Failure) -> Result {
         var inPipe: [Int32] = [-1, -1], outPipe: [Int32] = [-1, -1], errPipe: [Int32] = [-1, -1]
-        func cloexecPipe(_ fds: inout [Int32]) -> Bool {
-            guard pipe(&fds) == 0 else { return false }
-            for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
-            return true
-        }
+        func cloexecPipe(_ fds: inout [Int32]) -> Bool { vshare_pipe_cloexec(&fds) == 0 }
         guard cloexecPipe(&inPipe), cloexecPipe(&outPipe), cloexecPipe(&errPipe) else {
             throw .launch(tool, "pipe: \(String(cString: strerror(errno)))")
         }

@@ -29,7 +29,8 @@ public struct Spawned: Sendable {
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
 
         let argv = ([path] + arguments).map { strdup($0) }
-        var env = ProcessInfo.processInfo.environment.merging(environment) { $1 }.map { strdup("\($0.key)=\($0.value)") }
+        var env = childEnvironment(ProcessInfo.processInfo.environment, adding: environment)
+            .map { strdup("\($0.key)=\($0.value)") }
         defer {
             argv.forEach { free($0) }
             env.forEach { free($0) }
@@ -40,6 +41,16 @@ public struct Spawned: Sendable {
         let rc = posix_spawn(&pid, path, &actions, &attributes, &argvNull, &env)
         guard rc == 0 else { throw .launch(path, String(cString: strerror(rc))) }
         return Spawned(pid: pid)
+    }
+
+    /// Secrets vshare takes from its environment that no child (ssh, ssh-agent, a shell on the
+    /// machine's side of ssh) gets: a child's environment is readable by its user's other
+    /// processes and ends up in core dumps and `ssh -v` logs.
+    public static let withheldVariables: Set<String> = ["VSHARE_TOKEN"]
+
+    /// `parent` without the withheld secrets, with `extra` added (extra wins).
+    public static func childEnvironment(_ parent: [String: String], adding extra: [String: String]) -> [String: String] {
+        parent.filter { !withheldVariables.contains($0.key) }.merging(extra) { $1 }
     }
 
     /// Waits for the exit; returns the status (128 + signal for a signal death).

@@ -26,6 +26,9 @@ final class PacketSession {
     private var timer: UInt64?
     private var timerAt = Double.infinity
     private(set) var closed = false
+    /// Told of each TCP port of the target dialed for a flow of this session (`--ssh-once` counts
+    /// logins over the machine IP, not only SSH streams).
+    var onTCPDial: ((UInt16) -> Void)?
     /// The tunnel had no room for the stack's packets; retried when it drains.
     private(set) var waitingForTunnel = false
     /// One buffer for every socket read of this session (all on one thread; a read is handed on
@@ -154,6 +157,7 @@ final class PacketSession {
                                      description: "the machine at \(address)", readBuffer: scratch)
         let endpoint = TCPFlowEndpoint(flow: flow, session: self)
         tcpFlows[flow] = endpoint
+        onTCPDial?(port)
         // The dial's outcome reaches the flow through the pump: connected → the stack answers the
         // SYN; refused or timed out → the peer gets an RST. A failed start resets (refuses) it too.
         try? Pump(machine, endpoint).start()

@@ -59,8 +59,10 @@ final class PeerSession: TunnelConnectionDelegate {
         }
         var stackConfig = PacketStackConfig(machineAddress: machine)
         stackConfig.mtu = agent.config.packetMTU
-        packets = PacketSession(id: id, tunnel: tunnel, channel: 0, targetHost: agent.targetAddress,
-                                config: stackConfig, scope: agent.scope)
+        let packets = PacketSession(id: id, tunnel: tunnel, channel: 0, targetHost: agent.targetAddress,
+                                    config: stackConfig, scope: agent.scope)
+        packets.onTCPDial = { [unowned agent] port in agent.machinePortDialed(port) }
+        self.packets = packets
         Console.detail(agent.config.machineName, "A peer connected from \(client) (session \(id)), end to end; it sees this machine as \(machine).")
     }
 

@@ -24,14 +24,14 @@ extension ShareAgent {
             return Console.error("error: connect is unavailable for this share: \(error)")
         }
         Console.headline(machine, "Connect code: \(connectCode)")
-        Console.headline(machine, "Connect: vshare connect \(name) --code \(connectCode)")
+        Console.headline(machine, "Connect: vshare connect \(TerminalText.sanitized(name)) --code \(connectCode)")
         Console.detail(machine, scope.summary)
     }
 
     /// The relay announced a peer with its ticket: meet it on a data connection and pair.
     func pair(with peer: PeerJoined) {
         let id = peer.session
-        let client = peer.client ?? "?"
+        let client = TerminalText.sanitized(peer.client ?? "?")   // as the relay reported it
         guard pairings[id] == nil, peers[id] == nil, let ticket = Hex.decode(peer.ticket),
               ticket.count == DataPreamble.ticketLength else { return }
         // Each announced peer costs a connection and a SPAKE2 run: the relay (which announces them)

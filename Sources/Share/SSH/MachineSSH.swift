@@ -62,22 +62,52 @@ struct MachineSSH: Sendable {
         return keys
     }
 
-    /// Removes every authorized_keys line carrying `comment` (unique per share: `vshare-share-…-<hex>`),
-    /// through a temp file and `mv`, keeping the file's mode. Idempotent.
+    /// Removes every authorized_keys line carrying `comment` (unique per share: `vshare-share-…-<hex>`).
+    /// Idempotent; the file is replaced only by a complete copy (see `rewriteScript`).
     func remove(comment: String) throws {
-        precondition(comment.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" })
-        let script = """
-        umask 077; F=~/.ssh/authorized_keys; [ -f "$F" ] || exit 0; grep -q -F -- '\(comment)' "$F" || exit 0; \
-        T="$F.vshare-$$"; grep -v -F -- '\(comment)' "$F" > "$T"; chmod --reference="$F" "$T" 2>/dev/null; mv -f "$T" "$F"
-        """
-        let result = try run(script)
+        let result = try run(Self.rewriteScript(comment: comment, replacing: false))
         guard result.ok else { throw SSHShareError.remove("\(user)@\(host) port \(port)", result.errorSummary) }
+    }
+
+    /// Puts `line` in place of the lines carrying `comment`, if any are still there (a key already
+    /// removed is never put back).
+    func replace(comment: String, with line: String) throws {
+        let result = try run(Self.rewriteScript(comment: comment, replacing: true), input: Array((line + "\n").utf8))
+        guard result.ok else { throw SSHShareError.update("\(user)@\(host) port \(port)", result.errorSummary) }
+    }
+
+    /// The shell script (run by the machine's `sh`) that drops the lines carrying `comment` from
+    /// authorized_keys and, when `replacing`, appends the line read from standard input. The new
+    /// file is written beside the old one, checked to hold every kept line, given the old one's
+    /// mode, fsynced, and only then renamed over it: a failed step (disk full, a read error, a
+    /// killed ssh) leaves the original as it was and no temp file behind — a truncated
+    /// authorized_keys would lock the machine's owner out.
+    static func rewriteScript(comment: String, replacing: Bool) -> String {
+        precondition(comment.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") })
+        let append = replacing ? """
+        cat >> "$T" || fail "cannot write $T"; [ "$(wc -l < "$T")" -eq $((keep + 1)) ] || fail "the new line did not arrive whole"
+        """ : ":"
+        return """
+        umask 077; F="$HOME/.ssh/authorized_keys"; [ -f "$F" ] || exit 0
+        grep -q -F -- '\(comment)' "$F" || exit 0
+        fail() { echo "$1; $F is unchanged" >&2; exit 1; }
+        T="$F.vshare-$$"; trap 'rm -f "$T"' EXIT
+        keep=$(grep -c -v -F -- '\(comment)' "$F"); [ $? -le 1 ] || fail "cannot read $F"
+        { grep -v -F -- '\(comment)' "$F"; [ $? -le 1 ]; } > "$T" || fail "cannot write $T"
+        [ "$(wc -l < "$T")" -eq "$keep" ] || fail "the copy of $F came out short"
+        \(append)
+        chmod --reference="$F" "$T" || fail "cannot set the mode of $T"
+        sync "$T" || fail "cannot sync $T"
+        mv -f "$T" "$F" || fail "cannot rename $T"
+        sync "${F%/*}" 2>/dev/null; exit 0
+        """
     }
 }
 
 public enum SSHShareError: Error, CustomStringConvertible {
     case insert(String, String)
     case remove(String, String)
+    case update(String, String)
     case noHostKeys
     case check(String)
     case password(String)
@@ -88,6 +118,8 @@ public enum SSHShareError: Error, CustomStringConvertible {
             return "cannot insert the SSH key into the machine (\(where_)): \(why). Check --ssh-identity (the agent's own key into the machine), --ssh-user and --ssh-port."
         case .remove(let where_, let why):
             return "could not remove the share's SSH key from the machine (\(where_)): \(why). Remove the line ending in this share's vshare-share-… comment from ~/.ssh/authorized_keys by hand."
+        case .update(let where_, let why):
+            return "could not set the share's SSH key to expire with the share (\(where_)): \(why). The key stays until the share ends and removes it."
         case .noHostKeys:
             return "the machine's SSH host keys could not be read, so connect clients could not verify it; check that its sshd has host keys in /etc/ssh"
         case .check(let why):

@@ -16,6 +16,9 @@ final class SSHShareSetup: @unchecked Sendable {
     private let label: String
     private var publicLine = ""
     private let lock = NSLock()
+    /// Held for each change to the machine's authorized_keys, so that setting the expiry and the
+    /// removal never run at once (a late expiry update must not put a removed key back).
+    private let machineLock = NSLock()
     private var inserted = false
     private var removed = false
     private var onceArmed = false
@@ -45,7 +48,7 @@ final class SSHShareSetup: @unchecked Sendable {
         defer { Secret.wipe(&password) }
         Console.headline(label, "Inserting generated SSH key into machine...")
         lock.withLock { inserted = true }   // from here on, the end of the share removes it
-        let hostKeys = try machine.insert(publicLine)
+        let hostKeys = try machine.insert(restrictedLine(expiresIn: Self.provisionalLifetime))
         let checkInt = try Secret.random(4).bigEndianUInt32(at: 0)
         var privateKey = OpenSSHKeyFormat.privateKey(seed: key.seed, publicKey: key.publicKey, comment: comment, checkInt: checkInt)
         defer { Secret.wipe(&privateKey) }
@@ -53,6 +56,31 @@ final class SSHShareSetup: @unchecked Sendable {
         defer { Secret.wipe(&record) }
         blob = try PasswordSealing.seal(record, password: password, once: options.once)
         pendingKey = privateKey
+    }
+
+    /// How long the key works until the relay has said when the share ends (`setExpiryInBackground`): if the
+    /// agent dies before that, the key expires on its own soon.
+    static let provisionalLifetime = 15 * 60
+
+    /// The key's authorized_keys line: restricted, and refused by sshd `expiresIn` seconds from now.
+    private func restrictedLine(expiresIn: Int) -> String {
+        OpenSSHKeyFormat.restrictedKeyOptions(expiry: time(nil) + expiresIn) + " " + publicLine
+    }
+
+    /// The relay created the share, ending in `expiresIn` seconds: the key expires with it (a
+    /// minute later, for clocks that differ a little). On a background thread, like the removal.
+    func setExpiryInBackground(expiresIn: Int) {
+        let line = restrictedLine(expiresIn: expiresIn + 60)
+        Thread.detachNewThread { [self] in
+            machineLock.withLock {
+                guard lock.withLock({ inserted && !removed }) else { return }
+                do {
+                    try machine.replace(comment: comment, with: line)
+                } catch {
+                    Console.error("warning: \(error)")
+                }
+            }
+        }
     }
 
     /// Kept from `prepare()` to `check()` only.
@@ -101,10 +129,12 @@ final class SSHShareSetup: @unchecked Sendable {
         }
         guard needed else { return }
         Console.headline(label, "Removing the share's SSH key from the machine...")
-        do {
-            try machine.remove(comment: comment)
-        } catch {
-            Console.error("error: \(error)")
+        machineLock.withLock {
+            do {
+                try machine.remove(comment: comment)
+            } catch {
+                Console.error("error: \(error)")
+            }
         }
     }
 

@@ -28,6 +28,15 @@ extension ShareAgent {
         }
     }
 
+    /// A connect peer's flow through the machine IP dialed `port` of the machine: a login to the SSH
+    /// port with the released key uses the one-time key up just as an SSH stream does. (There is no
+    /// stream to watch end here, so the key goes after `onceRemovalDelay`; the session survives it.)
+    func machinePortDialed(_ port: UInt16) {
+        guard let setup = sshSetup, port == setup.options.port, setup.armOnce() else { return }
+        Console.detail(config.machineName, "The one-time SSH session has started (through the machine IP); the key will be removed from the machine.")
+        loop.schedule(after: setup.options.onceRemovalDelay) { setup.removeInBackground() }
+    }
+
     /// `--ssh-once`: the first SSH stream of a session is connecting; the key leaves the machine
     /// when that stream ends or `onceRemovalDelay` seconds later, whichever comes first.
     func sshOnceStarted(_ setup: SSHShareSetup, bridge: StreamSocketBridge) {

@@ -40,6 +40,13 @@ public final class SocketSplice {
         var blocked = false
 
         var wantsRead: Bool { !sawEOF && buffered < capacity }
+
+        /// Its `to` socket hung up: nothing more can reach it.
+        mutating func abandon() {
+            buffered = 0
+            sawEOF = true
+            shutDown = true
+        }
         var wantsWrite: Bool { buffered > 0 && blocked }
         var finished: Bool { shutDown }
     }
@@ -108,18 +115,18 @@ public final class SocketSplice {
         // Both directions of this socket are shut (or it failed): nothing can reach it any more,
         // and what it sent is read to EOF above. Stop watching it (a hangup is reported whatever
         // the interest); the other direction may still drain into the other socket.
-        if events & IOInterest.error != 0 {
-            if onA { hungUp(incoming: &bToA, outgoing: aToB, fd: a.fd) } else { hungUp(incoming: &aToB, outgoing: bToA, fd: b.fd) }
-        }
+        if events & IOInterest.error != 0 { hungUp(onA: onA) }
         if aToB.finished && bToA.finished { return close() }
         updateInterest()
     }
 
-    private func hungUp(incoming: inout Direction, outgoing: Direction, fd: Int32) {
-        incoming.buffered = 0
-        incoming.sawEOF = true
-        incoming.shutDown = true
-        if outgoing.sawEOF { loop.deregister(fd: fd) } else { closeAfterError() }
+    /// One socket hung up. (No `inout` direction is held across `closeAfterError`, which changes
+    /// both: that overlapping access aborted the relay when a socket hung up while the direction
+    /// leaving it was full.)
+    private func hungUp(onA: Bool) {
+        if onA { bToA.abandon() } else { aToB.abandon() }
+        let ownBytesEnded = onA ? aToB.sawEOF : bToA.sawEOF
+        if ownBytesEnded { loop.deregister(fd: onA ? a.fd : b.fd) } else { closeAfterError() }
     }
 
     /// A socket failed while its own bytes were still coming: the session is broken both ways.

@@ -111,9 +111,17 @@ public final class TLSContext: @unchecked Sendable {
             if let peerName {
                 var v4 = in_addr(), v6 = in6_addr()
                 if inet_pton(AF_INET, peerName, &v4) == 1 || inet_pton(AF_INET6, peerName, &v6) == 1 {
-                    X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), peerName)
+                    guard X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), peerName) == 1 else {
+                        SSL_free(ssl)
+                        throw TLSError("cannot set the address \(peerName) to check the relay's certificate against")
+                    }
                 } else {
-                    SSL_set1_host(ssl, peerName)
+                    // Unchecked, a failure here would leave the name unset and any certificate the CA
+                    // signed would pass for this host.
+                    guard SSL_set1_host(ssl, peerName) == 1 else {
+                        SSL_free(ssl)
+                        throw TLSError("cannot set the name \(peerName) to check the relay's certificate against")
+                    }
                     _ = vshare_SSL_set_tlsext_host_name(ssl, peerName)
                 }
             }

@@ -1,3 +1,4 @@
+import Foundation
 import Glibc
 import Transport
 import TransportTesting
@@ -98,6 +99,21 @@ final class SocketSpliceTests: XCTestCase {
         shutdown(right, Int32(SHUT_WR))
         XCTAssertEqual(read(left, &byte, 1), 0)
         XCTAssertTrue(loop.waitUntil { self.closedCount.value == 1 }, "both directions finished: closed once")
+    }
+
+    /// A socket hung up while the direction leaving it is full (nobody reads the other side, so its
+    /// bytes were never read to EOF): the pair closes. This crashed the relay with an exclusivity
+    /// violation (`ss -K` of a connect client's data connection under load).
+    func testAHangupWhileItsDirectionIsFullClosesThePair() {
+        _ = fcntl(left, F_SETFL, fcntl(left, F_GETFL) | O_NONBLOCK)
+        let chunk = [UInt8](repeating: 7, count: 65536)
+        let until = Date().addingTimeInterval(0.5)
+        while Date() < until {   // fill the far socket, the pipe and the near socket; the splice stops reading
+            if chunk.withUnsafeBytes({ write(left, $0.baseAddress!, $0.count) }) < 0 { usleep(10_000) }
+        }
+        close(left)
+        left = -1
+        XCTAssertTrue(loop.waitUntil { self.closedCount.value == 1 }, "a hung-up socket ends the pair")
     }
 
     func testAResetClosesThePair() {
