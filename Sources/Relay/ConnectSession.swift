@@ -75,15 +75,16 @@ final class ConnectSession: TunnelConnectionDelegate {
 
     func tunnelDidClose(_ tunnel: TunnelConnection, error: Error?) {
         tunnel.context = nil
-        if let agent {
-            agent.detach(self)
-            if let share {
-                Console.headline("relay", "Peer \(clientIP) left share \(share.name) (session \(id)).")
-                if let joinedAt { relay.store?.connectSession(share: share.name, client: clientIP, startedAt: joinedAt) }
-                share.traffic.peerLeft()
-            }
-        }
+        agent?.detach(self)
         agent = nil
+        // Whether the peer left or was told to (its agent went, the share ended, the relay stops):
+        // a joined session is counted out exactly once, here.
+        if let share, let joinedAt {
+            Console.headline("relay", "Peer \(clientIP) left share \(share.name) (session \(id)).")
+            relay.store?.connectSession(share: share.name, client: clientIP, startedAt: joinedAt)
+            share.traffic.peerLeft()
+            relay.metrics.sessionClosed()
+        }
     }
 
     // MARK: Called by the agent's session (same loop)
@@ -142,6 +143,7 @@ final class ConnectSession: TunnelConnectionDelegate {
         self.id = id
         joinedAt = Date()
         entry.traffic.peerJoined()
+        relay.metrics.sessionOpened()
         Console.headline("relay", "Peer \(clientIP) joined share \(entry.name) (session \(id)\(sshOnly ? ", SSH only" : "")).")
         let reply = SessionOpened(name: entry.name, session: id, expiresIn: max(0, Int(entry.expiresAt - MonotonicClock.now())),
                                   ticket: ticket.map(Hex.encode))

@@ -239,6 +239,11 @@ public final class RelayServer: @unchecked Sendable {
         }
     }
 
+    /// Open and refused connections of each capped port, for metrics ("control port" -> "control").
+    func quotaSnapshot() -> [(port: String, open: Int, refused: Int)] {
+        quotas.map { (String($0.what.split(separator: " ").first ?? ""), $0.quota.openConnections, $0.quota.refusedTotal) }
+    }
+
     /// Every 10 s, one line per port that refused connections over the per-address cap, instead
     /// of one line per refusal (a flood would otherwise flood the log).
     private func scheduleRefusalSummary(on loop: EventLoop) {

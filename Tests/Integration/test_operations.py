@@ -71,6 +71,11 @@ def test_relay_and_agent_metrics(topo, relay):
         assert ok - value(before, "vshare_http_requests_total", **{"class": "2xx"}) == 5
         assert value(samples, "vshare_http_requests_total", **{"class": "4xx"}) >= 1
         assert value(samples, "vshare_http_bytes_total", direction="out") > value(before, "vshare_http_bytes_total", direction="out")
+        assert value(samples, "vshare_open_connections", port="control") >= 1  # the agent's
+        assert value(samples, "vshare_open_connections", port="http") >= 0
+        assert value(samples, "vshare_connections_refused_total", port="http") == 0
+        assert value(samples, "vshare_guess_refusals_total") >= 0
+        assert value(samples, "vshare_memory_budget_bytes") > 0
         loops = [k for k in samples if k[0] == "vshare_event_loop_busy_seconds_total"]
         assert loops and all(samples[k] >= 0 for k in loops)
 

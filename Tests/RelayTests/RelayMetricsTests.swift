@@ -17,9 +17,6 @@ final class RelayMetricsTests: XCTestCase {
         metrics.answered(status: 404, bytesOut: 10)
         metrics.answered(status: 503, bytesOut: 0)
         metrics.answered(status: 99, bytesOut: 0)  // out of range: counted as 1xx rather than lost
-        metrics.connectionOpened(.http)
-        metrics.connectionOpened(.http)
-        metrics.connectionClosed(.http)
         metrics.sessionOpened()
         metrics.sessionOpened()
         metrics.sessionClosed()
@@ -34,8 +31,6 @@ final class RelayMetricsTests: XCTestCase {
         XCTAssertEqual(sample(families, "vshare_http_requests_total", "1xx"), 1)
         XCTAssertEqual(sample(families, "vshare_http_bytes_total", "in"), 100)
         XCTAssertEqual(sample(families, "vshare_http_bytes_total", "out"), 5010)
-        XCTAssertEqual(sample(families, "vshare_open_connections", "http"), 1)
-        XCTAssertEqual(sample(families, "vshare_open_connections", "control"), 0)
         XCTAssertEqual(sample(families, "vshare_connect_sessions_total"), 2)
         XCTAssertEqual(sample(families, "vshare_connect_sessions_live"), 1)
         // Every reason and class is present from the start, so a dashboard's rate() has a baseline.

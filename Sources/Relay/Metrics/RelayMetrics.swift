@@ -6,12 +6,6 @@ import Wire
 /// loops bump as things happen (atomics, so no loop ever waits on a scrape) and gauges read from
 /// their owners at scrape time (`RelayMetrics+Scrape.swift`).
 final class RelayMetrics: Sendable {
-    /// The ports a client can hold a connection on.
-    enum Port: Int, CaseIterable {
-        case control, http, https, admin
-        var label: String { ["control", "http", "https", "admin"][rawValue] }
-    }
-
     private let sharesCreated = MetricCounter()
     private let sharesEnded = MetricCounter.array(Store.ShareEndReason.allCases.count)
     /// HTTP answers by status class: index 0 is 1xx ... 4 is 5xx.
@@ -22,7 +16,6 @@ final class RelayMetrics: Sendable {
     private let connectSessionsOpened = MetricCounter()
     private let connectSessionsLive = MetricCounter()
     private let inFlight = MetricCounter()
-    private let openConnections = MetricCounter.array(Port.allCases.count)
 
     func shareCreated() { sharesCreated.add(1) }
 
@@ -41,9 +34,6 @@ final class RelayMetrics: Sendable {
     func requestStarted() { inFlight.add(1) }
     func requestsFinished(_ count: Int = 1) { inFlight.add(-count) }
     var requestsInFlight: Int { inFlight.value }
-
-    func connectionOpened(_ port: Port) { openConnections[port.rawValue].add(1) }
-    func connectionClosed(_ port: Port) { openConnections[port.rawValue].add(-1) }
 
     func sessionOpened() {
         connectSessionsOpened.add(1)
@@ -74,10 +64,6 @@ final class RelayMetrics: Sendable {
                          value: Double(connectSessionsOpened.value)),
             MetricFamily("vshare_connect_sessions_live", .gauge, help: "Connect sessions joined and not yet closed.",
                          value: Double(connectSessionsLive.value)),
-            MetricFamily("vshare_open_connections", .gauge, help: "Client connections open now, by relay port.",
-                         samples: Port.allCases.map { port in
-                             .init(Double(openConnections[port.rawValue].value), labels: [("port", port.label)])
-                         }),
         ]
     }
 }

@@ -2,6 +2,8 @@
 public struct AddressCounts: Sendable, Equatable {
     public let limit: Int
     private var counts: [String: Int] = [:]
+    /// Connections open from every address together.
+    public private(set) var total = 0
 
     public init(limit: Int) { self.limit = limit }
 
@@ -10,6 +12,7 @@ public struct AddressCounts: Sendable, Equatable {
         let now = counts[address, default: 0]
         guard now < limit else { return false }
         counts[address] = now + 1
+        total += 1
         return true
     }
 
@@ -18,6 +21,7 @@ public struct AddressCounts: Sendable, Equatable {
     public mutating func release(_ address: String) {
         guard let now = counts[address] else { return }
         counts[address] = now > 1 ? now - 1 : nil
+        total -= 1
     }
 
     public func count(of address: String) -> Int { counts[address, default: 0] }

@@ -7,6 +7,7 @@ import Synchronization
 public final class ConnectionQuota: Sendable {
     private let counts: Mutex<AddressCounts>
     private let refused = Atomic<Int>(0)
+    private let refusedEver = Atomic<Int>(0)
 
     public init(limit: Int) { counts = Mutex(AddressCounts(limit: limit)) }
 
@@ -16,6 +17,7 @@ public final class ConnectionQuota: Sendable {
     public func admit(_ socket: Socket, address: String) -> Bool {
         guard counts.withLock({ $0.admit(address) }) else {
             refused.add(1, ordering: .relaxed)
+            refusedEver.add(1, ordering: .relaxed)
             return false
         }
         Self.counted.withLock { $0[socket.fd] = Owner(quota: self, address: address) }
@@ -25,6 +27,12 @@ public final class ConnectionQuota: Sendable {
 
     /// Connections open from `address` now.
     public func count(of address: String) -> Int { counts.withLock { $0.count(of: address) } }
+
+    /// Connections open now, from every address (for metrics).
+    public var openConnections: Int { counts.withLock { $0.total } }
+
+    /// Connections refused since the process started (for metrics).
+    public var refusedTotal: Int { refusedEver.load(ordering: .relaxed) }
 
     /// Connections refused since the last call (for one summary line instead of one per refusal).
     public func takeRefused() -> Int { refused.exchange(0, ordering: .relaxed) }
