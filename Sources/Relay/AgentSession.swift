@@ -110,7 +110,7 @@ final class AgentSession: TunnelConnectionDelegate {
     private func createShare(_ message: CreateShare) {
         guard share == nil else { return refuse(.badRequest, "this connection already has a share") }
         guard let token = message.token, let owner = relay.owner(forToken: token) else {
-            Console.headline("relay", "Refused a share from \(peer?.host ?? "?"): wrong or missing token.")
+            Console.throttledHeadline("relay", "Refused a share from \(peer?.host ?? "?"): wrong or missing token.")
             relay.store?.audit(actor: peer?.host ?? "?", action: "share.refused", detail: "wrong or missing token")
             return refuse(.unauthorized, "the relay refused the token. Pass a user's token (`vshare relay user token NAME` on the relay), or the owner token from the relay's data directory (DIR/token), with --token or VSHARE_TOKEN.")
         }

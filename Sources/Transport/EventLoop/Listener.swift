@@ -41,7 +41,7 @@ public final class Listener: IOHandler {
     /// Out of file descriptors (or another accept failure): the pending connection stays in the
     /// backlog and epoll would report it again at once, so stop listening briefly instead of spinning.
     private func pause(after error: SystemError) {
-        if !paused { Console.error("==> \(address): cannot accept connections for now (\(error)); retrying.") }
+        if !paused { Console.throttledError("==> \(address): cannot accept connections for now (\(error)); retrying.") }
         paused = true
         loop.modify(fd: socket.fd, interest: IOInterest.none)
         loop.schedule(after: 0.1) { [weak self] in
