@@ -29,6 +29,19 @@ public final class TunnelConnection: TLSConnectionDelegate, TunnelStreams, Tunne
         public var interval: Double
         public var timeout: Double
         public init(interval: Double = 5, timeout: Double = 15) { self.interval = interval; self.timeout = timeout }
+
+        public enum Step: Equatable {
+            /// Send a PING and look again after this many seconds.
+            case ping(checkAgainIn: Double)
+            /// The peer has been silent too long: close the connection.
+            case close
+        }
+
+        /// What the timer does when it finds the peer silent for `silentFor` seconds: the next
+        /// look is at the next ping or when the silence would reach the timeout, whichever is first.
+        public func step(silentFor: Double) -> Step {
+            silentFor >= timeout ? .close : .ping(checkAgainIn: min(interval, timeout - silentFor))
+        }
     }
 
     public let tls: TLSConnection
@@ -347,15 +360,14 @@ public final class TunnelConnection: TLSConnectionDelegate, TunnelStreams, Tunne
     private func scheduleKeepalive(after delay: Double? = nil) {
         keepaliveTimer = loop.schedule(after: delay ?? keepalive.interval) { [weak self] in
             guard let self, !self.closed else { return }
-            let silentFor = MonotonicClock.now() - self.lastReceive
-            if silentFor >= self.keepalive.timeout {
+            switch self.keepalive.step(silentFor: MonotonicClock.now() - self.lastReceive) {
+            case .close:
                 self.tls.close()
-                return
+            case .ping(let checkAgainIn):
+                self.mux.ping(UInt64(MonotonicClock.now() * 1e6))
+                self.flush()
+                self.scheduleKeepalive(after: checkAgainIn)
             }
-            self.mux.ping(UInt64(MonotonicClock.now() * 1e6))
-            self.flush()
-            // The next ping, or the moment the silence reaches the timeout, whichever comes first.
-            self.scheduleKeepalive(after: min(self.keepalive.interval, self.keepalive.timeout - silentFor))
         }
     }
 }
