@@ -15,6 +15,7 @@ final class WriterThread: @unchecked Sendable {
         let box = Unmanaged.passRetained(loop)
         let code = pthread_create(&thread, nil, { raw in
             let loop = Unmanaged<WriterLoop>.fromOpaque(raw!).takeRetainedValue()
+            WriterThread.name()
             WriterThread.yieldToTheProxy()
             loop.run()
             return nil
@@ -24,6 +25,15 @@ final class WriterThread: @unchecked Sendable {
             throw StoreError.cannotStartWriter(errno: code)
         }
         running = true
+    }
+
+    /// Names this thread `vshare-log`, so `top -H` and scripts/bench-store can tell its CPU time from
+    /// the event loops' (pthread_setname_np is not visible to Swift; its comm file is the same thing).
+    static func name() {
+        let fd = open("/proc/thread-self/comm", O_WRONLY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        _ = "vshare-log".withCString { write(fd, $0, strlen($0)) }
+        close(fd)
     }
 
     /// The writer runs at a lower priority (nice +10, this thread only): on a busy relay the event

@@ -1,9 +1,9 @@
 import COpenSSL
 import Wire
 
-/// A share's resume secret as the store keeps it: its SHA-256, in hex. The secret is 32 random
-/// bytes from the CSPRNG (as a token), so a fast unsalted hash leaves nothing to guess from a stolen
-/// database, and a restarted relay can still check an agent's secret against it.
+/// A share's resume secret as the store keeps it: its SHA-256, in hex. The secret is 192 random
+/// bits from the CSPRNG (`SecretToken.make`), so a fast unsalted hash leaves nothing to guess from a
+/// stolen database, and a restarted relay can still check an agent's secret against it.
 public enum ResumeSecretDigest {
     public static func of(_ secret: String) -> String {
         var digest = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
