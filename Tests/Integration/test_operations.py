@@ -8,6 +8,7 @@ import http.client
 import os
 import re
 import signal
+import subprocess
 import time
 
 import pytest
@@ -260,3 +261,35 @@ def test_sigterm_drains_requests_in_flight_then_agents_reconnect(topo, tmp_path,
     finally:
         share.proc.stop()
         relay.proc.stop()
+
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def test_the_deploy_files_are_valid(topo, tmp_path):
+    """docs/deploy: systemd accepts the unit as written (with this build's binary in its ExecStart),
+    and the example config starts a relay (its addresses and certificate overridden for the test)."""
+    unit = open(os.path.join(REPO, "docs", "deploy", "vshare-relay.service")).read()
+    assert "ExecStart=/usr/local/bin/vshare relay --config /etc/vshare-relay/relay.toml" in unit
+    for directive in ("User=vshare-relay", "StateDirectory=vshare-relay", "ProtectSystem=strict", "NoNewPrivileges=yes",
+                      "AmbientCapabilities=CAP_NET_BIND_SERVICE", "Restart=on-failure", "ExecReload=/bin/kill -HUP $MAINPID"):
+        assert directive in unit, directive
+    path = tmp_path / "vshare-relay.service"
+    path.write_text(unit.replace("/usr/local/bin/vshare", V.vshare_bin()))
+    r = subprocess.run(["systemd-analyze", "verify", str(path)], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0 and not r.stderr.strip(), r.stderr
+
+    key, cert = str(tmp_path / "key.pem"), str(tmp_path / "cert.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                    "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=relay.example.com",
+                    "-addext", "subjectAltName=IP:%s" % T.RELAY_SHARE_SIDE_IP], check=True, capture_output=True)
+    data = tmp_path / "data"
+    proc = topo.relay.popen([V.vshare_bin(), "relay", "--config", os.path.join(REPO, "docs", "deploy", "relay.toml"),
+                             "--data-dir", str(data), "--control", "0.0.0.0:7743", "--http", "0.0.0.0:8780",
+                             "--https", "0.0.0.0:8743", "--admin", "127.0.0.1:7745", "--cert", cert, "--key", key],
+                            name="relay-deploy", env=V.clean_env())
+    try:
+        proc.wait_line(r"Public HTTP: 0\.0\.0\.0:8780 \(http://NAME\.share\.example\.com:8780\)", 10)
+        proc.wait_line(r"Shares expire after 8h\.", 5)
+    finally:
+        proc.stop()
