@@ -42,16 +42,22 @@ def test_machine_ip_answers_after_reconnects_under_load(topo, relay, share, iper
     unread for good (ping 100 % loss, TX-dropped rising). Each round: load through the machine IP,
     cut, wait for the rejoin, then the machine IP must answer pings again."""
     c = V.start_connect(topo, relay, share, extra=["--ip", "172.16.0.30"], label="connect-load")
+    # A slow uplink to the relay: the tunnel's socket backs up, so the pump waits for room most of
+    # the time and the cut lands in that state (on a fast local link the tunnel seldom fills).
+    topo.client.run(["tc", "qdisc", "add", "dev", "eth-relay", "root", "tbf", "rate", "20mbit",
+                     "burst", "64kb", "latency", "200ms"], timeout=10, check=True)
     try:
         for round_ in range(5):
             start = c.proc.line_count()
+            # UDP far above what the path carries keeps the tunnel's datagram queue full (TCP would
+            # back off), so the cut comes while the pump waits for room: the case that broke.
             load = subprocess.Popen(topo.client.argv(["iperf3", "-c", c.machine_ip, "-p", str(VM_IPERF_PORT),
-                                                      "-t", "4", "-P", "4"]),
+                                                      "-u", "-b", "2G", "-l", "1400", "-t", "5"]),
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-            flood = subprocess.Popen(topo.client.argv(["ping", "-f", "-s", "1400", "-w", "4", c.machine_ip]),
+            flood = subprocess.Popen(topo.client.argv(["ping", "-f", "-s", "1400", "-w", "5", c.machine_ip]),
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
             try:
-                time.sleep(1.5)   # mid-transfer: the tunnel's datagram queue is full now and then
+                time.sleep(3.0)   # mid-transfer, once the socket to the relay and the tunnel's queue are full
                 assert _kill_client_relay_connections(topo, relay, c.proc.pid) >= 1, "no relay connection to cut"
                 c.proc.wait_line(r"Reconnected to %s" % re.escape(share.name), timeout=30, start=start,
                                  hint="(round %d: connect must rejoin)" % round_)
@@ -66,6 +72,7 @@ def test_machine_ip_answers_after_reconnects_under_load(topo, relay, share, iper
             assert r.returncode == 0, "round %d: the machine IP no longer answers after a reconnect:\n%s\n%s" % (
                 round_, r.stdout.decode(errors="replace"), c.proc.describe())
     finally:
+        topo.client.run(["tc", "qdisc", "del", "dev", "eth-relay", "root"], timeout=10)
         assert V.stop(c.proc) == 0, c.proc.describe()
 
 
