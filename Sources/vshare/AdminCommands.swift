@@ -6,17 +6,19 @@ import Wire
 /// (`vshare logs` is LogsCommand, on the same `run`).
 enum AdminCommands {
     static let sharesUsage = """
-    usage: vshare shares [--admin URL] [--token TOKEN]
+    usage: vshare shares [--admin URL] [--token-file FILE]
       List the relay's live shares.
       --admin URL         the relay's web interface (default http://127.0.0.1:7444)
-      --token TOKEN       the relay's owner token (env VSHARE_TOKEN; default ~/.vshare/relay/token)
+      --token-file FILE   a file holding your token on the relay (env VSHARE_TOKEN; default
+                          ~/.vshare/relay/token; --token TOKEN works too, with a warning)
     """
 
     static let expireUsage = """
-    usage: vshare expire NAME [--admin URL] [--token TOKEN]
+    usage: vshare expire NAME [--admin URL] [--token-file FILE]
       End a live share now: its URL answers 404 and its agent exits.
       --admin URL         the relay's web interface (default http://127.0.0.1:7444)
-      --token TOKEN       the relay's owner token (env VSHARE_TOKEN; default ~/.vshare/relay/token)
+      --token-file FILE   a file holding your token on the relay (env VSHARE_TOKEN; default
+                          ~/.vshare/relay/token; --token TOKEN works too, with a warning)
     """
 
     private struct SharesAnswer: Decodable { var shares: [AdminShare] }
@@ -42,7 +44,7 @@ enum AdminCommands {
         }
     }
 
-    /// Parses the common options (`--admin`, `--token`) and `extraFlags`/`extraOptions`, finds the
+    /// Parses the common options (`--admin`, `--token-file`/`--token`) and `extraFlags`/`extraOptions`, finds the
     /// token, and runs `body` with a client, the positionals and the parsed arguments.
     static func run(_ arguments: [String], positionals: Int, usage: String, extraFlags: Set<String> = [],
                     extraOptions: Set<String> = [],
@@ -50,16 +52,21 @@ enum AdminCommands {
         var scanner = ArgumentScanner(arguments)
         let parsed: ArgumentScanner.Parsed
         do {
-            parsed = try scanner.parse(flags: extraFlags, options: extraOptions.union(["admin", "token"]))
+            parsed = try scanner.parse(flags: extraFlags, options: extraOptions.union(["admin", "token", "token-file"]))
             guard parsed.positionals.count == positionals else {
                 throw ArgumentScanner.UsageError(positionals == 0 ? "unexpected argument '\(parsed.positionals[0])'" : "name one share")
             }
         } catch {
             return CLI.usageError(error, usage)
         }
-        let token = parsed.last("token") ?? Environment.value("VSHARE_TOKEN") ?? Environment.readTrimmed(Environment.defaultRelayDataDir + "/token")
+        let token: String?
+        do {
+            token = try Environment.token(parsed, defaultFile: Environment.defaultRelayDataDir + "/token")
+        } catch {
+            return CLI.usageError(error, usage)
+        }
         guard let token else {
-            Console.error("error: no owner token. Pass the relay's token with --token or VSHARE_TOKEN (it is in the relay's data directory, DIR/token).")
+            Console.error("error: no token. Pass your token on the relay with --token-file FILE or VSHARE_TOKEN (the owner token is in the relay's data directory, DIR/token).")
             return 2
         }
         do {

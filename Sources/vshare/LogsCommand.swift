@@ -7,14 +7,15 @@ import Relay
 /// page first like `tail`, then (with `--follow`) each new request as it arrives until Ctrl-C.
 enum LogsCommand {
     static let usage = """
-    usage: vshare logs NAME [--follow] [--status 4xx] [--path TEXT] [--limit N] [--admin URL] [--token TOKEN]
+    usage: vshare logs NAME [--follow] [--status 4xx] [--path TEXT] [--limit N] [--admin URL] [--token-file FILE]
       Print a share's access log: the last N requests (default 50), oldest first.
       --follow            keep printing new requests as they arrive, until Ctrl-C
       --status CLASS      only 2xx, 3xx, 4xx or 5xx answers
       --path TEXT         only requests whose path contains TEXT
       --limit N           how many past requests to print first (1 to 500)
       --admin URL         the relay's web interface (default http://127.0.0.1:7444)
-      --token TOKEN       your user token (env VSHARE_TOKEN; default ~/.vshare/relay/token)
+      --token-file FILE   a file holding your token on the relay (env VSHARE_TOKEN; default
+                          ~/.vshare/relay/token; --token TOKEN works too, with a warning)
     """
 
     private struct Answer: Decodable {

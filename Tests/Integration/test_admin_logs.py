@@ -165,12 +165,16 @@ def test_another_user_gets_403(topo, relay, users, logged):
     assert admin(topo, "GET", "/api/audit", users["bob"])[0] == 403
 
 
-def test_vshare_logs_prints_and_follows(topo, relay, users, logged):
+def test_vshare_logs_prints_and_follows(topo, relay, users, logged, tmp_path):
     s, sent = logged
     env = V.clean_env()
-    r = topo.relay.run([V.vshare_bin(), "logs", s.name, "--admin", ADMIN_URL, "--token", users["alice"]],
+    token_file = tmp_path / "alice.token"
+    token_file.write_text(users["alice"] + "\n")
+    token_file.chmod(0o600)
+    r = topo.relay.run([V.vshare_bin(), "logs", s.name, "--admin", ADMIN_URL, "--token-file", str(token_file)],
                        timeout=20, env=env, text=True)
     assert r.returncode == 0, r.stderr
+    assert "warning" not in r.stderr, r.stderr  # only --token on the command line warns
     lines = r.stdout.splitlines()
     printed = [re.search(r'"GET (\S+)" (\d{3}) ', line).group(1) for line in lines]
     assert printed[:len(sent)] == sent, lines
