@@ -24,7 +24,8 @@ struct HTTPProxyShare {
 }
 
 extension RelayServer: HTTPProxyRouter {
-    var httpTimeouts: HTTPProxyTimeouts { config.httpTimeouts }
+    /// Read per new connection: SIGHUP can change them (connections keep the ones they started with).
+    var httpTimeouts: HTTPProxyTimeouts { settings.withLock { $0.httpTimeouts } }
 
     func httpShare(host: String?) -> HTTPProxyShare? {
         guard case .share(let entry, let loop) = route(host: host), entry.httpEnabled else { return nil }

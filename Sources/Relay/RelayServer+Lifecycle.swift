@@ -1,5 +1,6 @@
 import Console
 import Foundation
+import Store
 import Glibc
 import Transport
 import Wire
@@ -67,8 +68,22 @@ extension RelayServer {
         } catch {
             Console.error("==> relay: cannot load the certificate, the running one stays: \(error)")
         }
-        settings.withLock { $0.shareTTL = fresh.shareTTL }
+        let retentionChanged = settings.withLock { current -> Bool in
+            current.shareTTL = fresh.shareTTL
+            current.httpTimeouts = fresh.httpTimeouts
+            defer { current.logRetention = fresh.logRetention }
+            return current.logRetention != fresh.logRetention
+        }
         applied.append("share TTL \(DurationSyntax.format(seconds: fresh.shareTTL)) for new shares")
+        applied.append("HTTP timeouts for new connections")
+        memoryBudget.setLimit(fresh.memoryBudget)
+        for (_, quota) in quotas { quota.setLimit(fresh.maxConnectionsPerAddress) }
+        applied.append("memory budget \(fresh.memoryBudget >> 20) MiB")
+        applied.append("\(fresh.maxConnectionsPerAddress) connections per address")
+        if let store, retentionChanged {
+            store.setRetention(LogRetention(maxAge: TimeInterval(fresh.logRetention)))
+            applied.append("log retention \(DurationSyntax.format(seconds: fresh.logRetention))")
+        }
         Console.headline("relay", "Reloaded \(applied.joined(separator: ", ")).")
         let needRestart = RelayConfig.restartOnlySettings(from: config, to: fresh)
         if !needRestart.isEmpty {
@@ -93,6 +108,7 @@ extension RelayConfig {
         if old.storeEnabled != new.storeEnabled { changed.append("--store") }
         if old.mux.initialWindow != new.mux.initialWindow { changed.append("--stream-window") }
         if old.drain != new.drain { changed.append("--drain") }
+        if old.joinTimeout != new.joinTimeout { changed.append("--join-timeout") }
         return changed
     }
 }

@@ -40,6 +40,8 @@ public final class RelayServer: @unchecked Sendable {
     struct ReloadableSettings {
         var tls: TLSContext
         var shareTTL: Int
+        var httpTimeouts: HTTPProxyTimeouts
+        var logRetention: Int
     }
     let settings: Mutex<ReloadableSettings>
     /// The certificate new control and web connections get (SIGHUP re-reads it).
@@ -60,7 +62,7 @@ public final class RelayServer: @unchecked Sendable {
     /// Bytes held for slow public readers, across all loops (`RelayConfig.memoryBudget`).
     let memoryBudget: MemoryBudget
     /// Per-address connection caps of the ports, with the name each is reported under.
-    private var quotas: [(what: String, quota: ConnectionQuota)] = []
+    private(set) var quotas: [(what: String, quota: ConnectionQuota)] = []
 
     public init(config: RelayConfig) throws(RelayError) {
         // Before the store's writer thread starts: a thread that does not block them would take
@@ -100,7 +102,8 @@ public final class RelayServer: @unchecked Sendable {
         do {
             let tls = try TLSContext.server(certificatePath: config.certificatePath ?? identity.certificatePath,
                                             keyPath: config.keyPath ?? identity.privateKeyPath)
-            settings = Mutex(ReloadableSettings(tls: tls, shareTTL: config.shareTTL))
+            settings = Mutex(ReloadableSettings(tls: tls, shareTTL: config.shareTTL, httpTimeouts: config.httpTimeouts,
+                                                logRetention: config.logRetention))
         } catch {
             throw RelayError.tls(error)
         }

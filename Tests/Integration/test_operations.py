@@ -209,9 +209,11 @@ def test_sighup_reloads_certificate_and_settings_without_dropping_connections(to
         before = control_certificate(topo)
 
         reissue_server_certificate(topo, relay.data_dir)
-        write_config(config, {"share-ttl": "1h", "http": "0.0.0.0:8681"})
+        write_config(config, {"share-ttl": "1h", "http": "0.0.0.0:8681", "memory-budget": "128M",
+                              "max-conns-per-ip": "100", "log-retention": "7d"})
         relay.proc.signal(signal.SIGHUP)
-        relay.proc.wait_line(r"Reloaded the certificate \(.*server\.pem\), share TTL 1h for new shares\.", 5)
+        relay.proc.wait_line(r"Reloaded the certificate \(.*server\.pem\), share TTL 1h for new shares, HTTP timeouts for new "
+                             r"connections, memory budget 128 MiB, 100 connections per address, log retention 7d\.", 5)
         relay.proc.wait_line(r"Changed but not reloaded \(restart the relay to apply\): --http\.", 5)
 
         after = control_certificate(topo)

@@ -23,6 +23,9 @@ final class RelayStore: @unchecked Sendable {
     /// writer's connection belongs to its thread.
     private let reader: LogReader
 
+    /// SIGHUP's `--log-retention`: the writer's next pass applies it.
+    func setRetention(_ retention: LogRetention) { log.setRetention(retention) }
+
     init(dataDir: String, retention: LogRetention) throws {
         let path = (dataDir as NSString).appendingPathComponent(Self.fileName)
         database = try SQLiteDatabase(path: path)

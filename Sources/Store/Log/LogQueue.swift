@@ -15,6 +15,7 @@ final class LogQueue: @unchecked Sendable {
     private var pending: PackedRows
     private var inFlight = 0
     private var closed = false
+    private var nudged = false
     private var dropped = 0
     private var written = 0
 
@@ -61,9 +62,10 @@ final class LogQueue: @unchecked Sendable {
         batch.removeAll()
         pthread_mutex_lock(&mutex)
         defer { pthread_mutex_unlock(&mutex) }
-        while pending.isEmpty && !closed {
+        while pending.isEmpty && !closed && !nudged {
             if !wait(until: wakeBy) { break }
         }
+        nudged = false
         if !pending.isEmpty && !closed {
             let deadline = Self.monotonicNow() + flushInterval
             while pending.rows < batchSize && !closed {
@@ -81,6 +83,14 @@ final class LogQueue: @unchecked Sendable {
         inFlight -= committed + lost
         written += committed
         dropped += lost
+        pthread_mutex_unlock(&mutex)
+    }
+
+    /// Wakes the writer from a wait with nothing queued (its settings changed).
+    func nudge() {
+        pthread_mutex_lock(&mutex)
+        nudged = true
+        pthread_cond_signal(&condition)
         pthread_mutex_unlock(&mutex)
     }
 

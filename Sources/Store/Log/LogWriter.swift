@@ -62,6 +62,9 @@ public final class LogWriter: Sendable {
     /// The last database error the writer met, if any (its rows are counted in `dropped`).
     public var lastError: StoreError? { thread.loop.lastError }
 
+    /// A new retention policy, applied from the writer's next pass (at most `retentionInterval` away).
+    public func setRetention(_ retention: LogRetention?) { thread.loop.setRetention(retention) }
+
     /// Writes what is queued, then stops the writer thread. Later appends are dropped. Idempotent.
     public func close() {
         queue.close()

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// The writer thread's work: take a batch, commit it, keep retention on schedule.
 final class WriterLoop: @unchecked Sendable {
@@ -9,6 +10,8 @@ final class WriterLoop: @unchecked Sendable {
     private let now: @Sendable () -> Date
     private let errorLock = NSLock()
     private var error: StoreError?
+    /// Starts as the configuration's; `LogWriter.setRetention` changes it while the thread runs.
+    private let retention: Mutex<LogRetention?>
 
     init(database: sending SQLiteDatabase, queue: LogQueue, configuration: LogWriter.Configuration,
          now: @escaping @Sendable () -> Date) throws {
@@ -17,6 +20,14 @@ final class WriterLoop: @unchecked Sendable {
         self.queue = queue
         self.configuration = configuration
         self.now = now
+        retention = Mutex(configuration.retention)
+    }
+
+    /// A new policy, applied at the next pass (at most `retentionInterval` away); the writer is
+    /// woken in case it waits with nothing queued and no policy (an hour's wait).
+    func setRetention(_ new: LogRetention?) {
+        retention.withLock { $0 = new }
+        queue.nudge()
     }
 
     var lastError: StoreError? { errorLock.withLock { error } }
@@ -30,7 +41,7 @@ final class WriterLoop: @unchecked Sendable {
                 nextRetention = LogQueue.monotonicNow() + configuration.retentionInterval
             }
             // With no retention, wake hourly anyway: a finite deadline keeps the wait simple.
-            let wakeBy = configuration.retention == nil ? LogQueue.monotonicNow() + 3_600 : nextRetention
+            let wakeBy = retention.withLock({ $0 }) == nil ? LogQueue.monotonicNow() + 3_600 : nextRetention
             let closed = queue.take(into: &batch, flushInterval: configuration.flushInterval, wakeBy: wakeBy)
             if !batch.isEmpty { commit(batch) }
             if closed && batch.isEmpty { return }
@@ -50,7 +61,7 @@ final class WriterLoop: @unchecked Sendable {
     }
 
     private func applyRetention() {
-        guard let retention = configuration.retention else { return }
+        guard let retention = retention.withLock({ $0 }) else { return }
         do { try retention.apply(to: database, now: now()) } catch { record(error) }
     }
 

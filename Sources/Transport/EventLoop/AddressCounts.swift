@@ -1,6 +1,7 @@
 /// Open connections per client address against a cap: the pure core of `ConnectionQuota`.
 public struct AddressCounts: Sendable, Equatable {
-    public let limit: Int
+    /// Changes apply to new connections (an address over a lowered limit keeps what it has).
+    public var limit: Int
     private var counts: [String: Int] = [:]
     /// Connections open from every address together.
     public private(set) var total = 0

@@ -13,6 +13,9 @@ public final class ConnectionQuota: Sendable {
 
     public var limit: Int { counts.withLock { $0.limit } }
 
+    /// A new cap for connections accepted from now on (the relay's SIGHUP).
+    public func setLimit(_ limit: Int) { counts.withLock { $0.limit = limit } }
+
     /// Counts `socket` against its client `address`; false at the cap (the caller closes it).
     public func admit(_ socket: Socket, address: String) -> Bool {
         guard counts.withLock({ $0.admit(address) }) else {

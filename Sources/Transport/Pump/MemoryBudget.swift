@@ -5,12 +5,20 @@ import Synchronization
 /// the limit the tunnel opens no new streams (the relay answers "busy") until readers catch up, so
 /// many clients that ask for much and read nothing cost a bounded amount, not a window each.
 public final class MemoryBudget: Sendable {
-    public let limit: Int
+    private let limitBytes: Atomic<Int>
     private let used = Atomic<Int>(0)
 
     public init(limit: Int) {
         precondition(limit > 0, "MemoryBudget limit must be > 0")
-        self.limit = limit
+        limitBytes = Atomic(limit)
+    }
+
+    public var limit: Int { limitBytes.load(ordering: .relaxed) }
+
+    /// A new limit (the relay's SIGHUP): what is held stays; new work waits until it fits.
+    public func setLimit(_ limit: Int) {
+        precondition(limit > 0, "MemoryBudget limit must be > 0")
+        limitBytes.store(limit, ordering: .relaxed)
     }
 
     /// Bytes held now.

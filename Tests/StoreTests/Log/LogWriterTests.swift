@@ -151,4 +151,18 @@ final class LogWriterTests: XCTestCase {
         second.close()
         XCTAssertEqual(try count("access_log"), 1, "the two-day-old row is gone")
     }
+
+    /// The relay's SIGHUP: a new policy while the writer runs, applied at its next pass.
+    func testANewRetentionAppliesWhileTheWriterRuns() throws {
+        let now = Date(timeIntervalSince1970: 1_700_000_000)
+        let log = try writer({ $0.retention = nil; $0.retentionInterval = 0.05 }, now: { now })
+        log.append(LogRows.access(1, time: now.addingTimeInterval(-2 * 86_400)))
+        log.append(LogRows.access(2, time: now))
+        let deadline = Date().addingTimeInterval(5)
+        while log.written < 2 && Date() < deadline { usleep(10_000) }
+        log.setRetention(LogRetention(maxAge: 86_400, maxRowsPerTable: 100))
+        while try count("access_log") > 1 && Date() < deadline { usleep(10_000) }
+        log.close()
+        XCTAssertEqual(try count("access_log"), 1, "the two-day-old row went at the next pass")
+    }
 }

@@ -26,6 +26,25 @@ final class ConnectionQuotaTests: XCTestCase {
         XCTAssertEqual(quota.count(of: "x"), 0)
     }
 
+    /// The relay's SIGHUP: a new cap applies to new connections; an address over it keeps what it has.
+    func testANewLimitAppliesToNewConnections() {
+        let quota = ConnectionQuota(limit: 2)
+        let (a, b) = socketPair()
+        let (c, d) = socketPair()
+        XCTAssertTrue(quota.admit(a, address: "x"))
+        XCTAssertTrue(quota.admit(b, address: "x"))
+        quota.setLimit(1)
+        XCTAssertEqual(quota.limit, 1)
+        XCTAssertFalse(quota.admit(c, address: "x"))
+        XCTAssertEqual(quota.openConnections, 2)
+        quota.setLimit(3)
+        XCTAssertTrue(quota.admit(c, address: "x"))
+        XCTAssertEqual(quota.openConnections, 3)
+        XCTAssertEqual(quota.refusedTotal, 1)
+        a.close(); b.close(); c.close(); d.close()
+        XCTAssertEqual(quota.openConnections, 0)
+    }
+
     func testAMovedDescriptorIsReleasedByItsNewOwner() {
         let quota = ConnectionQuota(limit: 1)
         let (a, b) = socketPair()

@@ -24,6 +24,17 @@ final class MemoryBudgetTests: XCTestCase {
 
     private func bytes(_ n: Int) -> [UInt8] { [UInt8](repeating: 7, count: n) }
 
+    func testALimitCanChangeWhileBytesAreHeld() {
+        let budget = MemoryBudget(limit: 100)
+        budget.adjust(by: 80)
+        XCTAssertFalse(budget.isExhausted)
+        budget.setLimit(50)
+        XCTAssertTrue(budget.isExhausted, "what is held stays; new work waits until it fits")
+        budget.adjust(by: -40)
+        XCTAssertFalse(budget.isExhausted)
+        XCTAssertEqual(budget.limit, 50)
+    }
+
     func testHeldBytesAreChargedAndReturnedAsTheReaderCatchesUp() {
         right.capacity = 30
         left[1].deliver(bytes(100))
