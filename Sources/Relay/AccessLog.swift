@@ -12,7 +12,8 @@ import Transport
 /// `machine`: the machine's side was cut; `relay`: the relay ended the connection) — its status
 /// is what the machine had begun to answer (499 when nothing had begun). Answers of the relay's
 /// own (404, 429, 502, 503, 504, 400, 408...) are logged like any other, with `- -` for the method
-/// and path when no request head was read. (The database row has no column for the marker yet.)
+/// and path when no request head was read. The row for the database carries the same refusal
+/// reason and aborting side.
 ///
 /// Lines are collected and written once per loop turn: a busy relay logs thousands of requests per
 /// second, and a `write` each cost more than the rest of the request's handling in the relay.
@@ -34,7 +35,7 @@ enum AccessLog {
         metrics?.answered(status: status, bytesOut: bytes)
         store?.access(AccessLogEntry(share: share, time: Date(), client: client, method: method, path: path, status: status,
                                      bytes: Int64(bytes), durationMilliseconds: Int64(ms), userAgent: userAgent,
-                                     refusalReason: refusal))
+                                     refusalReason: refusal, aborted: aborted))
         let stamp = timestamp()
         let path = sanitize(path)
         let schedule = lock.withLock { () -> Bool in

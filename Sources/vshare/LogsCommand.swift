@@ -66,7 +66,8 @@ enum LogsCommand {
         return "/api/shares/\(name)/log?" + encoded.joined(separator: "&")
     }
 
-    /// One line per request: `TIME CLIENT "METHOD PATH" STATUS BYTES MSms "USER AGENT" [refused: WHY]`.
+    /// One line per request:
+    /// `TIME CLIENT "METHOD PATH" STATUS BYTES MSms "USER AGENT" [refused: WHY] [aborted: SIDE]`.
     private static func print(_ row: AdminAccessRow) {
         // Text from the network reaches a terminal: control characters are shown escaped, never sent.
         let printable = TerminalText.escaped
@@ -74,6 +75,7 @@ enum LogsCommand {
             + "\(row.status) \(row.bytes) \(row.durationMs)ms"
         line += " \"\(printable(row.userAgent))\""
         if let refusal = row.refusal { line += " refused: \(printable(refusal))" }
+        if let aborted = row.aborted { line += " aborted: \(printable(aborted))" }
         Console.out(line)
     }
 }

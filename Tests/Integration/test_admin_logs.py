@@ -1,7 +1,7 @@
 """The web interface's records (issue 10): one share's access log through the API, the page and
 `vshare logs` (newest first, with its fields, filtered by status class, paged, polled with
-`after`), a second user's 403 on it, the history of an ended share with why it ended, and
-sign-ins in the audit trail.
+`after`), a download the client abandoned marked `aborted`, a second user's 403 on it, the
+history of an ended share with why it ended, and sign-ins in the audit trail.
 
 Its own relay (own data dir and ports, web interface on 127.0.0.1:7744 in the relay netns), so the
 module relays of other tests are untouched. Requests go through the share from the client netns."""
@@ -11,6 +11,7 @@ import http.client
 import json
 import re
 import signal
+import socket
 import time
 from urllib.parse import quote
 
@@ -248,3 +249,37 @@ def test_a_connect_session_is_shown_with_its_share(topo, relay, users, logged):
     assert sessions[0]["endedAt"] >= sessions[0]["startedAt"], sessions
     status, _, page = admin(topo, "GET", "/shares/%s" % s.name, headers={"Cookie": login(topo, users["alice"])})
     assert status == 200 and "<td>%s</td><td>%s</td>" % (T.CLIENT_IP, sessions[0]["startedAt"]) in page
+
+
+def test_a_download_the_client_abandons_is_marked_in_the_api_and_the_page(topo, relay, users):
+    """The text log's ` aborted=client` reaches the row: not a complete 200 in the API, the page
+    or `vshare logs` (test_http_hardening's relay has no web interface, hence a test here)."""
+    s = V.start_share(topo, relay, name="share-aborted", token=users["alice"])
+    size = 200 << 20
+
+    def abandon():
+        sock = socket.create_connection((T.RELAY_CLIENT_SIDE_IP, s.port), timeout=10)
+        sock.sendall(("GET /big?size=%d HTTP/1.1\r\nHost: %s\r\n\r\n" % (size, s.host_header)).encode())
+        got = 0
+        while got < 1 << 20:
+            got += len(sock.recv(65536))
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+        sock.close()   # an RST: the browser went away mid-body
+    try:
+        assert curl(topo, s, "/") == 200
+        topo.client.call(abandon, timeout=30)
+        rows = rows_of(topo, s, users["alice"], 2)
+        big, done = rows[0], rows[1]
+        assert big["path"] == "/big?size=%d" % size and big["status"] == 200, rows
+        assert big.get("aborted") == "client", big
+        assert 0 < big["bytes"] < size, big
+        assert done["path"] == "/" and "aborted" not in done and "refusal" not in done, done
+        status, _, page = admin(topo, "GET", "/shares/%s" % s.name, headers={"Cookie": login(topo, users["alice"])})
+        assert status == 200 and "<th>Note</th>" in page and "<td>aborted by the client</td>" in page, page
+        r = topo.relay.run([V.vshare_bin(), "logs", s.name, "--admin", ADMIN_URL, "--token", users["alice"]],
+                           timeout=20, env=V.clean_env(), text=True)
+        assert r.returncode == 0, r.stderr
+        line = next(line for line in r.stdout.splitlines() if "/big?size=" in line)
+        assert line.endswith(" aborted: client"), line
+    finally:
+        s.proc.stop()

@@ -88,6 +88,8 @@ enum AdminAssets {
       var base = "/api/shares/" + encodeURIComponent(table.getAttribute("data-share")) + "/log?";
       var query = table.getAttribute("data-query");
       function cell(row, text) { var td = document.createElement("td"); td.textContent = text; row.appendChild(td); }
+      // As AdminLogPages.note: the refusal, or the side that cut the response short.
+      function note(entry) { return entry.refusal || (entry.aborted ? "aborted by the " + entry.aborted : ""); }
       // Rows since the newest shown, newest first, following `next` while a page is full.
       function since(before, rows) {
         var url = base + (query ? query + "&" : "") + "after=" + after + "&limit=500" + (before ? "&before=" + before : "");
@@ -105,7 +107,7 @@ enum AdminAssets {
           row.setAttribute("data-id", String(entry.id));
           row.className = "new";
           [entry.time, entry.client, entry.method, entry.path, String(entry.status), String(entry.bytes),
-           entry.durationMs + " ms", entry.userAgent, entry.refusal || ""].forEach(function (text) { cell(row, text); });
+           entry.durationMs + " ms", entry.userAgent, note(entry)].forEach(function (text) { cell(row, text); });
           body.insertBefore(row, body.firstChild);
           after = Math.max(after, entry.id);
         }

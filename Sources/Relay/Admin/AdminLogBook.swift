@@ -76,6 +76,8 @@ public struct AdminAccessRow: Equatable, Sendable, Codable {
     public var userAgent: String
     /// Why the relay refused it (basic auth, allow-ip); absent when forwarded.
     public var refusal: String?
+    /// Which side cut its response short (`client`, `machine`, `relay`); absent when it completed.
+    public var aborted: String?
 }
 
 public struct AdminConnectSession: Equatable, Sendable, Codable {

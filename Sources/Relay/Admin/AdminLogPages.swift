@@ -52,7 +52,7 @@ enum AdminLogPages {
         \(filterForm(share: share, filter: filter))
         <table id="log" data-share="\(share)" data-query="\(e(FormEncoding.encode(filterFields)))" data-live="\(live)" data-after="\(newest)">
         <thead><tr><th>Time</th><th>Client</th><th>Method</th><th>Path</th><th>Status</th><th>Bytes</th><th>Duration</th>\
-        <th>User agent</th><th>Refused because</th></tr></thead>
+        <th>User agent</th><th>Note</th></tr></thead>
         <tbody>
         \(rows)
         </tbody></table>
@@ -107,8 +107,17 @@ enum AdminLogPages {
     private static func accessRow(_ row: AdminAccessRow) -> String {
         """
         <tr data-id="\(row.id)"><td>\(e(row.time))</td><td>\(e(row.client))</td><td>\(e(row.method))</td><td>\(e(row.path))</td>\
-        <td>\(row.status)</td><td>\(row.bytes)</td><td>\(row.durationMs) ms</td><td>\(e(row.userAgent))</td><td>\(e(row.refusal ?? ""))</td></tr>
+        <td>\(row.status)</td><td>\(row.bytes)</td><td>\(row.durationMs) ms</td><td>\(e(row.userAgent))</td><td>\(e(note(row)))</td></tr>
         """
+    }
+
+    /// Why the request did not get its full answer: the relay's refusal, or the side that cut the
+    /// response short (a download the client abandoned is otherwise a 200 like any other).
+    /// AdminAssets.logScript says the same for the rows it adds.
+    private static func note(_ row: AdminAccessRow) -> String {
+        if let refusal = row.refusal { return refusal }
+        if let aborted = row.aborted { return "aborted by the \(aborted)" }
+        return ""
     }
 
     private static func connectSessions(_ sessions: [AdminConnectSession]) -> String {

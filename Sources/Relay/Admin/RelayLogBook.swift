@@ -45,7 +45,7 @@ final class RelayLogBook: AdminLogBook, @unchecked Sendable {
             let entry = row.entry
             return AdminAccessRow(id: row.id, time: AdminTime.iso(entry.time), client: entry.client, method: entry.method,
                                   path: entry.path, status: entry.status, bytes: entry.bytes, durationMs: entry.durationMilliseconds,
-                                  userAgent: entry.userAgent, refusal: entry.refusalReason)
+                                  userAgent: entry.userAgent, refusal: entry.refusalReason, aborted: entry.aborted)
         }
         let sessions = store.connectSessions(share: name, limit: Self.sideRows).map { row in
             AdminConnectSession(client: row.entry.client, startedAt: AdminTime.iso(row.entry.startedAt),

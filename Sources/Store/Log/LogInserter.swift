@@ -16,15 +16,16 @@ final class LogInserter {
     private let addToTotals: SQLiteStatement
 
     init(database: SQLiteDatabase) throws {
-        let accessColumns = "share, time, client, method, path, status, bytes, duration_ms, user_agent, refusal_reason"
+        let accessColumns = "share, time, client, method, path, status, bytes, duration_ms, user_agent, refusal_reason, aborted"
+        let fields = PackedRows.Kind.access.fieldCount
         let many = (0..<Self.accessRowsPerStatement).map { row in
-            "(" + (1...10).map { "?\(row * 10 + $0)" }.joined(separator: ", ") + ")"
+            "(" + (1...fields).map { "?\(row * fields + $0)" }.joined(separator: ", ") + ")"
         }
         accessMany = try database.prepare("INSERT INTO access_log (\(accessColumns)) VALUES \(many.joined(separator: ", "))")
         single = try PackedRows.Kind.allCases.map { kind in
             switch kind {
             case .access:
-                return try database.prepare("INSERT INTO access_log (\(accessColumns)) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)")
+                return try database.prepare("INSERT INTO access_log (\(accessColumns)) VALUES \(many[0])")
             case .audit:
                 return try database.prepare("INSERT INTO audit (time, actor, action, subject, detail) VALUES (?1, ?2, ?3, ?4, ?5)")
             case .connectSession:
@@ -56,7 +57,7 @@ final class LogInserter {
                 try single[Int(kind.rawValue)].runKeepingBindings()
                 continue
             }
-            let (share, bytes) = try bind(kind.fieldCount, from: rows, at: &cursor, to: accessMany, from: bound * 10 + 1)
+            let (share, bytes) = try bind(kind.fieldCount, from: rows, at: &cursor, to: accessMany, from: bound * kind.fieldCount + 1)
             totals.add(share: share, bytes: bytes)
             bound += 1
             if bound == Self.accessRowsPerStatement {

@@ -6,7 +6,7 @@ import Foundation
 /// thread at a time, like SQLiteDatabase (the relay's main connection, never the writer's).
 public final class LogReader {
     private let database: SQLiteDatabase
-    private static let accessColumns = "id, share, time, client, method, path, status, bytes, duration_ms, user_agent, refusal_reason"
+    private static let accessColumns = "id, share, time, client, method, path, status, bytes, duration_ms, user_agent, refusal_reason, aborted"
 
     public init(database: SQLiteDatabase) {
         self.database = database
@@ -49,7 +49,8 @@ public final class LogReader {
                 share: statement.string(at: 1) ?? "", time: Date(unixMilliseconds: statement.int64(at: 2)),
                 client: statement.string(at: 3) ?? "", method: statement.string(at: 4) ?? "", path: statement.string(at: 5) ?? "",
                 status: Int(statement.int64(at: 6)), bytes: statement.int64(at: 7), durationMilliseconds: statement.int64(at: 8),
-                userAgent: statement.string(at: 9) ?? "", refusalReason: statement.string(at: 10))))
+                userAgent: statement.string(at: 9) ?? "", refusalReason: statement.string(at: 10),
+                aborted: statement.string(at: 11))))
         }
         return rows
     }

@@ -21,9 +21,11 @@ public struct AccessLogEntry: Sendable, Equatable {
     public var userAgent: String
     /// Why the relay refused the request; nil when it was forwarded.
     public var refusalReason: String?
+    /// Which side cut the response short (`client`, `machine` or `relay`); nil when it completed.
+    public var aborted: String?
 
     public init(share: String, time: Date, client: String, method: String, path: String, status: Int, bytes: Int64,
-                durationMilliseconds: Int64, userAgent: String, refusalReason: String? = nil) {
+                durationMilliseconds: Int64, userAgent: String, refusalReason: String? = nil, aborted: String? = nil) {
         self.share = share
         self.time = time
         self.client = client
@@ -34,6 +36,7 @@ public struct AccessLogEntry: Sendable, Equatable {
         self.durationMilliseconds = durationMilliseconds
         self.userAgent = userAgent
         self.refusalReason = refusalReason
+        self.aborted = aborted
     }
 }
 

@@ -17,7 +17,7 @@ final class PackedRows {
         /// Fields per row: the INSERT's parameter count (LogInserter).
         var fieldCount: Int {
             switch self {
-            case .access: return 10
+            case .access: return 11
             case .audit: return 5
             case .connectSession, .sshEvent: return 4
             }
@@ -57,11 +57,12 @@ final class PackedRows {
         case let .access(entry):
             let size = 1 + 4 * 9 + Self.size(entry.share) + Self.size(entry.client) + Self.size(entry.method) + Self.size(entry.path)
                 + Self.size(entry.userAgent)
-                + (entry.refusalReason.map(Self.size) ?? 1)
+                + (entry.refusalReason.map(Self.size) ?? 1) + (entry.aborted.map(Self.size) ?? 1)
             guard used + size <= capacity else { return false }
             put(.access)
             put(entry.share); put(entry.time.unixMilliseconds); put(entry.client); put(entry.method); put(entry.path)
             put(Int64(entry.status)); put(entry.bytes); put(entry.durationMilliseconds); put(entry.userAgent); put(entry.refusalReason)
+            put(entry.aborted)
         case let .audit(entry):
             let size = 1 + 9 + Self.size(entry.actor) + Self.size(entry.action) + Self.size(entry.subject) + Self.size(entry.detail)
             guard used + size <= capacity else { return false }

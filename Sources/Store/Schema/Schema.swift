@@ -5,7 +5,7 @@ public enum Schema {
     /// "vshr" in ASCII, stored in the SQLite header by the first migration.
     public static let applicationID: Int64 = 0x7673_6872
 
-    static let migrations: [Migration] = [SchemaV1.migration, SchemaV2.migration]
+    static let migrations: [Migration] = [SchemaV1.migration, SchemaV2.migration, SchemaV3.migration]
 
     /// The version this binary writes and understands.
     public static var version: Int { migrations.last?.version ?? 0 }

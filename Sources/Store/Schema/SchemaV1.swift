@@ -1,7 +1,8 @@
 /// Schema version 1. Times are INTEGER Unix milliseconds (UTC): sortable, compact, exact.
 /// The log tables (access_log, connect_sessions, ssh_events, audit) have no foreign keys on purpose:
 /// a log row must never be refused (its share may be gone, or never stored), and retention deletes
-/// them on its own schedule. (Version 2 changes the log tables' indexes: SchemaV2.)
+/// them on its own schedule. (Version 2 changes the log tables' indexes: SchemaV2; version 3
+/// adds access_log.aborted: SchemaV3.)
 enum SchemaV1 {
     static let migration = Migration(version: 1, sql: """
         -- Written by `vshare relay user add/remove/token` and by the relay's first start, which imports

@@ -72,6 +72,28 @@ final class AdminRecordRoutesTests: XCTestCase {
         XCTAssertTrue(page.contains("value=\"&lt;script&gt;\""))
     }
 
+    func testTheNoteSaysWhyARequestDidNotGetItsFullAnswer() throws {
+        var refused = Self.row(4, path: "/admin", status: 403)
+        refused.refusal = "allow-ip"
+        var abandoned = Self.row(5, path: "/big")
+        abandoned.aborted = "client"
+        var cut = Self.row(6, path: "/stream")
+        cut.aborted = "machine"
+        logBook.logs["alice-share-0001"] = AdminShareLog(rows: [cut, abandoned, refused, Self.row(3)])
+        let rows = try XCTUnwrap(try json(request("/api/shares/alice-share-0001/log", token: "t-alice"))["rows"] as? [[String: Any]])
+        XCTAssertEqual(rows.map { $0["aborted"] as? String }, ["machine", "client", nil, nil])
+        XCTAssertEqual(rows.map { $0["refusal"] as? String }, [nil, nil, "allow-ip", nil])
+        XCTAssertNil(rows[3]["aborted"], "absent when the response completed")
+        XCTAssertFalse(rows[3].keys.contains("aborted"))
+        let page = text(request("/shares/alice-share-0001", cookie: signIn("t-alice")))
+        XCTAssertTrue(page.contains("<th>Note</th>"))
+        XCTAssertFalse(page.contains("Refused because"))
+        XCTAssertTrue(page.contains("<td>curl/7.88.1</td><td>aborted by the machine</td>"))
+        XCTAssertTrue(page.contains("<td>curl/7.88.1</td><td>aborted by the client</td>"))
+        XCTAssertTrue(page.contains("<td>curl/7.88.1</td><td>allow-ip</td>"))
+        XCTAssertTrue(page.contains("<td>curl/7.88.1</td><td></td>"), "a complete answer has no note")
+    }
+
     func testFiltersReachTheLogBookAndBadOnesAre400() throws {
         XCTAssertEqual(request("/api/shares/alice-share-0001/log?status=4xx&path=%2Fapi%20x&before=7&after=2&limit=2", token: "t-alice").status, 200)
         XCTAssertEqual(logBook.lastFilter, AccessLogFilter(status: .init("4xx"), pathContains: "/api x", before: 7, after: 2, limit: 2))

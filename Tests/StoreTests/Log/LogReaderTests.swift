@@ -33,6 +33,37 @@ final class LogReaderTests: XCTestCase {
         XCTAssertGreaterThan(rows[0].id, rows[1].id)
     }
 
+    func testReadsBackTheRefusalAndTheSideThatCutAResponseShort() throws {
+        let time = Date(timeIntervalSince1970: 1_700_000_000)
+        for (path, refusal, aborted) in [("/done", nil, nil), ("/refused", "allow-ip", nil), ("/big", nil, "client"),
+                                         ("/cut", nil, "machine")] as [(String, String?, String?)] {
+            try inserter.insert(.access(AccessLogEntry(share: "a", time: time, client: "10.0.0.2", method: "GET", path: path,
+                                                       status: 200, bytes: 1, durationMilliseconds: 1, userAgent: "",
+                                                       refusalReason: refusal, aborted: aborted)))
+        }
+        let rows = try reader.accessLog(share: "a", filter: AccessLogFilter())
+        XCTAssertEqual(paths(rows), ["/cut", "/big", "/refused", "/done"])
+        XCTAssertEqual(rows.map(\.entry.aborted), ["machine", "client", nil, nil])
+        XCTAssertEqual(rows.map(\.entry.refusalReason), [nil, nil, "allow-ip", nil])
+    }
+
+    func testTheMultiRowInsertKeepsEachRowsAbortingSideInItsRow() throws {
+        // 40 rows in one batch: the first 32 through the multi-row INSERT, the rest one by one.
+        let batch = PackedRows(capacity: 1 << 16)
+        for index in 0..<40 {
+            XCTAssertTrue(batch.append(.access(AccessLogEntry(
+                share: "a", time: Date(timeIntervalSince1970: 1_700_000_000), client: "10.0.0.2", method: "GET", path: "/\(index)",
+                status: 200, bytes: 1, durationMilliseconds: 1, userAgent: "", aborted: index % 7 == 3 ? "relay" : nil))))
+        }
+        try inserter.insert(batch)
+        let rows = try reader.accessLog(share: "a", filter: AccessLogFilter(limit: 100))
+        XCTAssertEqual(rows.count, 40)
+        for row in rows {
+            let index = Int(row.entry.path.dropFirst())!
+            XCTAssertEqual(row.entry.aborted, index % 7 == 3 ? "relay" : nil, row.entry.path)
+        }
+    }
+
     func testFiltersByStatusClass() throws {
         try request("/ok", status: 200, second: 1)
         try request("/moved", status: 301, second: 2)

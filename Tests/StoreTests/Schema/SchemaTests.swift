@@ -7,7 +7,7 @@ final class SchemaTests: XCTestCase {
     func testMigratesAnEmptyDatabaseToTheCurrentSchema() throws {
         let temporary = TemporaryDatabase()
         let database = try temporary.open()
-        XCTAssertEqual(Schema.version, 2)
+        XCTAssertEqual(Schema.version, 3)
         XCTAssertEqual(try Schema.userVersion(database), Schema.version)
         XCTAssertEqual(try scalar(database, "PRAGMA application_id"), Schema.applicationID)
         for table in tables {
@@ -42,7 +42,7 @@ final class SchemaTests: XCTestCase {
         let database = try SQLiteDatabase(path: temporary.path)
         XCTAssertThrowsError(try Schema.migrate(database)) { error in
             XCTAssertEqual(error as? StoreError, .newerSchema(path: temporary.path, found: 7, known: Schema.version))
-            XCTAssertTrue("\(error)".contains("was written by a newer vshare (schema 7, this vshare knows 2)"), "\(error)")
+            XCTAssertTrue("\(error)".contains("was written by a newer vshare (schema 7, this vshare knows 3)"), "\(error)")
         }
         XCTAssertEqual(try Schema.userVersion(database), 7)
     }
@@ -82,13 +82,35 @@ final class SchemaTests: XCTestCase {
                 """)
         }
         let database = try temporary.open()
-        XCTAssertEqual(try Schema.userVersion(database), 2)
+        XCTAssertEqual(try Schema.userVersion(database), Schema.version)
         XCTAssertEqual(try scalar(database, "SELECT requests * 1000 + bytes FROM shares WHERE name = 'a'"), 2_015)
         XCTAssertEqual(try scalar(database, "SELECT requests * 1000 + bytes FROM shares WHERE name = 'b'"), 0)
         XCTAssertEqual(try scalar(database, "SELECT count(*) FROM access_log"), 3, "rows are kept")
         let shares = ShareStore(database: database)
         XCTAssertEqual(try shares.share(named: "a")?.resumeSecret, ResumeSecretDigest.of("abc"), "a live share's secret becomes its digest")
         XCTAssertEqual(try shares.share(named: "c")?.resumeSecret, "", "an ended share's is never needed again")
+    }
+
+    func testVersionThreeAddsTheAbortedColumnAndKeepsAVersionTwoDatabasesRows() throws {
+        let temporary = TemporaryDatabase()
+        do {
+            let database = try SQLiteDatabase(path: temporary.path)
+            try Schema.migrate(database, with: [SchemaV1.migration, SchemaV2.migration])
+            XCTAssertEqual(try Schema.userVersion(database), 2)
+            try database.execute("""
+                INSERT INTO access_log (share, time, client, method, path, status, bytes, duration_ms, user_agent, refusal_reason)
+                VALUES ('a', 1, 'c', 'GET', '/', 200, 10, 1, '', NULL), ('a', 2, 'c', 'GET', '/x', 403, 0, 0, '', 'allow-ip');
+                """)
+        }
+        let database = try temporary.open()
+        XCTAssertEqual(try Schema.userVersion(database), 3)
+        XCTAssertEqual(try scalar(database, "SELECT count(*) FROM access_log"), 2, "rows are kept")
+        XCTAssertEqual(try scalar(database, "SELECT count(*) FROM access_log WHERE aborted IS NULL"), 2,
+                       "whether an older row was cut short is not known")
+        XCTAssertEqual(try scalar(database, "SELECT count(*) FROM access_log WHERE refusal_reason = 'allow-ip'"), 1)
+        let rows = try LogReader(database: database).accessLog(share: "a", filter: AccessLogFilter())
+        XCTAssertEqual(rows.map(\.entry.path), ["/x", "/"])
+        XCTAssertEqual(rows.map(\.entry.aborted), [nil, nil])
     }
 
     func testStepsApplyInOrderAndUpgradeAnOlderDatabase() throws {
