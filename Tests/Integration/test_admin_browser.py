@@ -156,29 +156,6 @@ def test_a_form_without_its_csrf_token_is_refused(topo, relay, share, page):
     assert V.client_get(topo, share.host, share.port)[0] == 200, "the share must still be live"
 
 
-def test_a_download_the_client_abandons_is_noted_in_the_open_log_page(topo, relay, share, page):
-    """The row the page's script adds says the client cut the response short (the API's `aborted`),
-    in the column a refusal is shown in."""
-    sign_in_ok(page, relay.token)
-    page.goto(ADMIN_URL + "/shares/" + share.name)
-    page.wait_for("!!document.getElementById('log')", what="the share's log page")
-    target = "/big?size=%d" % (200 << 20)
-
-    def abandon():
-        s = socket.create_connection((T.RELAY_CLIENT_SIDE_IP, share.port), timeout=10)
-        s.sendall(("GET %s HTTP/1.1\r\nHost: %s\r\n\r\n" % (target, share.host_header)).encode())
-        got = 0
-        while got < 1 << 20:
-            got += len(s.recv(65536))
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
-        s.close()   # an RST: the browser went away mid-body
-    topo.client.call(abandon, timeout=30)
-    page.wait_for("Array.prototype.some.call(document.querySelectorAll('#log tbody tr.new'), function (tr) {"
-                  " return tr.cells[3].textContent === %s && tr.cells[tr.cells.length - 1].textContent === 'aborted by the client'; })"
-                  % json.dumps(target), timeout=8, what="the abandoned download's row, noted")
-    assert page.text("#log thead").split()[-1] == "Note", page.text("#log thead")
-
-
 @pytest.mark.parametrize("markup", ["<img src=x onerror=alert(1)>", "<img src=x onerror=window.pwned=1>"])
 def test_markup_in_a_path_is_shown_as_text_and_runs_nothing(topo, relay, page, markup):
     page.goto(ADMIN_URL + "/" + markup)

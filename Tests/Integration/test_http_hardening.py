@@ -19,33 +19,6 @@ SILENT_PORT = 8009   # a listener in the vm netns that accepts and never answers
 SHORT = "body=2s,response=3s,upgraded=3s"
 
 
-def _exchange(topo, port: int, data: bytes, wait: float, read_after: bytes | None = None) -> tuple[bytes, float]:
-    """From the client netns: connect, send `data`, read until EOF (or `wait` s of silence).
-    Returns (everything received, seconds from the send to EOF/timeout)."""
-    def run():
-        s = socket.create_connection((T.RELAY_CLIENT_SIDE_IP, port), timeout=10)
-        try:
-            t0 = time.monotonic()
-            try:
-                s.sendall(data)
-            except (BrokenPipeError, ConnectionResetError):
-                pass
-            got = b""
-            s.settimeout(wait)
-            try:
-                while True:
-                    chunk = s.recv(65536)
-                    if not chunk:
-                        break
-                    got += chunk
-            except (socket.timeout, ConnectionResetError):
-                pass
-            return got, time.monotonic() - t0
-        finally:
-            s.close()
-    return topo.client.call(run, timeout=wait + 30)
-
-
 def _statuses(resp: bytes) -> list[int]:
     return [int(m) for m in re.findall(rb"HTTP/1\.[01] (\d{3}) ", resp)]
 
@@ -66,7 +39,7 @@ def test_bytes_behind_a_refused_upgrade_are_parsed_as_a_request(topo, relay, sha
     first = ("GET /ws HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n" % share.host_header)
     second = ("GET /headers HTTP/1.1\r\nHost: %s\r\nX-Forwarded-For: 6.6.6.6\r\nConnection: close\r\n\r\n"
               % share.host_header)
-    resp, _ = _exchange(topo, share.port, (first + second).encode(), wait=10)
+    resp, _ = V.raw_exchange(topo, share.port, (first + second).encode(), wait=10)
     assert _statuses(resp) == [400, 200], resp[:600]
     body = resp[resp.rindex(b"\r\n\r\n") + 4:]
     headers = {k.lower(): v for k, v in json.loads(body)}
@@ -77,7 +50,7 @@ def test_bytes_behind_a_refused_upgrade_are_parsed_as_a_request(topo, relay, sha
 def test_client_address_claims_and_hop_by_hop_fields_are_not_forwarded(topo, relay, share):
     req = ("GET /headers HTTP/1.1\r\nHost: %s\r\nX-Forwarded-For: 1.2.3.4\r\nForwarded: for=1.2.3.4\r\n"
            "X-Real-IP: 1.2.3.4\r\nConnection: close, X-Secret\r\nX-Secret: hop\r\nX-Kept: end\r\n\r\n" % share.host_header)
-    resp, _ = _exchange(topo, share.port, req.encode(), wait=10)
+    resp, _ = V.raw_exchange(topo, share.port, req.encode(), wait=10)
     assert _statuses(resp) == [200], resp[:300]
     fields = json.loads(resp[resp.index(b"\r\n\r\n") + 4:])
     names = [k.lower() for k, _ in fields]
@@ -96,7 +69,7 @@ def test_client_address_claims_and_hop_by_hop_fields_are_not_forwarded(topo, rel
 def test_only_a_single_chunked_transfer_encoding_is_accepted(topo, relay, share, fields, status):
     start = relay.proc.line_count()
     req = "POST /echo HTTP/1.1\r\nHost: %s\r\n%s\r\n5\r\nhello\r\n0\r\n\r\n" % (share.host_header, fields)
-    resp, took = _exchange(topo, share.port, req.encode(), wait=10)
+    resp, took = V.raw_exchange(topo, share.port, req.encode(), wait=10)
     assert _statuses(resp) == [status], resp[:300]
     assert b"Transfer-Encoding" in resp, "the page says what was wrong: %r" % resp[:600]
     assert took < 5
@@ -140,7 +113,7 @@ def test_a_body_that_never_comes_is_answered_and_freed(topo, short_relay, short_
     """A head promising a gigabyte, then silence: 408 after the body limit (2 s here), not held."""
     start = short_relay.proc.line_count()
     head = "POST /echo HTTP/1.1\r\nHost: %s\r\nContent-Length: 1000000000\r\n\r\nabc" % short_share.host_header
-    resp, took = _exchange(topo, short_share.port, head.encode(), wait=15)
+    resp, took = V.raw_exchange(topo, short_share.port, head.encode(), wait=15)
     assert _statuses(resp) == [408], resp[:300]
     assert 1.5 <= took <= 6, "408 after %.2fs, want ~2 s" % took
     _log_line(short_relay, start, short_share.name, "POST /echo", 408)
@@ -152,7 +125,7 @@ def test_a_body_that_never_comes_is_answered_and_freed(topo, short_relay, short_
 def test_a_response_that_never_starts_is_504(topo, short_relay, silent_share):
     start = short_relay.proc.line_count()
     req = "GET /never HTTP/1.1\r\nHost: %s\r\n\r\n" % silent_share.host_header
-    resp, took = _exchange(topo, silent_share.port, req.encode(), wait=15)
+    resp, took = V.raw_exchange(topo, silent_share.port, req.encode(), wait=15)
     assert _statuses(resp) == [504], resp[:300]
     assert 2.5 <= took <= 7, "504 after %.2fs, want ~3 s" % took
     ms = int(_log_line(short_relay, start, silent_share.name, "GET /never", 504).group(1))
@@ -193,7 +166,7 @@ def test_an_idle_upgraded_connection_is_closed(topo, short_relay, short_share):
 def test_unknown_name_is_logged(topo, relay, share):
     start = relay.proc.line_count()
     req = "GET /x HTTP/1.1\r\nHost: no-such-name-0000.%s:%d\r\n\r\n" % (V.DOMAIN, relay.http_port)
-    resp, _ = _exchange(topo, relay.http_port, req.encode(), wait=10)
+    resp, _ = V.raw_exchange(topo, relay.http_port, req.encode(), wait=10)
     assert _statuses(resp) == [404], resp[:200]
     _log_line(relay, start, "-", "GET /x", 404)
 
@@ -232,7 +205,7 @@ def test_a_flood_of_refusals_is_rate_limited_in_the_log(topo, refusing_relay):
 
     def guess(i: int) -> list[int]:
         head = "GET / HTTP/1.1\r\nHost: flood-name-%04d.%s:%d\r\nConnection: close\r\n\r\n" % (i, V.DOMAIN, port)
-        return _statuses(_exchange(topo, port, head.encode(), wait=15)[0])
+        return _statuses(V.raw_exchange(topo, port, head.encode(), wait=15)[0])
 
     # 31 misses at once: 10 free, 20 slowed (at most 5 s), the 31st refuses the address.
     futures = [topo.client.submit(guess, i) for i in range(31)]

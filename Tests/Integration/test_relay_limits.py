@@ -25,34 +25,6 @@ def _rss_kib(pid: int) -> int:
     raise AssertionError("no VmRSS for pid %d" % pid)
 
 
-def _raw_exchange(topo, port: int, data: bytes, wait: float, source: str | None = None) -> tuple[bytes, float]:
-    """From the client netns: connect, send `data`, then read until EOF (or `wait` s).
-    Returns (everything received, seconds from the send to EOF/timeout)."""
-    def run():
-        s = socket.create_connection((T.RELAY_CLIENT_SIDE_IP, port), timeout=10,
-                                     source_address=(source, 0) if source else None)
-        try:
-            t0 = time.monotonic()
-            try:
-                s.sendall(data)
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # the relay may answer and close before it has read everything
-            got = b""
-            s.settimeout(wait)
-            try:
-                while True:
-                    chunk = s.recv(65536)
-                    if not chunk:
-                        break
-                    got += chunk
-            except (socket.timeout, ConnectionResetError):
-                pass
-            return got, time.monotonic() - t0
-        finally:
-            s.close()
-    return topo.client.call(run, timeout=wait + 20)
-
-
 def _status(resp: bytes) -> int:
     m = re.match(rb"HTTP/1\.[01] (\d{3}) ", resp)
     assert m, "not an HTTP response: %r" % resp[:200]
@@ -69,7 +41,7 @@ def _still_serves(topo, share) -> None:
 @pytest.mark.timeout(40)
 def test_half_a_head_then_nothing_is_408(topo, relay, share):
     half = ("GET / HTTP/1.1\r\nHost: %s\r\nUser-Agent: slow" % share.host_header).encode()
-    resp, took = _raw_exchange(topo, share.port, half, wait=20)
+    resp, took = V.raw_exchange(topo, share.port, half, wait=20)
     assert resp, "no answer within %.1fs (the relay's head timeout is 10 s)" % took
     assert _status(resp) == 408, resp[:300]
     assert 9.0 <= took <= 12.5, "408 after %.2fs, want ~10 s" % took
@@ -79,7 +51,7 @@ def test_half_a_head_then_nothing_is_408(topo, relay, share):
 @pytest.mark.timeout(30)
 def test_64_kib_header_is_431(topo, relay, share):
     head = ("GET / HTTP/1.1\r\nHost: %s\r\nX-Big: %s\r\n\r\n" % (share.host_header, "a" * (64 * 1024))).encode()
-    resp, took = _raw_exchange(topo, share.port, head, wait=10)
+    resp, took = V.raw_exchange(topo, share.port, head, wait=10)
     assert resp, "no answer (connection closed/reset without a response)"
     assert _status(resp) == 431, resp[:300]
     assert took < 5, "431 took %.2fs" % took
@@ -89,7 +61,7 @@ def test_64_kib_header_is_431(topo, relay, share):
 @pytest.mark.timeout(30)
 def test_malformed_header_line_is_400(topo, relay, share):
     head = ("GET / HTTP/1.1\r\nHost: %s\r\nBad Header\r\n\r\n" % share.host_header).encode()
-    resp, took = _raw_exchange(topo, share.port, head, wait=10)
+    resp, took = V.raw_exchange(topo, share.port, head, wait=10)
     assert _status(resp) == 400, resp[:300]
     assert took < 5, "400 took %.2fs" % took
     _still_serves(topo, share)
@@ -166,7 +138,7 @@ def test_guessing_is_slowed_then_refused(topo, guess_relay, second_client_ip, vm
 
     def guess(i: int, source: str | None = None) -> tuple[int, float]:
         head = "GET / HTTP/1.1\r\nHost: %s.%s:%d\r\nConnection: close\r\n\r\n" % (names[i], V.DOMAIN, port)
-        resp, took = _raw_exchange(topo, port, head.encode(), wait=15, source=source)
+        resp, took = V.raw_exchange(topo, port, head.encode(), wait=15, source=source)
         return _status(resp), took
 
     # Misses 1-10: free, answered at once, one after another.
@@ -211,7 +183,7 @@ def test_guessing_is_slowed_then_refused(topo, guess_relay, second_client_ip, vm
     # Another client address is unaffected: the live share works, and its misses start free.
     def get_from_second(host):
         head = "GET / HTTP/1.1\r\nHost: %s:%d\r\nConnection: close\r\n\r\n" % (host, port)
-        return _raw_exchange(topo, port, head.encode(), wait=10, source=second_client_ip)
+        return V.raw_exchange(topo, port, head.encode(), wait=10, source=second_client_ip)
 
     resp, _ = get_from_second(live.host)
     assert _status(resp) == 200 and b"vm-index-ok" in resp, resp[:300]

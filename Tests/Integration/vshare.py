@@ -180,6 +180,34 @@ class ClientHTTPConnection(http.client.HTTPConnection):
         self.connects += 1
 
 
+def raw_exchange(topo, port: int, data: bytes, wait: float, source: str | None = None) -> tuple[bytes, float]:
+    """From the client netns: connect, send `data`, then read until EOF (or `wait` s).
+    Returns (everything received, seconds from the send to EOF/timeout)."""
+    def run():
+        s = socket.create_connection((T.RELAY_CLIENT_SIDE_IP, port), timeout=10,
+                                     source_address=(source, 0) if source else None)
+        try:
+            t0 = time.monotonic()
+            try:
+                s.sendall(data)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the relay may answer and close before it has read everything
+            got = b""
+            s.settimeout(wait)
+            try:
+                while True:
+                    chunk = s.recv(65536)
+                    if not chunk:
+                        break
+                    got += chunk
+            except (socket.timeout, ConnectionResetError):
+                pass
+            return got, time.monotonic() - t0
+        finally:
+            s.close()
+    return topo.client.call(run, timeout=wait + 30)
+
+
 def client_get(topo: T.Topology, host: str, port: int, path: str = "/", timeout: float = 15,
                method: str = "GET") -> tuple[int, bytes, http.client.HTTPResponse]:
     """One request on a fresh connection from the client netns; returns (status, body, response)."""

@@ -67,47 +67,43 @@ def verdict(result: dict, sha: str) -> str:
     return "cut off, reported as an error (curl exit %d: %s) after %d bytes" % (result["curl_exit"], result["error"], result["bytes"])
 
 
-def relay_killed(vshare: str) -> dict:
+def public_download_cut(vshare: str, fault: str, cut) -> dict:
+    """A download through the public URL, `cut(soak)` three seconds in; then how long until the URL
+    answers again and whether a new download is intact."""
     soak = Soak(vshare)
     try:
         soak.start_machine(BIG)
         sha = expected_sha(soak)
-        relay = soak.start_relay()
-        host = soak.start_share()
-        p = download(soak, ["-H", "Host: " + host], "http://127.0.0.1:%d/big.bin" % HTTP)
-        time.sleep(3)
-        relay.kill()
-        relay.wait()
-        cut_at = time.monotonic()
         soak.start_relay()
-        first = finished(p)
+        host = soak.start_share()
+        via, url = ["-H", "Host: " + host], "http://127.0.0.1:%d/big.bin" % HTTP
+        p = download(soak, via, url)
+        time.sleep(3)
+        cut_at = cut(soak)
+        during = finished(p)
         back = seconds_until(lambda: http_status(host) == 200, since=cut_at)
-        again = finished(download(soak, ["-H", "Host: " + host], "http://127.0.0.1:%d/big.bin" % HTTP))
-        return {"fault": "kill -9 of the relay mid-download, restarted at once",
-                "during": verdict(first, sha), "service_back_s": back,
+        again = finished(download(soak, via, url))
+        return {"fault": fault, "during": verdict(during, sha), "service_back_s": back,
                 "same_name": http_status(host) == 200, "after": verdict(again, sha)}
     finally:
         soak.close()
 
 
+def relay_killed(vshare: str) -> dict:
+    def cut(soak: Soak) -> float:
+        soak.relay.kill()
+        soak.relay.wait()
+        at = time.monotonic()
+        soak.start_relay()  # the same data directory: the agent comes back to the same name
+        return at
+    return public_download_cut(vshare, "kill -9 of the relay mid-download, restarted at once", cut)
+
+
 def agent_link_cut(vshare: str) -> dict:
-    soak = Soak(vshare)
-    try:
-        soak.start_machine(BIG)
-        sha = expected_sha(soak)
-        soak.start_relay()
-        host = soak.start_share()
-        p = download(soak, ["-H", "Host: " + host], "http://127.0.0.1:%d/big.bin" % HTTP)
-        time.sleep(3)
+    def cut(soak: Soak) -> float:
         kill_sockets(soak.share.pid, CONTROL)
-        cut_at = time.monotonic()
-        cut = finished(p)
-        back = seconds_until(lambda: http_status(host) == 200, since=cut_at)
-        again = finished(download(soak, ["-H", "Host: " + host], "http://127.0.0.1:%d/big.bin" % HTTP))
-        return {"fault": "ss -K of the agent's relay connection mid-download",
-                "during": verdict(cut, sha), "service_back_s": back, "after": verdict(again, sha)}
-    finally:
-        soak.close()
+        return time.monotonic()
+    return public_download_cut(vshare, "ss -K of the agent's relay connection mid-download", cut)
 
 
 def peer_link_cut(vshare: str) -> dict:
