@@ -283,9 +283,11 @@ public final class ConnectClient: RelayLinkDelegate {
 
     // MARK: Ending
 
-    /// The interface and its route go first: nothing should route into a dead tunnel.
+    /// The interface and its route go first: nothing should route into a dead tunnel. GOAWAY tells
+    /// the agent this peer is leaving, not cut off: it keeps nothing for a resume.
     public func relayLinkWillFinish(_ link: RelayLink) {
         closeInterface()
+        session?.goaway(code: 0, reason: "the peer left")
     }
 
     private func teardown() {

@@ -104,8 +104,10 @@ extension ShareAgent {
             return
         }
         peers[session.id] = nil
-        guard let packets, !packets.closed else {
-            return Console.detail(config.machineName, "A peer disconnected (session \(session.id)).")
+        guard let packets, !packets.closed, !session.tunnel.peerWentAway else {
+            packets?.close()
+            let counters = packets.map { ": \($0.stack.counters)" } ?? ""
+            return Console.detail(config.machineName, "A peer disconnected (session \(session.id))\(counters).")
         }
         detach(packets, session: session.id, resumeID: session.resumeID)
         Console.detail(config.machineName, "A peer disconnected (session \(session.id)): \(packets.stack.counters); its connections through the machine IP wait \(DurationSyntax.format(seconds: max(1, Int(detached.window)))) for it to resume.")
