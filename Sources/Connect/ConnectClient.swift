@@ -283,11 +283,13 @@ public final class ConnectClient: RelayLinkDelegate {
 
     // MARK: Ending
 
-    /// The interface and its route go first: nothing should route into a dead tunnel. GOAWAY tells
-    /// the agent this peer is leaving, not cut off: it keeps nothing for a resume.
+    /// The interface and its route go first: nothing should route into a dead tunnel. `leaving`
+    /// tells the agent this peer is not cut off: it keeps nothing for a resume. (Not GOAWAY: the
+    /// agent would answer it, into a socket this side is about to close.)
     public func relayLinkWillFinish(_ link: RelayLink) {
         closeInterface()
-        session?.goaway(code: 0, reason: "the peer left")
+        session?.sendControl(ControlMessage.leaving.encoded())
+        session?.closeAfterFlushing()   // now: the relay link's own close would drop the unsent message
     }
 
     private func teardown() {

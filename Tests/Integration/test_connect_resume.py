@@ -126,3 +126,33 @@ def test_past_the_resume_window_the_old_connections_are_reset(topo, relay, new_s
         assert not any("Session resumed" in l for l in c.proc.stdout_lines[start:]), c.proc.describe()
     finally:
         assert V.stop(c.proc) == 0, c.proc.describe()
+
+
+@pytest.mark.timeout(120)
+def test_a_tcp_connection_through_the_machine_ip_survives_a_relay_restart(topo, tmp_path, vm_server):
+    """The relay crashes and comes back (its own data dir: the share keeps its name): the agent and the
+    peer reconnect, and the peer's session resumes with the same TCP connection."""
+    data_dir = str(tmp_path / "resume-relay")
+    ports = dict(control_port=7663, http_port=8300, https_port=8663)
+    relay = V.start_relay(topo, data_dir, name="relay-resume", **ports)
+    s = c = None
+    try:
+        s = V.start_share(topo, relay, name="share-resume")
+        c = V.start_connect(topo, relay, s, extra=["--ip", "172.16.0.42"], label="connect-relay-restart")
+        download = SlowDownload(topo, c.machine_ip)
+        download.wait_for(1 << 20, within=20)
+        start = c.proc.line_count()
+        relay.proc.signal(signal.SIGKILL)
+        relay.proc.wait(10)
+        relay = V.start_relay(topo, data_dir, name="relay-resume", **ports)
+        c.proc.wait_line(r"==> connect: Session resumed", timeout=45, start=start,
+                         hint="(connect must rejoin the restarted relay and get its session back)")
+        got, digest = download.future.result(timeout=60)
+        assert got == SIZE, "the connection ended after %d of %d bytes" % (got, SIZE)
+        assert digest == pattern.sha256_of(SIZE), "the bytes differ after the resume"
+    finally:
+        if c is not None:
+            c.proc.stop()
+        if s is not None:
+            s.proc.stop()
+        relay.proc.stop()

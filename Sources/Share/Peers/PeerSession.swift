@@ -80,7 +80,12 @@ final class PeerSession: TunnelConnectionDelegate {
         Console.detail(agent.config.machineName, "A peer connected from \(client) (session \(id)), end to end; it sees this machine as \(machine).")
     }
 
-    func tunnel(_ tunnel: TunnelConnection, didReceiveControl payload: [UInt8]) {}
+    /// The peer said it is leaving for good (`leaving`): its packets are not kept for a resume.
+    private(set) var leaving = false
+
+    func tunnel(_ tunnel: TunnelConnection, didReceiveControl payload: [UInt8]) {
+        if case .leaving? = try? ControlMessage.decode(payload) { leaving = true }
+    }
 
     func tunnel(_ tunnel: TunnelConnection, didOpen stream: UInt32, metadata: [UInt8]) {
         agent.peerOpened(stream: stream, metadata: metadata, on: tunnel)

@@ -104,7 +104,7 @@ extension ShareAgent {
             return
         }
         peers[session.id] = nil
-        guard let packets, !packets.closed, !session.tunnel.peerWentAway else {
+        guard let packets, !packets.closed, !session.leaving else {
             packets?.close()
             let counters = packets.map { ": \($0.stack.counters)" } ?? ""
             return Console.detail(config.machineName, "A peer disconnected (session \(session.id))\(counters).")

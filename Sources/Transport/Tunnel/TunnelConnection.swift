@@ -77,8 +77,6 @@ public final class TunnelConnection: TLSConnectionDelegate, TunnelStreams, Tunne
     }
 
     public var isOpen: Bool { !closed && tls.isOpen }
-    /// The peer sent GOAWAY: it ended the connection on purpose (a cut link does not say so).
-    public var peerWentAway: Bool { mux.goawayReceived }
     /// Datagrams dropped because the outbound backlog was over `MuxConfig.datagramQueueLimit`.
     public var droppedDatagrams: Int { mux.droppedDatagrams + droppedForBacklog }
     private var droppedForBacklog = 0
