@@ -22,6 +22,8 @@ final class PeerSession: TunnelConnectionDelegate {
     private var greeted = false
     /// Names this session's packets to the peer, for a resume after a broken link; used once.
     let resumeID = ShareAgent.newResumeID()
+    /// The peer said it is leaving for good (`leaving`): its packets are not kept for a resume.
+    private(set) var leaving = false
     /// Test only (`ForgedPackets`): behave like a modified agent after the peer's first packet.
     private var forgeToPort = ForgedPackets.port
 
@@ -79,9 +81,6 @@ final class PeerSession: TunnelConnectionDelegate {
         self.packets = packets
         Console.detail(agent.config.machineName, "A peer connected from \(client) (session \(id)), end to end; it sees this machine as \(machine).")
     }
-
-    /// The peer said it is leaving for good (`leaving`): its packets are not kept for a resume.
-    private(set) var leaving = false
 
     func tunnel(_ tunnel: TunnelConnection, didReceiveControl payload: [UInt8]) {
         if case .leaving? = try? ControlMessage.decode(payload) { leaving = true }
