@@ -5,7 +5,7 @@ import Wire
 /// The end-to-end session's events (the relay's control connection is `RelayLinkDelegate`'s).
 extension ConnectClient: TunnelConnectionDelegate {
     public func tunnelDidConnect(_ tunnel: TunnelConnection) {
-        tunnel.sendHello(HelloBody(role: .connect, machineAddress: machineAddressText))
+        tunnel.sendHello(HelloBody(role: .connect, machineAddress: machineAddressText, resume: resumeID))
     }
 
     public func tunnel(_ tunnel: TunnelConnection, didReceiveHello version: UInt16, body: HelloBody?) {
@@ -13,7 +13,8 @@ extension ConnectClient: TunnelConnectionDelegate {
         guard version == TunnelProtocol.version, body?.role == .share else {
             return lostSession("the share speaks protocol \(version), this vshare \(TunnelProtocol.version): use matching versions")
         }
-        sessionReady(tunnel)
+        resumeID = body?.resume
+        sessionReady(tunnel, resumed: body?.resumed == true)
     }
 
     public func tunnel(_ tunnel: TunnelConnection, didReceiveControl payload: [UInt8]) {

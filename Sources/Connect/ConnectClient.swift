@@ -16,7 +16,9 @@ import Wire
 /// copies, SPAKE2 over the connect code, TLS 1.3). Inside that session HELLO names the machine IP;
 /// the agent's HELLO means connected: SOCKS starts and the lines are printed. Packets from the
 /// session pass `PeerPacketGate` first. A lost connection is retried with back-off while the TUN
-/// stays up; an unknown share or a wrong code ends with exit 1.
+/// stays up; the rejoin names the agent's resume ID, so the agent gives back the same packet stack
+/// and TCP connections through the machine IP carry on (SOCKS streams do not: they were the old
+/// session's). An unknown share or a wrong code ends with exit 1.
 public final class ConnectClient: RelayLinkDelegate {
     private let config: ConnectConfig
     private let loop: EventLoop
@@ -37,6 +39,8 @@ public final class ConnectClient: RelayLinkDelegate {
     private var handshake: EndToEndHandshake?
     /// The end-to-end session with the share's agent, once paired.
     private(set) var session: TunnelConnection?
+    /// The agent's resume ID for the current (or lost) session: a rejoin names it in its HELLO.
+    var resumeID: String?
     /// Packets from the session must answer flows this host opened. One gate for the whole run (made
     /// with the TUN, or with SOCKS when there is none), so flows outlive a reconnect.
     private var gate: PeerPacketGate?
@@ -186,10 +190,13 @@ public final class ConnectClient: RelayLinkDelegate {
     }
 
     /// The session with the agent is up (its HELLO arrived): traffic may flow.
-    func sessionReady(_ tunnel: TunnelConnection) {
+    func sessionReady(_ tunnel: TunnelConnection, resumed: Bool) {
         pump?.attach(tunnel)
         if everJoined {
             Console.headline(label, "Reconnected to \(config.name).")
+            if resumed {
+                Console.headline(label, pump != nil ? "Session resumed (TCP connections through \(machineAddress) carry on)." : "Session resumed.")
+            }
             socks?.attach(tunnel)
             return
         }
@@ -276,9 +283,13 @@ public final class ConnectClient: RelayLinkDelegate {
 
     // MARK: Ending
 
-    /// The interface and its route go first: nothing should route into a dead tunnel.
+    /// The interface and its route go first: nothing should route into a dead tunnel. `leaving`
+    /// tells the agent this peer is not cut off: it keeps nothing for a resume. (Not GOAWAY: the
+    /// agent would answer it, into a socket this side is about to close.)
     public func relayLinkWillFinish(_ link: RelayLink) {
         closeInterface()
+        session?.sendControl(ControlMessage.leaving.encoded())
+        session?.closeAfterFlushing()   // now: the relay link's own close would drop the unsent message
     }
 
     private func teardown() {

@@ -33,6 +33,8 @@ public final class ShareAgent: RelayLinkDelegate {
     /// Pairings in flight and end-to-end peers, by the relay's session id.
     var pairings: [UInt32: EndToEndHandshake] = [:]
     var peers: [UInt32: PeerSession] = [:]
+    /// Packet sessions of peers whose link broke, waiting for them to resume (`ShareAgent+Resume`).
+    var detached = DetachedSessions<DetachedPeer>(window: ShareAgent.resumeWindow)
     /// For `--metrics` (confined to the loop, like everything here).
     var metrics = ShareMetrics()
     private var metricsEndpoint: MetricsEndpoint?

@@ -11,11 +11,16 @@ import Wire
 ///
 /// Work is batched per loop turn: packets and socket events feed the stack, then at the end of
 /// the turn `service()` handles the stack's events, sends its packets, and re-arms its timer.
+///
+/// The session outlives a broken link for a while (`DetachedSessions`): detached, it keeps its
+/// stack and its sockets to the machine and drops what the stack sends (the inner TCP retransmits);
+/// a peer that resumes attaches its new tunnel.
 final class PacketSession {
     let id: UInt32
     let stack: PacketStack
     let loop: EventLoop
-    private let tunnel: any TunnelDatagrams
+    /// Nil while detached.
+    private var tunnel: (any TunnelDatagrams)?
     /// The DATAGRAM channel the session's packets use.
     private let channel: UInt32
     private let targetHost: String
@@ -53,6 +58,13 @@ final class PacketSession {
     func receive(_ packet: UnsafeRawBufferPointer) {
         guard !closed else { return }
         stack.receive(packet: packet, now: MonotonicClock.now())
+        scheduleService()
+    }
+
+    /// The peer's tunnel: a new one when the peer resumed, nil when its link broke.
+    func attach(_ tunnel: (any TunnelDatagrams)?) {
+        self.tunnel = tunnel
+        waitingForTunnel = false
         scheduleService()
     }
 
@@ -111,6 +123,10 @@ final class PacketSession {
 
     private func transmit() {
         guard !waitingForTunnel else { return }
+        guard let tunnel else {
+            stack.transmit { _ in true }   // detached: lost, as on a cut cable
+            return
+        }
         var blocked = false
         stack.transmit { packet in
             guard tunnel.hasDatagramRoom(for: packet.count) else {

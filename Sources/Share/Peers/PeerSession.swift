@@ -9,6 +9,10 @@ import Wire
 /// `PacketSession`, and each stream it opens is a dial to a port the share's `ConnectScope`
 /// allows — of the share's own target, never an address from the peer. The agent opens nothing
 /// toward the peer. Confined to the agent's loop.
+///
+/// The agent answers the peer's HELLO (not before: the answer says whether the peer got its old
+/// session back) with this session's resume ID; if the link breaks, the packet session waits under
+/// that ID (`ShareAgent+Resume`).
 final class PeerSession: TunnelConnectionDelegate {
     let id: UInt32
     let client: String
@@ -16,6 +20,10 @@ final class PeerSession: TunnelConnectionDelegate {
     private unowned let agent: ShareAgent
     private(set) var packets: PacketSession?
     private var greeted = false
+    /// Names this session's packets to the peer, for a resume after a broken link; used once.
+    let resumeID = ShareAgent.newResumeID()
+    /// The peer said it is leaving for good (`leaving`): its packets are not kept for a resume.
+    private(set) var leaving = false
     /// Test only (`ForgedPackets`): behave like a modified agent after the peer's first packet.
     private var forgeToPort = ForgedPackets.port
 
@@ -41,7 +49,6 @@ final class PeerSession: TunnelConnectionDelegate {
     // MARK: TunnelConnectionDelegate
 
     func tunnelDidConnect(_ tunnel: TunnelConnection) {
-        tunnel.sendHello(HelloBody(role: .share))
         tunnel.onDatagramRoom = { [weak self] in
             guard let packets = self?.packets, packets.waitingForTunnel else { return }
             packets.tunnelHasRoom()
@@ -52,11 +59,20 @@ final class PeerSession: TunnelConnectionDelegate {
         guard !greeted else { return }
         greeted = true
         guard version == TunnelProtocol.version else {
+            tunnel.sendHello(HelloBody(role: .share))   // a connection's first frame is a HELLO
             return tunnel.refuse(.unsupportedVersion, "this share speaks protocol \(TunnelProtocol.version), the peer \(version): use matching vshare versions")
         }
         guard let body, body.role == .connect, let text = body.machineAddress, let machine = IPv4Address(text) else {
+            tunnel.sendHello(HelloBody(role: .share))
             return tunnel.refuse(.badRequest, "the peer's HELLO did not name its machine address")
         }
+        if let resumed = agent.resumePackets(id: body.resume, machine: machine) {
+            resumed.packets.attach(tunnel)
+            packets = resumed.packets
+            tunnel.sendHello(HelloBody(role: .share, resume: resumeID, resumed: true))
+            return Console.detail(agent.config.machineName, "The peer of session \(resumed.session) came back from \(client) (session \(id)) and resumed: its connections through \(machine) carry on.")
+        }
+        tunnel.sendHello(HelloBody(role: .share, resume: resumeID, resumed: body.resume == nil ? nil : false))
         var stackConfig = PacketStackConfig(machineAddress: machine)
         stackConfig.mtu = agent.config.packetMTU
         let packets = PacketSession(id: id, tunnel: tunnel, channel: 0, targetHost: agent.targetAddress,
@@ -66,7 +82,9 @@ final class PeerSession: TunnelConnectionDelegate {
         Console.detail(agent.config.machineName, "A peer connected from \(client) (session \(id)), end to end; it sees this machine as \(machine).")
     }
 
-    func tunnel(_ tunnel: TunnelConnection, didReceiveControl payload: [UInt8]) {}
+    func tunnel(_ tunnel: TunnelConnection, didReceiveControl payload: [UInt8]) {
+        if case .leaving? = try? ControlMessage.decode(payload) { leaving = true }
+    }
 
     func tunnel(_ tunnel: TunnelConnection, didOpen stream: UInt32, metadata: [UInt8]) {
         agent.peerOpened(stream: stream, metadata: metadata, on: tunnel)
@@ -82,7 +100,8 @@ final class PeerSession: TunnelConnectionDelegate {
 
     func tunnelDidClose(_ tunnel: TunnelConnection, error: Error?) {
         tunnel.context = nil
-        agent.peerLeft(self, error: error)
-        packets?.close()
+        let packets = self.packets
+        self.packets = nil
+        agent.peerLeft(self, packets: packets, error: error)
     }
 }

@@ -97,18 +97,27 @@ extension ShareAgent {
         }
     }
 
-    /// A peer's session ended (it left, or its connection broke).
-    func peerLeft(_ session: PeerSession, error: Error?) {
-        guard peers[session.id] === session else { return }
+    /// A peer's session ended (it left, or its connection broke): its packets wait for it to resume.
+    func peerLeft(_ session: PeerSession, packets: PacketSession?, error: Error?) {
+        guard peers[session.id] === session else {
+            packets?.close()   // the agent is ending
+            return
+        }
         peers[session.id] = nil
-        let counters = session.packets.map { ": \($0.stack.counters)" } ?? ""
-        Console.detail(config.machineName, "A peer disconnected (session \(session.id))\(counters).")
+        guard let packets, !packets.closed, !session.leaving else {
+            packets?.close()
+            let counters = packets.map { ": \($0.stack.counters)" } ?? ""
+            return Console.detail(config.machineName, "A peer disconnected (session \(session.id))\(counters).")
+        }
+        detach(packets, session: session.id, resumeID: session.resumeID)
+        Console.detail(config.machineName, "A peer disconnected (session \(session.id)): \(packets.stack.counters); its connections through the machine IP wait \(DurationSyntax.format(seconds: max(1, Int(detached.window)))) for it to resume.")
     }
 
     func closePeers() {
         for session in peers.values { session.close() }
         peers.removeAll()
         pairings.removeAll()
+        closeDetached()
     }
 
     /// A stream a peer opened inside its end-to-end session: a port of the machine, if the scope allows.

@@ -34,11 +34,14 @@ public enum ControlMessage: Equatable, Sendable {
     /// relay → share: the `--ssh-once` key was just released to a peer: the next SSH stream is
     /// that peer's login, after which the key leaves the machine.
     case sshKeyReleased
+    /// connect → agent, end to end: this peer is leaving for good, so keep nothing for a resume.
+    /// The agent answers nothing (the peer is closing).
+    case leaving
 
     /// The `kind` strings of the wire.
     public enum Kind: String, Codable, Sendable, CaseIterable {
         case createShare, shareCreated, endShare, shareEnded, error, openSession, sessionOpened
-        case peerJoined, sshParams, sshKey, sshKeyReleased
+        case peerJoined, sshParams, sshKey, sshKeyReleased, leaving
     }
 
     public var kind: Kind {
@@ -54,6 +57,7 @@ public enum ControlMessage: Equatable, Sendable {
         case .sshParamsRequest, .sshParams: return .sshParams
         case .sshKeyRequest, .sshKey: return .sshKey
         case .sshKeyReleased: return .sshKeyReleased
+        case .leaving: return .leaving
         }
     }
 
@@ -134,6 +138,7 @@ extension ControlMessage: Codable {
             self = answer.contains(.sshSealed) ? .sshKey(try SSHKeyRelease(from: decoder))
                                                : .sshKeyRequest(try SSHKeyRequest(from: decoder))
         case .sshKeyReleased: self = .sshKeyReleased
+        case .leaving: self = .leaving
         }
     }
 
@@ -153,7 +158,7 @@ extension ControlMessage: Codable {
         case .sshParams(let payload): try payload.encode(to: encoder)
         case .sshKeyRequest(let payload): try payload.encode(to: encoder)
         case .sshKey(let payload): try payload.encode(to: encoder)
-        case .endShare, .sshKeyReleased: break
+        case .endShare, .sshKeyReleased, .leaving: break
         }
     }
 }

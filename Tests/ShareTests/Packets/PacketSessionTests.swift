@@ -114,6 +114,27 @@ final class PacketSessionTests: XCTestCase {
         XCTAssertTrue(machine.receivesEOF(), "the peer's FIN half-closes the target's connection")
     }
 
+    func testADetachedSessionDropsWhatItSendsAndResumesOnANewTunnel() throws {
+        let target = try LoopbackSocket.listener()
+        let isn = try XCTUnwrap(handshake(port: target.port))
+        let machine = try XCTUnwrap(target.accept())
+        peerSends(PeerPackets.tcp(port: target.port, seq: 1001, ack: isn &+ 1, flags: .ack))
+
+        let session = self.session!, old = self.tunnel!
+        loop.sync { session.attach(nil) }   // the peer's link broke
+        let answer = Array("sent while the peer was away".utf8)
+        XCTAssertTrue(machine.send(answer))
+        XCTAssertTrue(loop.waitUntil { session.stack.counters.packetsOut >= 2 }, "the stack sent (into nothing)")
+        XCTAssertEqual(loop.sync { old.datagrams.count }, 1, "only the SYN-ACK reached the old tunnel")
+
+        let new = FakeTunnel(loop: loop)
+        loop.sync { session.attach(new) }   // the peer resumed on a new tunnel
+        self.tunnel = new
+        let again = waitForPacket("the retransmitted bytes") { $0.tcp != nil && !$0.payload.isEmpty }
+        XCTAssertEqual(again?.payload, answer, "the inner TCP retransmits what the gap lost")
+        XCTAssertEqual(again?.tcp?.sequenceNumber, isn &+ 1, "the same connection carries on")
+    }
+
     func testSynToAClosedPortIsRefusedWithRst() throws {
         let port = try LoopbackSocket.closedPort()
         peerSends(PeerPackets.tcp(port: port, seq: 1000, flags: .syn))

@@ -37,6 +37,7 @@ final class ControlMessageTests: XCTestCase {
             .sshKeyRequest(SSHKeyRequest(name: "happy-cat", proof: "cHJvb2Y=")),
             .sshKey(SSHKeyRelease(name: "happy-cat", sealed: sealed)),
             .sshKeyReleased,
+            .leaving,
         ]
     }
 
@@ -90,6 +91,7 @@ final class ControlMessageTests: XCTestCase {
         XCTAssertEqual(json(.error(ControlError(.notFound, "no such share"))),
                        #"{"errorCode":"notFound","kind":"error","reason":"no such share"}"#)
         XCTAssertEqual(json(.endShare), #"{"kind":"endShare"}"#)
+        XCTAssertEqual(json(.leaving), #"{"kind":"leaving"}"#)
     }
 
     func testShapesByDirection() throws {
