@@ -25,17 +25,6 @@ def iperf_server(topo):
     iperf.stop()
 
 
-def _kill_client_relay_connections(topo, relay, pid: int) -> int:
-    """`ss -K` every TCP connection of process `pid` to the relay's control port (the network cuts them)."""
-    out = topo.client.run(["ss", "-tnpH", "state", "established", "dst", T.RELAY_CLIENT_SIDE_IP,
-                           "dport", "=", ":%d" % relay.control_port], timeout=10, check=True).stdout.decode()
-    sports = [l.split()[2].rsplit(":", 1)[1] for l in out.splitlines() if "pid=%d," % pid in l]
-    for sport in sports:
-        topo.client.run(["ss", "-K", "-tnH", "dst", T.RELAY_CLIENT_SIDE_IP, "dport", "=", ":%d" % relay.control_port,
-                         "sport", "=", ":%s" % sport], timeout=10, check=True)
-    return len(sports)
-
-
 @pytest.mark.timeout(150)
 def test_machine_ip_answers_after_reconnects_under_load(topo, relay, share, iperf_server):
     """The probe's bug: the relay connection cut mid-transfer while the tunnel was full left the TUN
@@ -58,7 +47,7 @@ def test_machine_ip_answers_after_reconnects_under_load(topo, relay, share, iper
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
             try:
                 time.sleep(3.0)   # mid-transfer, once the socket to the relay and the tunnel's queue are full
-                assert _kill_client_relay_connections(topo, relay, c.proc.pid) >= 1, "no relay connection to cut"
+                assert V.cut_relay_connections(topo, relay, c.proc.pid) >= 1, "no relay connection to cut"
                 c.proc.wait_line(r"Reconnected to %s" % re.escape(share.name), timeout=30, start=start,
                                  hint="(round %d: connect must rejoin)" % round_)
             finally:

@@ -67,17 +67,6 @@ class SlowDownload:
             time.sleep(0.05)
 
 
-def _cut_relay_connections(topo, relay, pid: int) -> int:
-    """`ss -K` every TCP connection of process `pid` to the relay (its control and data connections)."""
-    out = topo.client.run(["ss", "-tnpH", "state", "established", "dst", T.RELAY_CLIENT_SIDE_IP,
-                           "dport", "=", ":%d" % relay.control_port], timeout=10, check=True).stdout.decode()
-    sports = [l.split()[2].rsplit(":", 1)[1] for l in out.splitlines() if "pid=%d," % pid in l]
-    for sport in sports:
-        topo.client.run(["ss", "-K", "-tnH", "dst", T.RELAY_CLIENT_SIDE_IP, "dport", "=", ":%d" % relay.control_port,
-                         "sport", "=", ":%s" % sport], timeout=10, check=True)
-    return len(sports)
-
-
 @pytest.mark.timeout(90)
 def test_a_tcp_connection_through_the_machine_ip_survives_a_cut_link(topo, relay, share, vm_server):
     c = V.start_connect(topo, relay, share, extra=["--ip", "172.16.0.40"], label="connect-resume")
@@ -85,7 +74,7 @@ def test_a_tcp_connection_through_the_machine_ip_survives_a_cut_link(topo, relay
         download = SlowDownload(topo, c.machine_ip)
         download.wait_for(1 << 20, within=20)
         start, share_start = c.proc.line_count(), share.proc.line_count()
-        assert _cut_relay_connections(topo, relay, c.proc.pid) >= 2, "no control and data connection to cut"
+        assert V.cut_relay_connections(topo, relay, c.proc.pid) >= 2, "no control and data connection to cut"
         c.proc.wait_line(r"Reconnected to %s" % re.escape(share.name), timeout=30, start=start,
                          hint="(connect must rejoin)")
         c.proc.wait_line(r"==> connect: Session resumed \(TCP connections through %s carry on\)\." % re.escape(c.machine_ip),
@@ -111,7 +100,7 @@ def test_past_the_resume_window_the_old_connections_are_reset(topo, relay, new_s
         download = SlowDownload(topo, c.machine_ip)
         download.wait_for(1 << 20, within=20)
         start, share_start = c.proc.line_count(), s.proc.line_count()
-        assert _cut_relay_connections(topo, relay, c.proc.pid) >= 2, "no control and data connection to cut"
+        assert V.cut_relay_connections(topo, relay, c.proc.pid) >= 2, "no control and data connection to cut"
         c.proc.signal(signal.SIGSTOP)   # away for longer than the window
         try:
             s.proc.wait_line(r"did not come back within 2s", timeout=10, start=share_start,

@@ -208,6 +208,18 @@ def raw_exchange(topo, port: int, data: bytes, wait: float, source: str | None =
     return topo.client.call(run, timeout=wait + 30)
 
 
+def cut_relay_connections(topo, relay, pid: int) -> int:
+    """`ss -K` every TCP connection of process `pid` (in the client netns) to the relay's control port: its
+    control and data connections, cut as a network failure would."""
+    out = topo.client.run(["ss", "-tnpH", "state", "established", "dst", T.RELAY_CLIENT_SIDE_IP,
+                           "dport", "=", ":%d" % relay.control_port], timeout=10, check=True).stdout.decode()
+    sports = [l.split()[2].rsplit(":", 1)[1] for l in out.splitlines() if "pid=%d," % pid in l]
+    for sport in sports:
+        topo.client.run(["ss", "-K", "-tnH", "dst", T.RELAY_CLIENT_SIDE_IP, "dport", "=", ":%d" % relay.control_port,
+                         "sport", "=", ":%s" % sport], timeout=10, check=True)
+    return len(sports)
+
+
 def client_get(topo: T.Topology, host: str, port: int, path: str = "/", timeout: float = 15,
                method: str = "GET") -> tuple[int, bytes, http.client.HTTPResponse]:
     """One request on a fresh connection from the client netns; returns (status, body, response)."""
