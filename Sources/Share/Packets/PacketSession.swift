@@ -34,6 +34,10 @@ final class PacketSession {
     /// Told of each TCP port of the target dialed for a flow of this session (`--ssh-once` counts
     /// logins over the machine IP, not only SSH streams).
     var onTCPDial: ((UInt16) -> Void)?
+    /// The agent's flow caps (`FlowCaps`): asked before a flow's socket to the machine is made (a
+    /// refused TCP flow gets an RST, a UDP one port unreachable), told how many went when they go.
+    var admitFlow: () -> Bool = { true }
+    var releaseFlows: (Int) -> Void = { _ in }
     /// The tunnel had no room for the stack's packets; retried when it drains.
     private(set) var waitingForTunnel = false
     /// One buffer for every socket read of this session (all on one thread; a read is handed on
@@ -80,6 +84,7 @@ final class PacketSession {
         if let timer { loop.cancelTimer(timer) }
         for flow in tcpFlows.values { flow.gone(because: "the session ended") }
         for flow in udpFlows.values { flow.close() }
+        releaseFlows(tcpFlows.count + udpFlows.count)
         tcpFlows.removeAll()
         udpFlows.removeAll()
     }
@@ -111,13 +116,19 @@ final class PacketSession {
         case .tcpWritable(let flow):
             tcpFlows[flow]?.stackWritable()
         case .tcpClosed(let flow, _):
-            tcpFlows.removeValue(forKey: flow)?.gone(because: "the peer's connection ended")
+            if let ended = tcpFlows.removeValue(forKey: flow) {
+                releaseFlows(1)
+                ended.gone(because: "the peer's connection ended")
+            }
         case .udpFlowOpened(let flow, let port):
             openUDP(flow, port: port)
         case .udpReceived(let flow, let payload):
             udpFlows[flow]?.send(payload)
         case .udpFlowExpired(let flow):
-            udpFlows.removeValue(forKey: flow)?.close()
+            if let ended = udpFlows.removeValue(forKey: flow) {
+                releaseFlows(1)
+                ended.close()
+            }
         }
     }
 
@@ -160,13 +171,14 @@ final class PacketSession {
     // MARK: Flows
 
     private func dialTCP(_ flow: FlowID, port: UInt16) {
-        guard scope.allows(port: port) else { return stack.tcpRefused(flow) }
+        guard scope.allows(port: port), admitFlow() else { return stack.tcpRefused(flow) }
         let address: SocketAddress
         let socket: Socket
         do {
             address = try SocketAddress(host: targetHost, port: port)
             socket = try Socket.connect(to: address)
         } catch {
+            releaseFlows(1)
             return stack.tcpRefused(flow)
         }
         let machine = SocketEndpoint(socket: socket, loop: loop, connecting: true,
@@ -180,7 +192,7 @@ final class PacketSession {
     }
 
     private func openUDP(_ flow: FlowID, port: UInt16) {
-        guard scope.allows(port: port) else { return stack.udpUnreachable(flow) }
+        guard scope.allows(port: port), admitFlow() else { return stack.udpUnreachable(flow) }
         do {
             let address = try SocketAddress(host: targetHost, port: port)
             let flowSocket = UDPFlowSocket(flow: flow, socket: try DatagramSocket.connected(to: address), session: self)
@@ -188,11 +200,12 @@ final class PacketSession {
             try flowSocket.start()
         } catch {
             udpFlows.removeValue(forKey: flow)?.close()
+            releaseFlows(1)
             stack.udpUnreachable(flow)
         }
     }
 
     /// A flow's socket failed or was refused: it is gone from the table (the stack was told).
-    func forget(tcp flow: FlowID) { tcpFlows[flow] = nil }
-    func forget(udp flow: FlowID) { udpFlows[flow] = nil }
+    func forget(tcp flow: FlowID) { if tcpFlows.removeValue(forKey: flow) != nil { releaseFlows(1) } }
+    func forget(udp flow: FlowID) { if udpFlows.removeValue(forKey: flow) != nil { releaseFlows(1) } }
 }

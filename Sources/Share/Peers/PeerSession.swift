@@ -78,6 +78,11 @@ final class PeerSession: TunnelConnectionDelegate {
         let packets = PacketSession(id: id, tunnel: tunnel, channel: 0, targetHost: agent.targetAddress,
                                     config: stackConfig, scope: agent.scope)
         packets.onTCPDial = { [unowned agent] port in agent.machinePortDialed(port) }
+        // The machine-IP path counts against the same caps as streams: one key per packet session
+        // (it outlives a resumed link), so one peer's flows cannot take every descriptor.
+        let key = ObjectIdentifier(packets)
+        packets.admitFlow = { [unowned agent] in agent.flowCaps.admit(session: key) }
+        packets.releaseFlows = { [unowned agent] count in for _ in 0..<count { agent.flowCaps.release(session: key) } }
         self.packets = packets
         Console.detail(agent.config.machineName, "A peer connected from \(client) (session \(id)), end to end; it sees this machine as \(machine).")
     }

@@ -160,6 +160,27 @@ final class PacketSessionTests: XCTestCase {
         XCTAssertNil(udpTarget.receiveDatagram(timeout: 0.3), "nothing reached the UDP target")
     }
 
+    /// The agent's flow caps cover the machine-IP path: over them a SYN gets an RST and nothing is
+    /// dialed; every admitted flow is given back when it ends, or when the session closes.
+    func testFlowsOverTheAgentsCapsAreRefusedAndEveryAdmittedOneIsGivenBack() throws {
+        let target = try LoopbackSocket.listener()
+        let session = self.session!
+        let caps = CapsProbe(allowed: 1)
+        loop.sync {
+            session.admitFlow = { caps.admit() }
+            session.releaseFlows = { caps.released += $0 }
+        }
+        XCTAssertNotNil(handshake(port: target.port, sourcePort: 40001))
+        XCTAssertNotNil(target.accept(), "the first flow was admitted and dialed")
+        peerSends(PeerPackets.tcp(sourcePort: 40002, port: target.port, seq: 1000, flags: .syn))
+        let reset = waitForPacket("RST") { $0.tcp?.flags.contains(.rst) == true && $0.tcp?.destinationPort == 40002 }
+        XCTAssertNotNil(reset, "over the cap: refused like a closed port")
+        XCTAssertNil(target.accept(timeout: 0.3), "and never dialed")
+        loop.sync { session.close() }
+        XCTAssertEqual(caps.admitted, 1)
+        XCTAssertEqual(caps.released, 1, "the admitted flow was given back when the session closed")
+    }
+
     func testUDPDatagramReachesTheTargetAndItsReplyComesBack() throws {
         let target = try LoopbackSocket.udp()
         peerSends(PeerPackets.udp(sourcePort: 5353, port: target.port, payload: Array("ping".utf8)))
@@ -217,5 +238,18 @@ final class PacketSessionTests: XCTestCase {
         let synAck = waitForPacket("SYN-ACK after the drain") { $0.tcp?.flags == [.syn, .ack] }
         XCTAssertEqual(synAck?.tcp?.acknowledgmentNumber, 1001)
         XCTAssertFalse(loop.sync { session.waitingForTunnel })
+    }
+}
+
+/// A stand-in for the agent's `FlowCaps`, counting what the session asks and gives back.
+private final class CapsProbe {
+    let allowed: Int
+    var admitted = 0
+    var released = 0
+    init(allowed: Int) { self.allowed = allowed }
+    func admit() -> Bool {
+        guard admitted - released < allowed else { return false }
+        admitted += 1
+        return true
     }
 }
