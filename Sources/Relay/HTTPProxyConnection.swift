@@ -243,6 +243,7 @@ final class HTTPProxyConnection: ByteEndpointEvents {
 
     private func sendToStream(_ bytes: UnsafeRawBufferPointer) {
         guard let stream, bytes.count > 0 else { return }
+        AccessLog.metrics?.received(bytes: bytes.count)
         if toStream.isEmpty {
             let sent = stream.write(bytes)
             if sent < bytes.count {

@@ -13,7 +13,8 @@ final class RelayMetricsTests: XCTestCase {
         metrics.shareCreated()
         metrics.shareCreated()
         metrics.shareEnded(.expiredFromWeb)
-        metrics.answered(status: 200, bytesIn: 100, bytesOut: 5000)
+        metrics.answered(status: 200, bytesOut: 5000)
+        metrics.received(bytes: 100)
         metrics.answered(status: 404, bytesOut: 10)
         metrics.answered(status: 503, bytesOut: 0)
         metrics.answered(status: 99, bytesOut: 0)  // out of range: counted as 1xx rather than lost

@@ -23,12 +23,15 @@ final class RelayMetrics: Sendable {
         sharesEnded[Store.ShareEndReason.allCases.firstIndex(of: reason)!].add(1)
     }
 
-    func answered(status: Int, bytesIn inbound: Int = 0, bytesOut outbound: Int) {
+    /// One answer, with the bytes its line in the access log counts.
+    func answered(status: Int, bytesOut outbound: Int) {
         let index = min(max(status / 100 - 1, 0), 4)
         responses[index].add(1)
-        if inbound > 0 { bytesIn.add(inbound) }
         if outbound > 0 { bytesOut.add(outbound) }
     }
+
+    /// Bytes a public client sent on toward its share (heads, bodies, an upgraded connection's bytes).
+    func received(bytes: Int) { bytesIn.add(bytes) }
 
     /// A request was forwarded to a share / its response is over (or its connection went).
     func requestStarted() { inFlight.add(1) }
@@ -57,7 +60,7 @@ final class RelayMetrics: Sendable {
                          }),
             MetricFamily("vshare_http_requests_in_flight", .gauge, help: "HTTP requests forwarded whose response is not over yet.",
                          value: Double(inFlight.value)),
-            MetricFamily("vshare_http_bytes_total", .counter, help: "HTTP body and head bytes through public URLs, by direction.",
+            MetricFamily("vshare_http_bytes_total", .counter, help: "Bytes through public URLs: in, what clients sent on toward shares; out, the responses the access log counts.",
                          samples: [.init(Double(bytesIn.value), labels: [("direction", "in")]),
                                    .init(Double(bytesOut.value), labels: [("direction", "out")])]),
             MetricFamily("vshare_connect_sessions_total", .counter, help: "Connect sessions joined since the relay started.",
