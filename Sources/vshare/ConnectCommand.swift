@@ -101,7 +101,6 @@ enum ConnectCommand {
             }
         }
         if parsed.has("ssh") {
-            Console.keepStandardOutputForData()   // `-- cmd > file` gets only the command's output
             let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
             return SSHConnect.run(SSHConnectConfig(connect: config, executable: executable, sshArguments: parsed.passthrough) {
                 try PasswordPrompt.ask("Password for the private key:")

@@ -42,8 +42,8 @@ enum PasswordPrompt {
     static func newPassword() throws(Failure) -> [UInt8] {
         let first = "Please enter a password to encrypt the key:", again = "Repeat the password to confirm:"
         guard isInteractive else {
-            Console.out(first)
-            Console.out(again)
+            Console.status(first)
+            Console.status(again)
             guard let password = firstLineOfStandardInput() else { throw noPassword }
             guard !password.isEmpty else { throw Failure(description: "the password (the first line of standard input) is empty; the key needs one") }
             return password
@@ -51,7 +51,7 @@ enum PasswordPrompt {
         while true {
             var one = try readFromTerminal(first)
             if one.isEmpty {
-                Console.out("The password must not be empty.")
+                Console.status("The password must not be empty.")
                 continue
             }
             var two = try readFromTerminal(again)
@@ -61,7 +61,7 @@ enum PasswordPrompt {
             }
             Secret.wipe(&one)
             Secret.wipe(&two)
-            Console.out("The passwords do not match; please try again.")
+            Console.status("The passwords do not match; please try again.")
         }
     }
 

@@ -26,6 +26,7 @@ enum CLI {
 
     static func main() -> Int32 {
         Environment.withholdSecrets()
+        Console.chooseStatusStream()
         var arguments = Array(CommandLine.arguments.dropFirst())
         guard let command = arguments.first else {
             Console.error(usage)

@@ -260,8 +260,8 @@ def test_unprivileged_connect_serves_socks_only(topo, relay, conn, module_share)
     os.chmod(ca, 0o644)
     c = V.start_connect(topo, relay, module_share, tun=False, label="connect-nobody", prefix=prefix, ca=ca)
     try:
-        assert "needs root or CAP_NET_ADMIN" in c.proc.stdout + c.proc.stderr, c.proc.describe()
-        assert "Machine IP" not in c.proc.stdout, c.proc.stdout
+        assert "needs root or CAP_NET_ADMIN" in c.proc.output, c.proc.describe()
+        assert "Machine IP" not in c.proc.output, c.proc.output
         r = curl(topo, ["--socks5-hostname", "%s:%d" % c.socks, "http://%s:%d/" % (module_share.name, VM_HTTP_PORT)], timeout=20)
         assert b"vm-index-ok" in r.stdout, r.stderr
     finally:
@@ -321,7 +321,7 @@ def test_connect_survives_the_agent_reconnecting(topo, relay, new_share, vm_extr
         s.proc.wait_line(r"Reconnected", timeout=10)
         c.proc.wait_line(r"Reconnected to %s" % re.escape(s.name), timeout=20, start=start,
                          hint="(the connect peer must rejoin once the agent is back)")
-        assert c.proc.poll() is None and "has ended" not in c.proc.stdout, c.proc.describe()
+        assert c.proc.poll() is None and "has ended" not in c.proc.output, c.proc.describe()
         r = curl(topo, ["http://%s:%d/" % (c.machine_ip, VM_HTTP_PORT)], timeout=20)
         assert b"vm-index-ok" in r.stdout, r.stderr
     finally:
@@ -380,5 +380,5 @@ def test_packets_a_modified_agent_forges_never_reach_the_peer(topo, relay, new_s
         tcp.close()
         udp.close()
         assert V.stop(c.proc) == 0, c.proc.describe()
-    m = re.search(r"(\d+) packets from the share were dropped", c.proc.stdout)
+    m = re.search(r"(\d+) packets from the share were dropped", c.proc.output)
     assert m and int(m.group(1)) >= 3 * 10, c.proc.describe()

@@ -167,12 +167,12 @@ def test_wrong_or_missing_code_reaches_nothing(topo, relay, share):
         p = attempt(topo, relay, share.name, args, env_extra=env, label="connect-wrong-" + how)
         assert p.returncode == 1, p.describe()
         assert WRONG_CODE in p.stderr, p.describe()
-        assert "Connect is running" not in p.stdout, p.describe()
+        assert "Connect is running" not in p.output, p.describe()
     # No code at all: standard input is not a terminal and empty.
     p = attempt(topo, relay, share.name, label="connect-no-code")
     assert p.returncode == 1, p.describe()
     assert "connect code" in p.stderr.lower(), p.describe()
-    assert "Connect is running" not in p.stdout, p.describe()
+    assert "Connect is running" not in p.output, p.describe()
     assert passive_opens(topo.vm) == accepted, "the vm accepted a connection during refused connect attempts"
     # The right code, as the first line of standard input, still gets in after the wrong ones.
     env = V.clean_env()
@@ -252,7 +252,7 @@ def test_loopback_target_scope(topo, relay, new_share, loopback_servers, flags, 
 
 def test_no_connect(topo, relay, new_share):
     s = new_share(extra=["--no-connect"])
-    assert "Connect code" not in s.proc.stdout, s.proc.stdout
+    assert "Connect code" not in s.proc.output, s.proc.output
     p = attempt(topo, relay, s.name, ["--code", "417-acid-acorn-acre"], label="connect-no-connect")
     assert p.returncode == 1, p.describe()
     assert "does not offer connect" in p.stderr, p.describe()

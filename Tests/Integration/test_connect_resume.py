@@ -112,7 +112,7 @@ def test_past_the_resume_window_the_old_connections_are_reset(topo, relay, new_s
         error = download.future.exception(timeout=30)
         assert isinstance(error, ConnectionResetError), \
             "the old connection should be reset, not %r" % (error or download.future.result(),)
-        assert not any("Session resumed" in l for l in c.proc.stdout_lines[start:]), c.proc.describe()
+        assert not any("Session resumed" in l for l in c.proc.output_since(start)), c.proc.describe()
     finally:
         assert V.stop(c.proc) == 0, c.proc.describe()
 

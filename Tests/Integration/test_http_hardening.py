@@ -215,7 +215,7 @@ def test_a_flood_of_refusals_is_rate_limited_in_the_log(topo, refusing_relay):
     refused = [guess(100 + i) for i in range(60)]
     assert all(s == [429] for s in refused), refused
     time.sleep(0.5)
-    lines = refusing_relay.proc.stdout_lines[start:]
+    lines = refusing_relay.proc.output_since(start)
     shown = [l for l in lines if re.search(r"Refused %s\b" % re.escape(T.CLIENT_IP), l)]
     assert 0 < len(shown) <= 5, "60 refusals printed %d lines:\n%s" % (len(shown), "\n".join(shown[:20]))
     # Once the flood is over, one line says how many were held back.

@@ -57,6 +57,21 @@ def test_index_through_url_and_access_log(topo, relay, share):
     assert re.match(V.ACCESS_LOG_RE, m.string), m.string
 
 
+def test_status_lines_on_stderr_data_on_stdout(topo, relay, share):
+    """Standard output is not a terminal here, so vshare's status lines go to standard error and
+    standard output carries only data: the relay's access log, nothing at all from the share."""
+    start = len(relay.proc.stdout_lines)
+    r = topo.client.run(["curl", "-sS", "--max-time", "10", "-o", "/dev/null", *V.curl_args(share), share.url + "/"],
+                        timeout=20)
+    assert r.returncode == 0, r.stderr
+    relay.proc.wait_line(r' %s %s "GET /" 200 ' % (re.escape(share.name), re.escape(T.CLIENT_IP)), timeout=5,
+                         start=start, stream="stdout", hint="(the access log is the relay's data: standard output)")
+    assert re.search(r"^==> relay: ", relay.proc.stderr, re.M), relay.proc.describe()
+    assert not [l for l in relay.proc.stdout_lines if l.startswith(("==> ", "    relay: "))], relay.proc.describe()
+    assert "==> default: " in share.proc.stderr and V.URL_RE.search(share.proc.stderr), share.proc.describe()
+    assert share.proc.stdout == "", share.proc.describe()
+
+
 # 2 ---------------------------------------------------------------------------
 
 @pytest.mark.timeout(150)
@@ -277,7 +292,7 @@ def test_bad_token_is_rejected(topo, relay, vm_server, token):
     rc = proc.wait(timeout=15)
     assert rc == 1, "exit status %d, want 1\n%s" % (rc, proc.describe())
     assert "token" in proc.stderr.lower(), "stderr does not mention the token:\n" + proc.stderr
-    assert not V.URL_RE.search(proc.stdout), "a share was created:\n" + proc.stdout
+    assert not V.URL_RE.search(proc.output), "a share was created:\n" + proc.output
 
 
 # 11 --------------------------------------------------------------------------
@@ -294,7 +309,7 @@ def test_relay_cert_from_another_ca_is_rejected(topo, relay, vm_server, tmp_path
     rc = proc.wait(timeout=15)
     assert rc == 1, "exit status %d, want 1\n%s" % (rc, proc.describe())
     assert "certificate" in proc.stderr.lower(), "stderr does not mention the certificate:\n" + proc.stderr
-    assert not V.URL_RE.search(proc.stdout), "a share was created:\n" + proc.stdout
+    assert not V.URL_RE.search(proc.output), "a share was created:\n" + proc.output
 
 
 # 12 --------------------------------------------------------------------------

@@ -223,7 +223,7 @@ def test_sighup_reloads_certificate_and_settings_without_dropping_connections(to
         # The running share's connection was not dropped, and its URL still answers.
         status, _, _ = V.client_get(topo, share.host, relay.http_port)
         assert status == 200
-        assert "reconnecting" not in share.proc.stdout, share.proc.describe()
+        assert "reconnecting" not in share.proc.output, share.proc.describe()
         # New shares get the new lifetime, through the new certificate.
         second = V.start_share(topo, relay, name="share-reload-2")
         second.proc.wait_line(r"The share expires in (59m5\ds|1h)\.", 5)

@@ -139,9 +139,9 @@ def test_disable_http_serves_only_https(topo, relay, test_ca, vm_tls_server):
         proc.wait_line(r"Local HTTP port: disabled", 1, hint="(--disable-http)")
         # Let any further output arrive, then: no plain URL line at all.
         time.sleep(0.3)
-        assert not [l for l in proc.stdout_lines if HTTP_URL_LINE_RE.search(l)], \
-            "--disable-http printed a URL line:\n" + proc.stdout
-        assert "http://" not in proc.stdout, proc.stdout
+        assert not [l for l in proc.output_since(0) if HTTP_URL_LINE_RE.search(l)], \
+            "--disable-http printed a URL line:\n" + proc.output
+        assert "http://" not in proc.output, proc.output
 
         status, body, _ = V.client_get(topo, host, relay.http_port)
         assert status == 404, "http:// for an HTTPS-only share answered %d: %r" % (status, body[:200])
@@ -203,11 +203,11 @@ def test_reconnect_keeps_the_name(topo, relay, new_share, share):
                      hint="(it must get its old name back)")
     took, seen = V.wait_status(topo, s.host, s.port, 200, within=max(0.5, 10 - (time.monotonic() - t0)))
     print("200 again %.2fs after the kill (%s)" % (time.monotonic() - t0, V._squash(seen)))
-    assert not [l for l in s.proc.stdout_lines[start:] if V.SHARE_AT_RE.search(l)], \
-        "the share announced a new name:\n" + s.proc.stdout
+    assert not [l for l in s.proc.output_since(start) if V.SHARE_AT_RE.search(l)], \
+        "the share announced a new name:\n" + s.proc.output
     assert _relay_conn_sport(topo, s.proc.pid, relay) != sport
     # The other share was not touched.
-    assert share.proc.poll() is None and "reconnecting" not in share.proc.stdout, share.proc.describe()
+    assert share.proc.poll() is None and "reconnecting" not in share.proc.output, share.proc.describe()
     status, body, _ = V.client_get(topo, share.host, share.port)
     assert status == 200 and b"vm-index-ok" in body
 
@@ -238,7 +238,7 @@ def test_relay_without_its_database_gives_a_new_share(topo, tmp_path, vm_server)
                              hint="(after reconnecting to a relay that lost the share, a new name)")
         new_name = m.group(1)
         assert new_name != s.name
-        assert "no longer held" in s.proc.stdout, s.proc.describe()
+        assert "no longer held" in s.proc.output, s.proc.describe()
         new_host = "%s.%s" % (new_name, V.DOMAIN)
         V.wait_status(topo, new_host, s.port, 200, within=5)
         status, _, _ = V.client_get(topo, s.host, s.port)

@@ -130,13 +130,13 @@ def ssh_share(topo, relay, machine):
 
 def test_share_prints_no_url_and_inserted_one_key(ssh_share, machine):
     proc, name = ssh_share
-    assert not re.search(r"URL: ", proc.stdout), proc.stdout
+    assert not re.search(r"URL: ", proc.output), proc.output
     lines = machine.vshare_lines()
     # Restricted, and refused by sshd itself after the share's end (issue 11).
     assert len(lines) == 1 and KEY_LINE_RE.match(lines[0]), machine.authorized_keys
     # The agent's own key is still there, untouched.
     assert "vagrant-insecure" in machine.authorized_keys
-    assert PASSWORD not in proc.stdout + proc.stderr
+    assert PASSWORD not in proc.output
 
 
 def test_command_runs_on_the_vm(topo, relay, ssh_share, machine):

@@ -69,8 +69,12 @@ class Proc:
     """A process started in a namespace, its output collected by reader threads.
 
     stdout and stderr are kept line by line in memory (bounded) and appended to
-    log files under `log_dir`. The process leads its own process group, so
-    stopping it never touches anything else.
+    log files under `log_dir`; `lines` holds both in the order they were read.
+    vshare writes its status lines (`==> default: ...`) to stderr whenever
+    stdout is not a terminal, as here, and its data (access log, listings) to
+    stdout, so tests look for status lines in `output` (both streams) unless
+    they mean one stream. The process leads its own process group, so stopping
+    it never touches anything else.
     """
 
     def __init__(self, name: str, argv: Sequence[str], popen: subprocess.Popen, log_dir: str | None):
@@ -80,6 +84,7 @@ class Proc:
         self.pid = popen.pid
         self.stdout_lines: list[str] = []
         self.stderr_lines: deque[str] = deque(maxlen=5000)
+        self.lines: list[str] = []   # both streams, in the order read (the reader threads race by a line at most)
         self._cond = threading.Condition()
         self._eof = {"stdout": False, "stderr": False}
         self._logs = {}
@@ -103,6 +108,8 @@ class Proc:
                             self.stdout_lines.append(line)
                     else:
                         self.stderr_lines.append(line)
+                    if len(self.lines) < 200000:
+                        self.lines.append(line)
                     self._cond.notify_all()
         except (OSError, ValueError):
             pass
@@ -124,6 +131,17 @@ class Proc:
         with self._cond:
             return "\n".join(self.stderr_lines)
 
+    @property
+    def output(self) -> str:
+        """Both streams, as one text."""
+        with self._cond:
+            return "\n".join(self.lines)
+
+    def output_since(self, start: int) -> list[str]:
+        """Lines of both streams from index `start` (a `line_count()` taken earlier)."""
+        with self._cond:
+            return self.lines[start:]
+
     def describe(self, tail: int = 40) -> str:
         with self._cond:
             out = self.stdout_lines[-tail:]
@@ -134,8 +152,9 @@ class Proc:
                    " ".join(self.argv), tail, "\n".join(out), tail, "\n".join(err)))
 
     def wait_line(self, pattern: str | re.Pattern, timeout: float, start: int = 0,
-                  stream: str = "stdout", hint: str = "") -> re.Match:
-        """Wait until a line (at index >= start) matches `pattern`; return the match.
+                  stream: str = "output", hint: str = "") -> re.Match:
+        """Wait until a line (at index >= start) of `stream` ("output": both
+        streams, "stdout" or "stderr") matches `pattern`; return the match.
         Fails (AssertionError with the process's output) on timeout, or once the
         stream has ended without a match."""
         rx = re.compile(pattern) if isinstance(pattern, str) else pattern
@@ -143,13 +162,14 @@ class Proc:
         with self._cond:
             i = start
             while True:
-                lines = self.stdout_lines if stream == "stdout" else list(self.stderr_lines)
+                lines = (self.lines if stream == "output" else self.stdout_lines if stream == "stdout"
+                         else list(self.stderr_lines))
                 while i < len(lines):
                     m = rx.search(lines[i])
                     if m:
                         return m
                     i += 1
-                if self._eof[stream]:
+                if all(self._eof.values()) if stream == "output" else self._eof[stream]:
                     raise AssertionError("%s: %s ended without a line matching %r %s\n%s"
                                          % (self.name, stream, rx.pattern, hint, self.describe()))
                 left = deadline - time.monotonic()
@@ -159,8 +179,9 @@ class Proc:
                 self._cond.wait(min(left, 0.2))
 
     def line_count(self) -> int:
+        """How many lines of both streams so far: a `start` for `wait_line`."""
         with self._cond:
-            return len(self.stdout_lines)
+            return len(self.lines)
 
     # --- lifetime ---------------------------------------------------------
     def poll(self) -> int | None:
