@@ -46,13 +46,20 @@ final class DataConnection: IOHandler {
         finishReading()
         switch relay.rendezvous.arrive(ticket: parsed.ticket, side: parsed.side, socket: socket) {
         case .wait:
-            break
+            exemptAgent(parsed.side)
         case .join(let partner, let shareName):
+            exemptAgent(parsed.side)
             join(partner, shareName: shareName)
         case .refuse:
             Console.throttledDetail("relay", "Refused a data connection from \(clientIP): unknown or expired ticket.")
             socket.close()
         }
+    }
+
+    /// An agent's data connection with a valid ticket leaves its address's connection cap (the
+    /// agent has one per peer, all from one address); a peer's stays counted.
+    private func exemptAgent(_ side: DataPreamble.Side) {
+        if side == .agent { ConnectionQuota.stopCounting(socket) }
     }
 
     private func join(_ partner: Socket, shareName: String) {

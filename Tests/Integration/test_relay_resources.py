@@ -211,6 +211,39 @@ def test_one_address_cannot_take_every_connection(topo, relay, share, second_cli
         time.sleep(0.2)
 
 
+@pytest.mark.timeout(120)
+def test_an_agent_serves_more_peers_than_the_per_address_cap(topo, tmp_path, vm_server, second_client_ip):
+    """The cap is for connections that prove nothing. An agent opens a data connection per connect
+    peer, all from its one address; once one shows a valid ticket it leaves the count, so a cap of 2
+    (the agent's control connection and one more) still lets it serve two peers at once. Each peer
+    comes from its own address and holds 2 connections, within the cap."""
+    capped = V.start_relay(topo, str(tmp_path / "relay-capped"), control_port=7473, http_port=8093,
+                           https_port=8473, name="relay-capped", extra=["--max-conns-per-ip", "2"])
+    share = V.start_share(topo, capped, name="share-capped")
+    peers = []
+    try:
+        for source in (T.CLIENT_IP, second_client_ip):
+            # New connections to the relay leave from `source`; a peer already running keeps its own.
+            topo.client.ip("route", "replace", T.RELAY_CLIENT_SIDE_IP + "/32", "dev", "eth-relay", "src", source)
+            peer = V.start_connect(topo, capped, share, extra=["--no-tun"], tun=False, label="connect-" + source)
+            peers.append(peer)
+            r = topo.client.run(["curl", "-sS", "--max-time", "15", "--socks5-hostname", "%s:%d" % peer.socks,
+                                 "http://%s:8000/" % share.name], timeout=20)
+            assert r.returncode == 0 and b"vm-index-ok" in r.stdout, (source, r.stderr, capped.proc.describe())
+        # Both peers still reach the machine: neither data connection was refused or cut.
+        for peer in peers:
+            r = topo.client.run(["curl", "-sS", "--max-time", "15", "--socks5-hostname", "%s:%d" % peer.socks,
+                                 "http://%s:8000/" % share.name], timeout=20)
+            assert r.returncode == 0 and b"vm-index-ok" in r.stdout, r.stderr
+        assert "Refused" not in capped.proc.output, capped.proc.describe()
+    finally:
+        topo.client.ip("route", "del", T.RELAY_CLIENT_SIDE_IP + "/32", "dev", "eth-relay")
+        for peer in peers:
+            V.stop(peer.proc)
+        V.stop(share.proc)
+        capped.proc.stop()
+
+
 def _hello_frame(role: str) -> bytes:
     body = json.dumps({"role": role, "software": "test"}).encode()
     payload = b"VSHR" + struct.pack(">H", 2) + body

@@ -40,6 +40,12 @@ public final class ConnectionQuota: Sendable {
     /// Connections refused since the last call (for one summary line instead of one per refusal).
     public func takeRefused() -> Int { refused.exchange(0, ordering: .relaxed) }
 
+    /// Stops counting `socket` (a no-op for one never counted): for a connection that has proven it
+    /// is not a stranger's, such as a share agent's data connection with a valid ticket. One agent
+    /// serves every peer of its share over a data connection each, all from its one address; the cap
+    /// is for connections that have proven nothing, so it must not limit how many peers it serves.
+    public static func stopCounting(_ socket: Socket) { descriptorClosing(socket.fd) }
+
     // Which quota each counted descriptor belongs to. `Socket.close` reports every close here
     // before the descriptor is released (so a reused number is never mistaken for the old one).
     private struct Owner: Sendable { let quota: ConnectionQuota; let address: String }

@@ -45,6 +45,25 @@ final class ConnectionQuotaTests: XCTestCase {
         XCTAssertEqual(quota.openConnections, 0)
     }
 
+    /// A connection that proved itself (an agent's data connection) leaves the count at once, and
+    /// its later close does not release a place twice.
+    func testStopCountingFreesThePlaceOnce() {
+        let quota = ConnectionQuota(limit: 1)
+        let (a, b) = socketPair()
+        let (c, d) = socketPair()
+        XCTAssertTrue(quota.admit(a, address: "z"))
+        XCTAssertFalse(quota.admit(c, address: "z"))
+        ConnectionQuota.stopCounting(a)
+        XCTAssertEqual(quota.count(of: "z"), 0)
+        XCTAssertTrue(quota.admit(c, address: "z"))
+        a.close()
+        XCTAssertEqual(quota.count(of: "z"), 1, "closing an exempted socket must not free another's place")
+        ConnectionQuota.stopCounting(b)   // never counted: nothing happens
+        XCTAssertEqual(quota.count(of: "z"), 1)
+        b.close(); c.close(); d.close()
+        XCTAssertEqual(quota.count(of: "z"), 0)
+    }
+
     func testAMovedDescriptorIsReleasedByItsNewOwner() {
         let quota = ConnectionQuota(limit: 1)
         let (a, b) = socketPair()
