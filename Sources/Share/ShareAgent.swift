@@ -115,6 +115,7 @@ public final class ShareAgent: RelayLinkDelegate {
             do {
                 metricsEndpoint = try MetricsEndpoint(address: address, loop: loop) { [unowned self] in
                     PrometheusText.render(self.metrics.families(live: self.live, peersLive: self.peers.count,
+                                                                liveSessions: self.livePacketCounters(),
                                                                 loopBusySeconds: self.loop.busySeconds))
                 }
             } catch {

@@ -8,6 +8,8 @@ import http.client
 import os
 import re
 import signal
+import socket
+import struct
 import subprocess
 import time
 
@@ -100,6 +102,54 @@ def test_relay_and_agent_metrics(topo, relay):
 def test_metrics_need_an_admin_token(topo, relay):
     assert scrape(topo.relay, ADMIN)[0] == 401
     assert scrape(topo.relay, ADMIN, "not-a-token")[0] == 401
+
+
+def _tcp_ack_for_no_flow(machine_ip: str) -> None:
+    """From inside the client netns: one TCP ACK, correct checksum, to a port of the machine IP with
+    no connection on it (a segment the agent's packet stack drops, answering with an RST)."""
+    source = socket.inet_aton(T.CLIENT_IP)   # not the TUN's own address: any source is carried
+    header = bytearray(struct.pack("!HHIIBBHHH", 40000, 9, 1, 1, 5 << 4, 0x10, 65535, 0, 0))
+    pseudo = source + socket.inet_aton(machine_ip) + struct.pack("!BBH", 0, socket.IPPROTO_TCP, len(header))
+    data = pseudo + header
+    total = sum((data[i] << 8) + data[i + 1] for i in range(0, len(data), 2))
+    while total >> 16:
+        total = (total & 0xFFFF) + (total >> 16)
+    struct.pack_into("!H", header, 16, ~total & 0xFFFF)
+    with socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_TCP) as raw:
+        raw.sendto(bytes(header), (machine_ip, 0))
+
+
+def test_agent_metrics_count_the_machine_ip_path(topo, relay):
+    """The agent's packet counters: pings and a stray segment through a peer's machine IP, kept in
+    the totals after the peer has gone."""
+    address = ("127.0.0.1", 9465)
+    share = V.start_share(topo, relay, name="share-packets", extra=["--metrics", "%s:%d" % address])
+    try:
+        c = V.start_connect(topo, relay, share, label="connect-packets")
+        try:
+            r = topo.client.run(["ping", "-c", "3", "-i", "0.2", "-W", "2", c.machine_ip], timeout=20)
+            assert r.returncode == 0, r.stdout.decode() + r.stderr.decode()
+            topo.client.call(_tcp_ack_for_no_flow, c.machine_ip)
+            deadline = time.monotonic() + 5
+            while True:
+                _, _, live = scrape(topo.share_host, address)
+                if value(live, "vshare_connect_packets_dropped_total") >= 1 or time.monotonic() > deadline:
+                    break
+                time.sleep(0.1)
+            assert value(live, "vshare_connect_packets_total", direction="in") >= 4, live
+            assert value(live, "vshare_connect_packets_total", direction="out") >= 3, live
+            assert value(live, "vshare_connect_packets_dropped_total") >= 1, live
+        finally:
+            V.stop(c.proc)
+        # The peer is gone; its session's packets stay in the totals (a counter never goes back).
+        time.sleep(0.5)
+        _, _, after = scrape(topo.share_host, address)
+        for direction in ("in", "out"):
+            assert value(after, "vshare_connect_packets_total", direction=direction) >= \
+                value(live, "vshare_connect_packets_total", direction=direction), direction
+        assert value(after, "vshare_connect_packets_dropped_total") >= value(live, "vshare_connect_packets_dropped_total")
+    finally:
+        V.stop(share.proc)
 
 
 def test_relay_config_file(topo, tmp_path):

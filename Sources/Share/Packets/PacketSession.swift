@@ -38,6 +38,8 @@ final class PacketSession {
     /// refused TCP flow gets an RST, a UDP one port unreachable), told how many went when they go.
     var admitFlow: () -> Bool = { true }
     var releaseFlows: (Int) -> Void = { _ in }
+    /// Told once, when the session closes, of its packet counters (the agent's metrics keep them).
+    var onClose: (StackCounters) -> Void = { _ in }
     /// The tunnel had no room for the stack's packets; retried when it drains.
     private(set) var waitingForTunnel = false
     /// One buffer for every socket read of this session (all on one thread; a read is handed on
@@ -87,6 +89,7 @@ final class PacketSession {
         releaseFlows(tcpFlows.count + udpFlows.count)
         tcpFlows.removeAll()
         udpFlows.removeAll()
+        onClose(stack.counters)
     }
 
     // MARK: Servicing the stack

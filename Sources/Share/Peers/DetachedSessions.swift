@@ -27,6 +27,9 @@ struct DetachedSessions<Value> {
 
     var count: Int { entries.count }
 
+    /// Every session waiting now, oldest first.
+    var values: [Value] { entries.map(\.value) }
+
     /// Keeps `value` under `id` until `now + window`; returns the oldest entry if the table was full.
     mutating func keep(_ value: Value, id: String, now: Double) -> Value? {
         var evicted: Value?

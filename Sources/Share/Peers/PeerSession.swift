@@ -83,6 +83,7 @@ final class PeerSession: TunnelConnectionDelegate {
         let key = ObjectIdentifier(packets)
         packets.admitFlow = { [unowned agent] in agent.flowCaps.admit(session: key) }
         packets.releaseFlows = { [unowned agent] count in for _ in 0..<count { agent.flowCaps.release(session: key) } }
+        packets.onClose = { [unowned agent] counters in agent.metrics.packetSessionClosed(counters) }
         self.packets = packets
         Console.detail(agent.config.machineName, "A peer connected from \(client) (session \(id)), end to end; it sees this machine as \(machine).")
     }

@@ -54,6 +54,12 @@ extension ShareAgent {
         }
     }
 
+    /// The packet counters of every packet session open now, attached or detached (for metrics).
+    func livePacketCounters() -> [StackCounters] {
+        // A closed session's counters are already in the metrics' totals.
+        (peers.values.compactMap(\.packets) + detached.values.map(\.packets)).filter { !$0.closed }.map(\.stack.counters)
+    }
+
     func closeDetached() {
         for peer in detached.removeAll() { peer.packets.close() }
     }
