@@ -428,7 +428,8 @@ final class HTTPProxyConnection: ByteEndpointEvents {
         }
     }
 
-    /// Applies the share's access rules to one request; false when the relay answered it instead.
+    /// Applies the share's access rules to one request; false when the relay answered it instead,
+    /// or when a password check is under way (`checkPassword` forwards the request if it passes).
     /// A refusal after admitted requests (pipelined, with other credentials) cuts their responses
     /// short, as any answer of the relay's mid-conversation does; browsers do not pipeline.
     private func admits(_ head: HTTPRequestHead, to target: HTTPProxyShare) -> Bool {
@@ -437,17 +438,57 @@ final class HTTPProxyConnection: ByteEndpointEvents {
         if peerAdmitted && (access.basicAuth == nil || (authorization != nil && authorization == admittedAuthorization)) {
             return true
         }
-        guard case .refuse(let status, let reason, let delay) = access.admit(clientIP: clientIP, authorization: authorization,
-                                                                            limiter: relay.limiter) else {
+        switch access.admit(clientIP: clientIP, authorization: authorization, limiter: relay.limiter) {
+        case .admit:
             peerAdmitted = true
             admittedAuthorization = authorization
             return true
+        case .refuse(let status, let reason, let delay):
+            refuse(head, by: access, share: target.name, status: status, reason: reason, delay: delay, since: MonotonicClock.now())
+        case .checkPassword(let value):
+            checkPassword(value, for: head, by: access, share: target.name)
         }
+        return false
+    }
+
+    /// A password the share has not seen verified: one scrypt on the relay's password thread
+    /// (`PasswordChecker`), never on this loop. The browser is not read meanwhile; a match forwards
+    /// the request and carries on with the connection, a miss is refused as any wrong password.
+    private func checkPassword(_ authorization: String, for head: HTTPRequestHead, by access: ShareAccess, share name: String) {
+        readingHeld = true
+        deadline.clear()
         let start = MonotonicClock.now()
+        let queued = relay.passwordChecker.submit({ access.verify(authorization) }, on: loop) { [weak self] matched in
+            guard let self, !self.closed else { return }
+            guard let matched else {
+                return self.refuse(head, by: access, share: name, status: 503, reason: "basic-auth:busy", delay: 0, since: start)
+            }
+            switch access.admit(clientIP: self.clientIP, passwordMatched: matched, limiter: self.relay.limiter) {
+            case .admit:
+                self.peerAdmitted = true
+                self.admittedAuthorization = authorization
+                self.readingHeld = false
+                if self.forward(head) { self.processRequests() }
+                if !self.closed { self.browser.resumeReading() }
+            case .refuse(let status, let reason, let delay):
+                self.refuse(head, by: access, share: name, status: status, reason: reason, delay: delay, since: start)
+            case .checkPassword:
+                self.refuse(head, by: access, share: name, status: 503, reason: "basic-auth:busy", delay: 0, since: start)
+            }
+        }
+        if !queued {
+            // More checks wait than the thread can get through soon: a flood is under way.
+            refuse(head, by: access, share: name, status: 503, reason: "basic-auth:busy", delay: 0, since: start)
+        }
+    }
+
+    /// The relay's answer to a request the share's rules refused, after `delay` seconds (a guesser
+    /// is slowed); logged when answered, with the time the client waited and the rule that refused it.
+    private func refuse(_ head: HTTPRequestHead, by access: ShareAccess, share name: String, status: Int, reason: String,
+                        delay: Double, since start: Double) {
         let answer = { [weak self] in
             guard let self, !self.closed else { return }
-            // Logged when answered (after any delay), with the rule that refused it.
-            AccessLog.record(share: target.name, client: self.clientIP, method: head.method, path: head.target, status: status,
+            AccessLog.record(share: name, client: self.clientIP, method: head.method, path: head.target, status: status,
                              bytes: 0, seconds: MonotonicClock.now() - start, refusal: reason, loop: self.loop)
             switch status {
             case 401:
@@ -458,6 +499,9 @@ final class HTTPProxyConnection: ByteEndpointEvents {
             case 403:
                 self.respondAndClose(status: 403, title: "Forbidden", message: "This share does not accept requests from your address.",
                                      logged: true)
+            case 503:
+                self.respondAndClose(status: 503, title: "Service Unavailable",
+                                     message: "The relay is busy checking passwords. Try again in a moment.", logged: true)
             default:
                 self.respondAndClose(status: 429, title: "Too Many Requests", message: "Too many wrong passwords. Try again later.",
                                      logged: true)
@@ -470,7 +514,6 @@ final class HTTPProxyConnection: ByteEndpointEvents {
         } else {
             answer()
         }
-        return false
     }
 
     private func respondToBadRequest(_ error: HTTPParseError) {

@@ -1,10 +1,12 @@
 import Transport
 
-/// What a browser connection asks of the relay: where a Host leads, the guessing limiter, and
-/// its timeouts. `RelayServer` answers (below); tests answer with a fake share and a fake tunnel.
+/// What a browser connection asks of the relay: where a Host leads, the guessing limiter, the
+/// password thread, and its timeouts. `RelayServer` answers (below); tests answer with a fake share and a fake tunnel.
 protocol HTTPProxyRouter: AnyObject {
     var limiter: GuessLimiter { get }
     var httpTimeouts: HTTPProxyTimeouts { get }
+    /// Where `--basic-auth` passwords are checked, off the event loops.
+    var passwordChecker: PasswordChecker { get }
     /// The share offering HTTP at `host`, or nil (unknown, ended, expired or HTTP off: one answer).
     func httpShare(host: String?) -> HTTPProxyShare?
     func shareName(fromHost host: String?) -> String?

@@ -33,6 +33,8 @@ public final class RelayServer: @unchecked Sendable {
     /// Tickets joining a peer's and an agent's data connections.
     let rendezvous = DataRendezvous()
     let limiter: GuessLimiter
+    /// `--basic-auth` checks (one scrypt each) on a thread of their own, never on a loop.
+    let passwordChecker = PasswordChecker()
     /// Wrong SSH-key proofs, per client address and per share.
     let proofLimiter = SSHKeyVault.ProofLimiter()
     let group: EventLoopGroup

@@ -37,21 +37,33 @@ final class ShareAccess: @unchecked Sendable {
         return networks.contains { $0.contains(address) }
     }
 
-    /// Checks an `Authorization` header value. A value not seen verified costs one scrypt.
+    /// Checks an `Authorization` header value. A value not seen verified costs one scrypt: call it
+    /// off the event loops (`PasswordChecker`), or where a wait does not matter (tests).
     func check(authorization: String?) -> Credentials {
-        guard let basicAuth else { return .valid }
+        guard basicAuth != nil else { return .valid }
         guard let authorization else { return .missing }
+        if isVerified(authorization) { return .valid }
+        return verify(authorization) ? .valid : .wrong
+    }
+
+    /// Whether `authorization` was verified before (one SHA-256 and a look at the cache: cheap).
+    func isVerified(_ authorization: String) -> Bool {
         let digest = BasicAuthHash.sha256(authorization.utf8)
-        if lock.withLock({ verified.contains(digest) }) { return .valid }
-        guard let credentials = BasicAuthorization(headerValue: authorization) else { return .wrong }
+        return lock.withLock { verified.contains(digest) }
+    }
+
+    /// One scrypt against the share's verifier; a match is cached. Thread-safe.
+    func verify(_ authorization: String) -> Bool {
+        guard let basicAuth, let credentials = BasicAuthorization(headerValue: authorization) else { return false }
         var password = credentials.password
         defer { wipeSecret(&password) }
-        guard BasicAuthHash.matches(basicAuth, user: credentials.user, password: password) else { return .wrong }
+        guard BasicAuthHash.matches(basicAuth, user: credentials.user, password: password) else { return false }
+        let digest = BasicAuthHash.sha256(authorization.utf8)
         lock.withLock {
             if verified.count >= ShareAccess.verifiedLimit { verified.removeFirst() }
-            verified.append(digest)
+            if !verified.contains(digest) { verified.append(digest) }
         }
-        return .valid
+        return true
     }
 }
 
@@ -69,17 +81,31 @@ extension ShareAccess {
         case admit
         /// Answer `status` (after `delay` seconds: a password guesser is slowed like a name guesser).
         case refuse(status: Int, reason: String, delay: Double)
+        /// A password not seen verified: run `verify(authorization)` off the loop (one scrypt), then
+        /// `admit(clientIP:passwordMatched:limiter:)` with its result.
+        case checkPassword(authorization: String)
     }
 
     /// The rules in order: the address first (no password is even looked at from elsewhere), then
-    /// the password. A wrong password counts as a miss in `limiter`, so a client that keeps guessing
-    /// is slowed, then refused (429) before it can make the relay run more scrypts.
+    /// the password. A client the limiter refuses is refused before any scrypt; a password already
+    /// verified is admitted at once; any other asks for a check.
     func admit(clientIP: String, authorization: String?, limiter: GuessLimiter) -> Admission {
         guard allows(clientIP: clientIP) else { return .refuse(status: 403, reason: "allow-ip", delay: 0) }
         guard basicAuth != nil else { return .admit }
-        guard authorization != nil else { return .refuse(status: 401, reason: "basic-auth:missing", delay: 0) }
+        guard let authorization else { return .refuse(status: 401, reason: "basic-auth:missing", delay: 0) }
         if limiter.isRefused(clientIP) { return .refuse(status: 429, reason: "basic-auth:throttled", delay: 0) }
-        if check(authorization: authorization) == .valid { return .admit }
+        if isVerified(authorization) { return .admit }
+        guard BasicAuthorization(headerValue: authorization) != nil else { return wrongPassword(clientIP: clientIP, limiter: limiter) }
+        return .checkPassword(authorization: authorization)
+    }
+
+    /// After the check: a wrong password counts as a miss in `limiter`, so a client that keeps
+    /// guessing is slowed, then refused (429) before it can make the relay run more scrypts.
+    func admit(clientIP: String, passwordMatched: Bool, limiter: GuessLimiter) -> Admission {
+        passwordMatched ? .admit : wrongPassword(clientIP: clientIP, limiter: limiter)
+    }
+
+    private func wrongPassword(clientIP: String, limiter: GuessLimiter) -> Admission {
         switch limiter.recordMiss(clientIP) {
         case .allow: return .refuse(status: 401, reason: "basic-auth:wrong", delay: 0)
         case .delay(let seconds): return .refuse(status: 401, reason: "basic-auth:wrong", delay: seconds)

@@ -22,6 +22,7 @@ private extension FakeTunnel {
 private final class FakeRouter: HTTPProxyRouter {
     let limiter = GuessLimiter(limits: .init())
     let httpTimeouts = HTTPProxyTimeouts()
+    var passwordChecker = PasswordChecker()
     let loop: EventLoop
     let tunnel: FakeTunnel
     var access: ShareAccess?
@@ -313,6 +314,38 @@ final class HTTPProxyConnectionTests: XCTestCase {
             XCTAssertEqual(self.tunnel.opened.count, 1, "no stream for the refused request")
             XCTAssertFalse(self.tunnel.sentText.lowercased().contains("authorization"), self.tunnel.sentText)
         }
+    }
+
+    /// With the password thread's queue full, a new password is answered 503 at once, no stream.
+    func testAPasswordCheckThatCannotBeQueuedIs503() throws {
+        router.access = ShareAccess(shareName: "demo", networks: [],
+                                    basicAuth: try BasicAuthHash.make(user: "alice", password: Array("pw".utf8)))
+        router.passwordChecker = PasswordChecker(capacity: 0)
+        try connectBrowser()
+        let credentials = BasicAuthorization(user: "alice", password: Array("pw".utf8)).headerValue
+        browserSends("GET / HTTP/1.1\r\nHost: demo.example.net\r\nAuthorization: \(credentials)\r\n\r\n")
+        let answer = browserReceivesUntilClose()
+        XCTAssertTrue(answer.hasPrefix("HTTP/1.1 503 "), answer)
+        XCTAssertTrue(answer.contains("busy checking passwords"), answer)
+        onLoop { XCTAssertEqual(self.tunnel.opened.count, 0) }
+    }
+
+    /// A request whose password is being checked waits, with what the browser sent after it; once
+    /// it passes, the request and the next one on the connection go on in order.
+    func testRequestsAfterAPasswordCheckGoOnInOrder() throws {
+        router.access = ShareAccess(shareName: "demo", networks: [],
+                                    basicAuth: try BasicAuthHash.make(user: "alice", password: Array("pw".utf8)))
+        try connectBrowser()
+        let credentials = BasicAuthorization(user: "alice", password: Array("pw".utf8)).headerValue
+        browserSends("POST /one HTTP/1.1\r\nHost: demo.example.net\r\nAuthorization: \(credentials)\r\nContent-Length: 4\r\n\r\nbody"
+                     + "GET /two HTTP/1.1\r\nHost: demo.example.net\r\nAuthorization: \(credentials)\r\n\r\n")
+        eventually("both heads, in order") {
+            let sent = self.tunnel.sentText
+            guard let one = sent.range(of: "POST /one HTTP/1.1"), let body = sent.range(of: "\r\n\r\nbody"),
+                  let two = sent.range(of: "GET /two HTTP/1.1") else { return false }
+            return one.lowerBound < body.lowerBound && body.lowerBound < two.lowerBound
+        }
+        onLoop { XCTAssertEqual(self.tunnel.opened.count, 1) }
     }
 
     func testEveryRequestOnAConnectionIsChecked() throws {
