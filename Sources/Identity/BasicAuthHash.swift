@@ -7,8 +7,8 @@ import Wire
 /// agent hashes; the relay verifies, paying one scrypt per password it has not seen verified (see
 /// `BasicAuthGate` in the relay), so guessing stays as slow as the parameters make it.
 public enum BasicAuthHash {
-    /// N = 2^14, r = 8, p = 1: 16 MiB and tens of milliseconds, paid on a relay event loop for each
-    /// unverified password, so deliberately cheaper than SSH sharing's offline-resistant 2^16.
+    /// N = 2^14, r = 8, p = 1: 16 MiB and tens of milliseconds, paid by the relay (on its password
+    /// thread) for each unverified password, so deliberately cheaper than SSH sharing's 2^16.
     public static let logN: UInt8 = 14
     public static let r: UInt32 = 8
     public static let p: UInt32 = 1
