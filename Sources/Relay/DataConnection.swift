@@ -57,7 +57,10 @@ final class DataConnection: IOHandler {
     }
 
     /// An agent's data connection with a valid ticket leaves its address's connection cap (the
-    /// agent has one per peer, all from one address); a peer's stays counted.
+    /// agent has one per peer, all from one address); a peer's stays counted. The side is the
+    /// connection's own word: a peer that claims the agent's side with its ticket joins its two
+    /// connections to each other, and gains one uncounted connection per counted one it holds, so
+    /// an address still holds at most twice the cap.
     private func exemptAgent(_ side: DataPreamble.Side) {
         if side == .agent { ConnectionQuota.stopCounting(socket) }
     }
