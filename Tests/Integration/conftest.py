@@ -107,6 +107,16 @@ def vm_server(topo):
     proc.stop()
 
 
+@pytest.fixture
+def second_client_ip(topo):
+    """A second address of the client netns (same link to the relay), for tests that need two
+    clients the relay tells apart; removed after the test."""
+    address = "10.201.3.3"
+    topo.client.ip("addr", "add", address + "/24", "dev", "eth-relay")
+    yield address
+    topo.client.ip("addr", "del", address + "/24", "dev", "eth-relay")
+
+
 @pytest.fixture(scope="module")
 def relay(topo, tmp_path_factory, vm_server):
     r = V.start_relay(topo, str(tmp_path_factory.mktemp("relay-data")))

@@ -14,7 +14,6 @@ import vshare as V
 from servers import pattern
 
 MiB = 1 << 20
-SECOND_CLIENT_IP = "10.201.3.3"
 
 
 def _rss_kib(pid: int) -> int:
@@ -119,13 +118,6 @@ def guess_relay(topo, tmp_path, vm_server):
                       https_port=8445, name="relay-guess")
     yield r
     r.proc.stop()
-
-
-@pytest.fixture
-def second_client_ip(topo):
-    topo.client.ip("addr", "add", SECOND_CLIENT_IP + "/24", "dev", "eth-relay")
-    yield SECOND_CLIENT_IP
-    topo.client.ip("addr", "del", SECOND_CLIENT_IP + "/24", "dev", "eth-relay")
 
 
 @pytest.mark.timeout(60)

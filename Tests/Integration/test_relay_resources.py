@@ -24,7 +24,6 @@ from test_ssh import machine  # noqa: F401 (the fixture: a user, its authorized_
 MiB = 1 << 20
 JOIN_TIMEOUT = 2          # --join-timeout of this module's relay (the default is 10 s)
 PER_ADDRESS = 256         # the relay's default --max-conns-per-ip
-SECOND_CLIENT_IP = "10.201.3.4"
 
 
 @pytest.fixture(scope="module")
@@ -33,13 +32,6 @@ def relay(topo, tmp_path_factory, vm_server):
                       extra=["--join-timeout", "%ds" % JOIN_TIMEOUT])
     yield r
     r.proc.stop()
-
-
-@pytest.fixture
-def second_client_ip(topo):
-    topo.client.ip("addr", "add", SECOND_CLIENT_IP + "/24", "dev", "eth-relay")
-    yield SECOND_CLIENT_IP
-    topo.client.ip("addr", "del", SECOND_CLIENT_IP + "/24", "dev", "eth-relay")
 
 
 def _rss_kib(pid: int) -> int:

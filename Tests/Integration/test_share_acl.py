@@ -13,16 +13,8 @@ import pytest
 import topology as T
 import vshare as V
 
-SECOND_CLIENT_IP = "10.201.3.3"
 # The password holds a colon: only the user id ends at the first one (RFC 7617).
 PASSWORD = "s3cret:with-colon"
-
-
-@pytest.fixture
-def second_client_ip(topo):
-    topo.client.ip("addr", "add", SECOND_CLIENT_IP + "/24", "dev", "eth-relay")
-    yield SECOND_CLIENT_IP
-    topo.client.ip("addr", "del", SECOND_CLIENT_IP + "/24", "dev", "eth-relay")
 
 
 def _curl(topo, share, path="/", extra=()):
