@@ -16,14 +16,6 @@ from servers import pattern
 MiB = 1 << 20
 
 
-def _rss_kib(pid: int) -> int:
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise AssertionError("no VmRSS for pid %d" % pid)
-
-
 def _status(resp: bytes) -> int:
     m = re.match(rb"HTTP/1\.[01] (\d{3}) ", resp)
     assert m, "not an HTTP response: %r" % resp[:200]
@@ -75,7 +67,7 @@ def test_memory_stays_flat_during_200_mib_download(topo, relay, share):
     for role, pid in pids.items():  # `ip netns exec` execs: the pid is vshare itself
         with open("/proc/%d/comm" % pid) as f:
             assert f.read().strip() == "vshare", "pid %d (%s) is not vshare" % (pid, role)
-    peak = {role: _rss_kib(pid) for role, pid in pids.items()}
+    peak = {role: V.rss_kib(pid) for role, pid in pids.items()}
     samples = 0
     stop = threading.Event()
 
@@ -84,7 +76,7 @@ def test_memory_stays_flat_during_200_mib_download(topo, relay, share):
         while not stop.is_set():
             for role, pid in pids.items():
                 try:
-                    peak[role] = max(peak[role], _rss_kib(pid))
+                    peak[role] = max(peak[role], V.rss_kib(pid))
                 except (OSError, AssertionError):
                     pass
             samples += 1

@@ -34,21 +34,13 @@ def relay(topo, tmp_path_factory, vm_server):
     r.proc.stop()
 
 
-def _rss_kib(pid: int) -> int:
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise AssertionError("no VmRSS for pid %d" % pid)
-
-
 def _settled_rss_kib(pid: int, within: float = 10.0) -> int:
     """RSS once two samples a second apart agree within 512 KiB (or after `within` s)."""
     deadline = time.monotonic() + within
-    last = _rss_kib(pid)
+    last = V.rss_kib(pid)
     while time.monotonic() < deadline:
         time.sleep(1)
-        now = _rss_kib(pid)
+        now = V.rss_kib(pid)
         if abs(now - last) < 512:
             return now
         last = now
@@ -149,10 +141,10 @@ def test_memory_goes_back_after_a_burst(topo, relay, share):
     finally:
         _close_all(socks)
     deadline = time.monotonic() + 20
-    after = _rss_kib(pid)
+    after = V.rss_kib(pid)
     while after - before > 16 * 1024 and time.monotonic() < deadline:
         time.sleep(0.5)
-        after = _rss_kib(pid)
+        after = V.rss_kib(pid)
     print("relay RSS %.1f MiB before, %.1f MiB at the burst's peak, %.1f MiB after"
           % (before / 1024, peak / 1024, after / 1024))
     assert peak - before > 16 * 1024, "the burst held only %.1f MiB: it tested nothing" % ((peak - before) / 1024)

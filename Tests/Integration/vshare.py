@@ -162,6 +162,15 @@ def stop(proc: T.Proc, sig: int = signal.SIGINT, timeout: float = 5.0) -> int:
     return proc.wait(timeout)
 
 
+def rss_kib(pid: int) -> int:
+    """A process's resident memory now (VmRSS), in KiB."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise AssertionError("no VmRSS for pid %d" % pid)
+
+
 # --- the client side ---------------------------------------------------------
 
 class ClientHTTPConnection(http.client.HTTPConnection):
