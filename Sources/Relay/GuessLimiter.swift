@@ -144,6 +144,10 @@ public final class GuessLimiter: @unchecked Sendable {
         }
     }
 
+    /// Who `client` is for per-client limits elsewhere (`PasswordChecker`): its IPv4 address, its
+    /// IPv6 /64, or its text.
+    static func client(_ client: String) -> AnyHashable { AnyHashable(keys(for: client)[0]) }
+
     /// The buckets a client's misses go into: its IPv4 address; its IPv6 /64 and /48; or its text.
     static func keys(for client: String) -> [Key] {
         guard let address = IPAddress(client) else { return [.name(client)] }

@@ -458,7 +458,8 @@ final class HTTPProxyConnection: ByteEndpointEvents {
         readingHeld = true
         deadline.clear()
         let start = MonotonicClock.now()
-        let queued = relay.passwordChecker.submit({ access.verify(authorization) }, on: loop) { [weak self] matched in
+        let queued = relay.passwordChecker.submit({ access.verify(authorization) }, for: GuessLimiter.client(clientIP),
+                                                  on: loop) { [weak self] matched in
             guard let self, !self.closed else { return }
             guard let matched else {
                 return self.refuse(head, by: access, share: name, status: 503, reason: "basic-auth:busy", delay: 0, since: start)
@@ -477,7 +478,8 @@ final class HTTPProxyConnection: ByteEndpointEvents {
             }
         }
         if !queued {
-            // More checks wait than the thread can get through soon: a flood is under way.
+            // More checks wait than the thread can get through soon, or this client has its share
+            // of them waiting: a flood is under way.
             refuse(head, by: access, share: name, status: 503, reason: "basic-auth:busy", delay: 0, since: start)
         }
     }
