@@ -31,6 +31,11 @@ def _on_sigterm(signum, frame):
 
 def pytest_configure(config):
     signal.signal(signal.SIGTERM, _on_sigterm)
+    # Started in the background by a shell (`... &`, nohup), this process inherits SIGINT ignored,
+    # and so would every vshare it starts: the tests' Ctrl-C (SIGINT) would then not reach them.
+    # A handled signal is reset to its default in children at exec, so handle it here.
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     config.addinivalue_line("markers", "timeout(seconds): per-test time limit (default %g s)" % TEST_TIMEOUT)
 
 
