@@ -78,8 +78,11 @@ def socks_get(topo, proxy, host: str, port: int) -> bytes | int:
     return topo.client.call(run, timeout=30)
 
 
-def established_on(ns: T.Netns, port: int) -> int:
-    out = ns.run(["ss", "-tnH", "state", "established", "sport", "=", ":%d" % port], timeout=10, check=True)
+def open_on(ns: T.Netns, port: int) -> int:
+    """Connections on `port` whose local end has not sent its FIN yet: established, or closed by
+    the other end only (CLOSE-WAIT). Not established is not enough to know the FIN went out."""
+    out = ns.run(["ss", "-tnH", "state", "established", "state", "close-wait", "sport", "=", ":%d" % port],
+                 timeout=10, check=True)
     return len(out.stdout.decode().splitlines())
 
 
@@ -265,7 +268,7 @@ def test_no_connect(topo, relay, new_share):
 @pytest.mark.timeout(90)
 def test_relay_forwards_the_session_unchanged(topo, relay, share, tmp_path):
     port = relay.control_port
-    established = established_on(topo.relay, port)
+    established = open_on(topo.relay, port)
     captures = {side: Capture(topo, topo.relay, interface, str(tmp_path / (interface + ".pcap")), "tcp port %d" % port)
                 for side, interface in ((SB.SIDE_PEER, "eth-client"), (SB.SIDE_AGENT, "eth-share"))}
     try:
@@ -277,8 +280,8 @@ def test_relay_forwards_the_session_unchanged(topo, relay, share, tmp_path):
         finally:
             assert V.stop(c.proc) == 0, c.proc.describe()
         # The peer's and the agent's connections to the relay close once the peer has gone.
-        wait_until(lambda: established_on(topo.relay, port) == established, 10,
-                   "the relay's connections of this connect session close")
+        wait_until(lambda: open_on(topo.relay, port) == established, 10,
+                   "the relay's connections of this connect session close (its FINs sent)")
     finally:
         for cap in captures.values():
             cap.stop()
