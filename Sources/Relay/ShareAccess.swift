@@ -12,9 +12,6 @@ final class ShareAccess: @unchecked Sendable {
     /// The 401's challenge: a browser shows its login dialog for this realm.
     let challenge: String
 
-    /// What a request's `Authorization` header earned.
-    enum Credentials: Equatable { case valid, missing, wrong }
-
     /// SHA-256 of header values already verified, so a password costs one scrypt, not one per
     /// request; bounded (the oldest goes), and never the password's stored form.
     private let lock = Lock()
@@ -37,22 +34,14 @@ final class ShareAccess: @unchecked Sendable {
         return networks.contains { $0.contains(address) }
     }
 
-    /// Checks an `Authorization` header value. A value not seen verified costs one scrypt: call it
-    /// off the event loops (`PasswordChecker`), or where a wait does not matter (tests).
-    func check(authorization: String?) -> Credentials {
-        guard basicAuth != nil else { return .valid }
-        guard let authorization else { return .missing }
-        if isVerified(authorization) { return .valid }
-        return verify(authorization) ? .valid : .wrong
-    }
-
     /// Whether `authorization` was verified before (one SHA-256 and a look at the cache: cheap).
     func isVerified(_ authorization: String) -> Bool {
         let digest = BasicAuthHash.sha256(authorization.utf8)
         return lock.withLock { verified.contains(digest) }
     }
 
-    /// One scrypt against the share's verifier; a match is cached. Thread-safe.
+    /// One scrypt against the share's verifier; a match is cached. Thread-safe, and slow: call it off
+    /// the event loops (`PasswordChecker`).
     func verify(_ authorization: String) -> Bool {
         guard let basicAuth, let credentials = BasicAuthorization(headerValue: authorization) else { return false }
         var password = credentials.password

@@ -24,12 +24,15 @@ final class ShareAccessTests: XCTestCase {
         let access = ShareAccess(shareName: "demo", networks: [],
                                  basicAuth: try BasicAuthHash.make(user: "alice", password: Array("pw:1".utf8)))
         XCTAssertEqual(access.challenge, #"Basic realm="vshare demo""#)
-        XCTAssertEqual(access.check(authorization: nil), .missing)
-        XCTAssertEqual(access.check(authorization: "Bearer x"), .wrong)
-        XCTAssertEqual(access.check(authorization: header("alice", "pw")), .wrong)
-        XCTAssertEqual(access.check(authorization: header("alice", "pw:1")), .valid)
-        XCTAssertEqual(access.check(authorization: header("alice", "pw:1")), .valid)
-        XCTAssertEqual(access.check(authorization: header("alice", "pw")), .wrong, "a miss is never cached")
+        XCTAssertEqual(access.admit(clientIP: "10.0.0.1", authorization: nil, limiter: GuessLimiter(limits: .init())),
+                       .refuse(status: 401, reason: "basic-auth:missing", delay: 0))
+        XCTAssertFalse(access.verify("Bearer x"))
+        XCTAssertFalse(access.verify(header("alice", "pw")))
+        XCTAssertFalse(access.isVerified(header("alice", "pw:1")))
+        XCTAssertTrue(access.verify(header("alice", "pw:1")))
+        XCTAssertTrue(access.isVerified(header("alice", "pw:1")), "a match is cached")
+        XCTAssertFalse(access.verify(header("alice", "pw")))
+        XCTAssertFalse(access.isVerified(header("alice", "pw")), "a miss is never cached")
     }
 
     /// `admit` as the proxy runs it: a password check (the scrypt) where `admit` asks for one.
